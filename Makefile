@@ -1,0 +1,41 @@
+# Two commands set up everything on a fresh machine: `make demo` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export CI ?=
+
+.PHONY: all install demo test lint tools clean
+
+all: test
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Real servers and tools the tests use, from Debian's packages (promtool, prometheus, alertmanager).
+tools:
+	@if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus-alertmanager >/dev/null 2>&1; then \
+		echo "installing Debian packages: prometheus prometheus-alertmanager"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus prometheus-alertmanager >/dev/null; \
+	fi
+
+demo: $(STAMP)
+	$(BIN)/dr-watchdog demo
+
+test: $(STAMP) tools
+	$(BIN)/ruff check watchdog tests
+	$(BIN)/mypy
+	HOME=$$(mktemp -d) $(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check watchdog tests
+	$(BIN)/ruff format --check watchdog tests
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
