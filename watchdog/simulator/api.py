@@ -1,0 +1,234 @@
+"""Routing and dispatch of the simulated DWS API, independent of the HTTP plumbing.
+
+`process()` takes one parsed request and returns what to answer, plus the fault (if any) that should
+make the answer misbehave. Paths are exactly those of dws-api.md section 1, with their mixed
+v1 / v1.0 / v2 prefixes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from watchdog.simulator import actions
+from watchdog.simulator.auth import authenticate
+from watchdog.simulator.core import Simulator
+from watchdog.simulator.faults import Fault, FaultKind
+from watchdog.simulator.model import Operation
+from watchdog.simulator.pair import Rejected, SimPair
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_P = r"(?P<project>[^/]+)"
+_DR = r"(?P<dr>[^/]+)"
+ROUTES: list[tuple[str, re.Pattern[str], Operation]] = [
+    ("GET", re.compile(rf"^/v2/{_P}/disaster-recoveries$"), Operation.LIST_DISASTER_RECOVER),
+    ("GET", re.compile(rf"^/v2/{_P}/disaster-recovery/{_DR}$"), Operation.SHOW_DISASTER_DETAIL),
+    ("PUT", re.compile(rf"^/v2/{_P}/disaster-recovery/{_DR}$"), Operation.UPDATE_DISASTER_INFO),
+    ("DELETE", re.compile(rf"^/v2/{_P}/disaster-recovery/{_DR}$"), Operation.DELETE_DISASTER_RECOVERY),
+    (
+        "GET",
+        re.compile(rf"^/v1/{_P}/disaster-recovery/{_DR}/show-progress$"),
+        Operation.SHOW_DISASTER_PROGRESS,
+    ),
+    ("POST", re.compile(rf"^/v2/{_P}/disaster-recovery/{_DR}/failover$"), Operation.SWITCH_FAILOVER_DISASTER),
+    (
+        "POST",
+        re.compile(rf"^/v2/{_P}/disaster-recovery/{_DR}/switchover$"),
+        Operation.SWITCHOVER_DISASTER_RECOVERY,
+    ),
+    ("POST", re.compile(rf"^/v2/{_P}/disaster-recovery/{_DR}/recovery$"), Operation.RESTORE_DISASTER),
+    ("POST", re.compile(rf"^/v2/{_P}/disaster-recovery/{_DR}/start$"), Operation.START_DISASTER_RECOVERY),
+    ("POST", re.compile(rf"^/v2/{_P}/disaster-recovery/{_DR}/pause$"), Operation.PAUSE_DISASTER_RECOVERY),
+    ("GET", re.compile(rf"^/v1\.0/{_P}/clusters/(?P<cluster>[^/]+)$"), Operation.LIST_CLUSTER_DETAILS),
+    ("GET", re.compile(rf"^/v1\.0/{_P}/clusters$"), Operation.LIST_CLUSTERS),
+    ("GET", re.compile(rf"^/v2/{_P}/clusters$"), Operation.SHOW_CLUSTERS),
+]
+UNKNOWN_ROUTE = "unknown_route"
+_ACTIONS: dict[Operation, Callable[[SimPair, datetime], None]] = {
+    Operation.SWITCH_FAILOVER_DISASTER: actions.failover,
+    Operation.SWITCHOVER_DISASTER_RECOVERY: actions.switchover,
+    Operation.RESTORE_DISASTER: actions.recovery,
+    Operation.START_DISASTER_RECOVERY: actions.start,
+    Operation.PAUSE_DISASTER_RECOVERY: actions.pause,
+    Operation.DELETE_DISASTER_RECOVERY: actions.delete,
+}
+
+
+@dataclass
+class ApiRequest:
+    method: str
+    path: str
+    query: list[tuple[str, str]]
+    headers: dict[str, str]
+    body: bytes
+    request_id: str
+
+
+@dataclass
+class ApiResponse:
+    """What to answer. `fault` set: misbehave instead (after applying the request if `fault.apply`)."""
+
+    status: int
+    payload: Any = None
+    operation: str = UNKNOWN_ROUTE
+    project_id: str | None = None
+    fault: Fault | None = None
+    extra_headers: dict[str, str] = field(default_factory=dict)
+
+
+def error(status: int, code: str, msg: str) -> dict[str, str]:
+    return {"error_code": code, "error_msg": msg}
+
+
+def route(method: str, path: str) -> tuple[Operation, dict[str, str]] | None:
+    for verb, pattern, operation in ROUTES:
+        match = pattern.match(path)
+        if match and verb == method:
+            return operation, match.groupdict()
+    return None
+
+
+def process(sim: Simulator, req: ApiRequest) -> ApiResponse:
+    """Route, authenticate, apply faults and dispatch one API request."""
+    found = route(req.method, req.path)
+    if found is None:
+        body = error(
+            404, "APIGW.0101", "The API does not exist or has not been published in the environment."
+        )
+        return ApiResponse(404, body)
+    operation, params = found
+    resp = ApiResponse(0, operation=operation.value, project_id=params["project"])
+    try:
+        with sim.lock:
+            project = authenticate(
+                sim.credentials, sim.tokens, method=req.method, path=req.path, query=req.query,
+                headers=req.headers, body=req.body or None, wall_now=datetime.now(UTC),
+            )  # fmt: skip
+        _check_project(project, params["project"], req.headers)
+    except Rejected as exc:
+        resp.status, resp.payload = exc.status, error(exc.status, exc.error_code, exc.error_msg)
+        return resp
+    sim.tick()
+    fault = sim.faults.match(operation.value, params["project"], sim.now())
+    if fault is not None and fault.kind is FaultKind.LATENCY:
+        time.sleep(fault.seconds)
+        fault = None
+    if fault is not None and not fault.apply:
+        resp.fault = fault
+        return resp
+    resp.status, resp.payload = dispatch(sim, operation, params, req)
+    resp.fault = fault
+    return resp
+
+
+def _check_project(project: str, path_project: str, headers: dict[str, str]) -> None:
+    header_project = next((v for k, v in headers.items() if k.lower() == "x-project-id"), None)
+    if path_project != project or (header_project is not None and header_project != project):
+        raise Rejected(403, "APIGW.0302", "The IAM user is not authorized to access the API in this project.")
+
+
+def dispatch(
+    sim: Simulator, operation: Operation, params: dict[str, str], req: ApiRequest
+) -> tuple[int, Any]:
+    """Answer an authenticated request from the simulator state, under its lock."""
+    project = params["project"]
+    with sim.lock:
+        now = sim.tick()
+        try:
+            if operation is Operation.LIST_DISASTER_RECOVER:
+                return 200, {"disaster_recovery": _list(sim, project, dict(req.query), now)}
+            if operation in (Operation.LIST_CLUSTERS, Operation.SHOW_CLUSTERS):
+                items = [sim.renderer.cluster_info(c, now) for c in _clusters(sim, project, now)]
+                return 200, {"clusters": items, "count": len(items)}
+            if operation is Operation.LIST_CLUSTER_DETAILS:
+                return 200, {
+                    "cluster": sim.renderer.cluster_detail(
+                        _cluster(sim, project, params["cluster"], now), now
+                    )
+                }
+            pair = _pair(sim, project, params["dr"], now)
+            if operation is Operation.SHOW_DISASTER_DETAIL:
+                return 200, {"disaster_recovery": sim.renderer.dr_detail(pair, now)}
+            if operation is Operation.SHOW_DISASTER_PROGRESS:
+                return 200, {"disaster_recovery_progress": sim.renderer.dr_progress(pair, now)}
+            return _act(sim, operation, pair, req, now)
+        except Rejected as exc:
+            return exc.status, error(exc.status, exc.error_code, exc.error_msg)
+
+
+def _act(
+    sim: Simulator, operation: Operation, pair: SimPair, req: ApiRequest, now: datetime
+) -> tuple[int, Any]:
+    if operation is Operation.UPDATE_DISASTER_INFO:
+        actions.update(pair, _update_body(req.body))
+    else:
+        _ACTIONS[operation](pair, now)
+        pair.advance(now)  # a zero action delay takes effect at once
+    sim.record_call(operation, pair, req.request_id)
+    if operation is Operation.DELETE_DISASTER_RECOVERY:
+        return 200, None
+    return 200, {"disaster_recovery": {"id": pair.disaster_recovery_id}}
+
+
+def _update_body(raw: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(raw or b"{}")
+    except ValueError:
+        raise Rejected(400, "DWS.5065", "The request body is not valid JSON.") from None
+    inner = data.get("disaster_recovery") if isinstance(data, dict) else None
+    if not isinstance(inner, dict):
+        raise Rejected(400, "DWS.5037", "disaster_recovery: the parameter does not exist.")
+    return inner
+
+
+def _list(sim: Simulator, project: str, filters: dict[str, str], now: datetime) -> list[dict[str, Any]]:
+    items = []
+    for pair in sim.project_pairs(project):
+        pair.advance(now)
+        if pair.gone:
+            continue
+        item = sim.renderer.dr_list_item(pair, now)
+        if all(
+            item.get(key) == filters[key]
+            for key in ("id", "primary_cluster_id", "standby_cluster_id")
+            if key in filters
+        ):
+            items.append(item)
+    return items
+
+
+def _clusters(sim: Simulator, project: str, now: datetime) -> list[Any]:
+    clusters = sim.project_clusters(project)
+    for cluster in clusters:
+        owner = sim.pair_of_cluster(cluster.id)
+        if owner is not None:
+            owner.advance(now)
+    return clusters
+
+
+def _pair(sim: Simulator, project: str, dr_id: str, now: datetime) -> SimPair:
+    if not _UUID.match(dr_id):
+        raise Rejected(400, "DWS.0001", f"Invalid disaster recovery ID: {dr_id[:64]}")
+    pair = sim.pairs.get(dr_id)
+    if pair is not None:
+        pair.advance(now)
+    if pair is None or pair.project_id != project or pair.gone:
+        raise Rejected(400, "DWS.10101", "The disaster recovery task does not exist.")
+    return pair
+
+
+def _cluster(sim: Simulator, project: str, cluster_id: str, now: datetime) -> Any:
+    if not _UUID.match(cluster_id):
+        raise Rejected(400, "DWS.0001", f"Invalid cluster ID: {cluster_id[:64]}")
+    cluster = sim.clusters.get(cluster_id)
+    if cluster is None or cluster.project_id != project:
+        raise Rejected(404, "DWS.0047", "The cluster does not exist.")
+    owner = sim.pair_of_cluster(cluster_id)
+    if owner is not None:
+        owner.advance(now)
+    return cluster

@@ -1,0 +1,401 @@
+"""The simulator: projects, credentials, clusters, DR pairs, faults and the records tests assert on.
+
+One re-entrant lock guards everything, so concurrent pollers always see one consistent state. Every
+entry point first applies the due timeline events and advances the pairs it touches to `now`; a
+request therefore costs O(pairs in its project) at most, however many projects there are.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import uuid
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+
+from watchdog.dws.signing import Credentials
+from watchdog.simulator.faults import Fault, FaultBoard, FaultKind
+from watchdog.simulator.model import (
+    ActionCall,
+    ClusterState,
+    DrStatus,
+    FailoverOutcome,
+    Operation,
+    PairTiming,
+    RequestRecord,
+    SimCluster,
+    TimestampFormat,
+)
+from watchdog.simulator.pair import SimPair
+from watchdog.simulator.render import Renderer
+from watchdog.simulator.vclock import VirtualClock
+
+DEFAULT_VERSION = "8.2.1.220"
+_TIMING_FIELDS = {f.name for f in fields(PairTiming)}
+
+
+@dataclass(frozen=True)
+class _Event:
+    at: datetime
+    seq: int
+    label: str
+    apply: Callable[[datetime], None]
+
+
+class Simulator:
+    """A faithful, in-memory DWS DR API. Thread-safe; see docs/simulator.md."""
+
+    def __init__(
+        self,
+        time_scale: float = 1.0,
+        *,
+        start: datetime | None = None,
+        timestamp_format: TimestampFormat = TimestampFormat.ISO_Z,
+        emit_active: bool = False,
+        region: str = "cn-north-4",
+        seed: int | None = None,
+        request_log_size: int = 200_000,
+    ) -> None:
+        self.lock = threading.RLock()
+        self.clock = VirtualClock(time_scale, start)
+        self.renderer = Renderer(TimestampFormat(timestamp_format), emit_active)
+        self.faults = FaultBoard()
+        self.region = region
+        self.started = self.clock.now()
+        self._rng = random.Random(seed)
+        self.credentials: dict[str, tuple[Credentials, str]] = {}
+        self.tokens: dict[str, str] = {}
+        self.pairs: dict[str, SimPair] = {}
+        self.clusters: dict[str, SimCluster] = {}
+        self._project_pairs: dict[str, dict[str, SimPair]] = defaultdict(dict)
+        self._project_clusters: dict[str, dict[str, SimCluster]] = defaultdict(dict)
+        self._cluster_pair: dict[str, SimPair] = {}
+        self._calls: list[ActionCall] = []
+        self._requests: deque[RequestRecord] = deque(maxlen=request_log_size)
+        self._request_seq = 0
+        self._timeline: list[_Event] = []
+        self._event_seq = 0
+
+    # ---- time -----------------------------------------------------------------------------------
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def advance(self, seconds: float) -> datetime:
+        """Jump the virtual clock; pairs catch up lazily on their next read."""
+        return self.clock.advance(seconds)
+
+    def set_time_scale(self, time_scale: float) -> None:
+        self.clock.set_time_scale(time_scale)
+
+    def new_uuid(self) -> str:
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+    # ---- set-up ---------------------------------------------------------------------------------
+    def add_credentials(
+        self, access_key: str, secret_key: str, project_id: str, security_token: str | None = None
+    ) -> Credentials:
+        """Register an AK/SK (temporary when a security token is given) for one project."""
+        creds = Credentials(access_key, secret_key, security_token)
+        with self.lock:
+            self.credentials[access_key] = (creds, project_id)
+        return creds
+
+    def add_token(self, token: str, project_id: str) -> None:
+        """Accept `X-Auth-Token: token` for one project (an IAM token the simulator pretends to issue)."""
+        with self.lock:
+            self.tokens[token] = project_id
+
+    def add_cluster(
+        self, project_id: str, name: str, version: str = DEFAULT_VERSION, cluster_id: str | None = None
+    ) -> SimCluster:
+        with self.lock:
+            cid = cluster_id or self.new_uuid()
+            if cid in self.clusters:
+                raise ValueError(f"cluster_id: {cid} already exists")
+            index = len(self.clusters)
+            cluster = SimCluster(
+                id=cid,
+                name=name,
+                project_id=project_id,
+                version=version,
+                availability_zone=f"{self.region}{'abc'[index % 3]}",
+                private_ip=f"192.168.{(index // 250) % 250}.{index % 250 + 2}",
+                created=self.started,
+                updated=self.started,
+            )
+            self.clusters[cid] = cluster
+            self._project_clusters[project_id][cid] = cluster
+            return cluster
+
+    def add_pair(
+        self,
+        project_id: str,
+        name: str | None = None,
+        version: str = DEFAULT_VERSION,
+        sync_interval_seconds: float = 300.0,
+        *,
+        status: DrStatus = DrStatus.RUNNING,
+        disaster_recovery_id: str | None = None,
+        primary_cluster_id: str | None = None,
+        standby_cluster_id: str | None = None,
+        standby_version: str | None = None,
+        dr_sync_period: str | None = None,
+        dr_type: str = "az",
+        **timing: Any,
+    ) -> SimPair:
+        """Create two clusters and a DR task between them; `timing` takes any PairTiming field."""
+        unknown = set(timing) - _TIMING_FIELDS
+        if unknown:
+            raise ValueError(f"{sorted(unknown)[0]}: unknown pair option")
+        if sync_interval_seconds <= 0:
+            raise ValueError(f"sync_interval_seconds: must be > 0, got {sync_interval_seconds}")
+        with self.lock:
+            dr_id = disaster_recovery_id or self.new_uuid()
+            if dr_id in self.pairs:
+                raise ValueError(f"disaster_recovery_id: {dr_id} already exists")
+            name = name or f"dr-{len(self.pairs) + 1}"
+            primary = self.add_cluster(project_id, f"{name}-prod", version, primary_cluster_id)
+            standby = self.add_cluster(
+                project_id, f"{name}-dr", standby_version or version, standby_cluster_id
+            )
+            pair = SimPair(
+                dr_id=dr_id,
+                name=name,
+                project_id=project_id,
+                primary=primary,
+                standby=standby,
+                timing=PairTiming(sync_interval_seconds=sync_interval_seconds, **timing),
+                now=self.now(),
+                status=DrStatus(status),
+                dr_sync_period=dr_sync_period or _period_string(sync_interval_seconds),
+                dr_type=dr_type,
+                region=self.region,
+            )
+            self.pairs[dr_id] = pair
+            self._project_pairs[project_id][dr_id] = pair
+            self._cluster_pair[primary.id] = pair
+            self._cluster_pair[standby.id] = pair
+            return pair
+
+    def add_pairs(self, project_id: str, count: int, prefix: str = "bulk", **options: Any) -> list[SimPair]:
+        """Create `count` pairs cheaply (benchmarks): nothing runs until a pair is read."""
+        return [self.add_pair(project_id, f"{prefix}-{i + 1}", **options) for i in range(count)]
+
+    # ---- look-ups (callers hold the lock) -------------------------------------------------------
+    def pair(self, dr_id: str) -> SimPair:
+        """The pair advanced to now; KeyError if unknown."""
+        with self.lock:
+            now = self._tick()
+            pair = self.pairs[dr_id]
+            pair.advance(now)
+            return pair
+
+    def cluster(self, cluster_id: str) -> SimCluster:
+        with self.lock:
+            now = self._tick()
+            owner = self._cluster_pair.get(cluster_id)
+            if owner is not None:
+                owner.advance(now)
+            return self.clusters[cluster_id]
+
+    def project_pairs(self, project_id: str) -> list[SimPair]:
+        return list(self._project_pairs.get(project_id, {}).values())
+
+    def project_clusters(self, project_id: str) -> list[SimCluster]:
+        return list(self._project_clusters.get(project_id, {}).values())
+
+    def pair_of_cluster(self, cluster_id: str) -> SimPair | None:
+        return self._cluster_pair.get(cluster_id)
+
+    # ---- the world changes ----------------------------------------------------------------------
+    def fail_cluster(
+        self,
+        cluster_id: str,
+        *,
+        sub_status: str | None = None,
+        reason: str | None = "Cluster nodes are unreachable (simulated).",
+        nodes_down: int = 1,
+        state: ClusterState = ClusterState.FAILED,
+        at: datetime | None = None,
+    ) -> None:
+        """Production outage: status FAILED (or UNAVAILABLE), nodes '300', sync freezes, DR abnormal later."""
+        with self.lock:
+            at = at or self._tick()
+            cluster = self.clusters[cluster_id]
+            self._advance_owner(cluster_id, at)
+            cluster.state = ClusterState(state)
+            cluster.sub_status = sub_status or cluster.sub_status
+            cluster.failed_reasons = {"error_code": "DWS.0300", "error_msg": reason} if reason else None
+            cluster.nodes_down = min(max(nodes_down, 0), cluster.node_count)
+            cluster.updated = at
+            self._owner_changed(cluster_id, at)
+
+    def recover_cluster(self, cluster_id: str, *, at: datetime | None = None) -> None:
+        """The cluster is AVAILABLE again with all nodes '200'."""
+        with self.lock:
+            at = at or self._tick()
+            cluster = self.clusters[cluster_id]
+            self._advance_owner(cluster_id, at)
+            cluster.state = ClusterState.AVAILABLE
+            cluster.sub_status = "NORMAL"
+            cluster.failed_reasons = None
+            cluster.nodes_down = 0
+            cluster.updated = at
+            self._owner_changed(cluster_id, at)
+
+    def set_sub_status(self, cluster_id: str, sub_status: str) -> None:
+        """E.g. 'DEGRADED | UNBALANCED': degraded but not down."""
+        with self.lock:
+            self.clusters[cluster_id].sub_status = sub_status
+
+    def stall_sync(self, dr_id: str, stalled: bool = True, *, at: datetime | None = None) -> None:
+        """Stale sync: cycles stop succeeding while production stays healthy and DR stays running."""
+        with self.lock:
+            at = at or self._tick()
+            pair = self.pairs[dr_id]
+            pair.advance(at)
+            pair.set_stalled(stalled, at)
+
+    def resume_sync(self, dr_id: str) -> None:
+        self.stall_sync(dr_id, False)
+
+    def set_failover_outcome(self, dr_id: str, outcome: FailoverOutcome) -> None:
+        """Make this pair's next failovers succeed or fail (abnormal, no role swap)."""
+        with self.lock:
+            self.pairs[dr_id].failover_outcome = FailoverOutcome(outcome)
+
+    def configure_pair(self, dr_id: str, **timing: Any) -> None:
+        """Change a pair's timing knobs (any PairTiming field)."""
+        with self.lock:
+            pair = self.pairs[dr_id]
+            for key, value in timing.items():
+                if key not in _TIMING_FIELDS:
+                    raise ValueError(f"{key}: unknown pair option")
+                setattr(pair.timing, key, value)
+
+    def _advance_owner(self, cluster_id: str, at: datetime) -> None:
+        owner = self._cluster_pair.get(cluster_id)
+        if owner is not None:
+            owner.advance(at)
+
+    def _owner_changed(self, cluster_id: str, at: datetime) -> None:
+        owner = self._cluster_pair.get(cluster_id)
+        if owner is not None:
+            owner.on_cluster_change(at)
+
+    # ---- faults ---------------------------------------------------------------------------------
+    def inject(self, fault: Fault | None = None, /, **spec: Any) -> Fault:
+        """Add a fault: `inject(Fault(...))` or `inject(kind="error", operation="*", status=503, count=3)`."""
+        if fault is None:
+            fault = Fault.from_mapping(spec)
+        return self.faults.add(fault, self.now())
+
+    def unreachable(self, for_seconds: float | None = None, kind: FaultKind = FaultKind.RESET) -> Fault:
+        """The whole API unreachable: every request reset (or, with kind='error', answered 503)."""
+        return self.inject(Fault(kind=FaultKind(kind), status=503, for_seconds=for_seconds))
+
+    def clear_faults(self, fault_id: int | None = None) -> int:
+        """Remove one fault or all, releasing any hanging request."""
+        return self.faults.clear(fault_id)
+
+    # ---- records --------------------------------------------------------------------------------
+    def record_call(self, operation: Operation, pair: SimPair, request_id: str) -> None:
+        with self.lock:
+            self._calls.append(
+                ActionCall(operation, pair.disaster_recovery_id, pair.project_id, self.now(), request_id)
+            )
+
+    def action_calls(self, operation: Operation | None = None, dr_id: str | None = None) -> list[ActionCall]:
+        with self.lock:
+            return [
+                c
+                for c in self._calls
+                if (operation is None or c.operation == operation)
+                and (dr_id is None or c.disaster_recovery_id == dr_id)
+            ]
+
+    def failover_calls(self, dr_id: str | None = None) -> list[ActionCall]:
+        """Accepted failover POSTs (rejected ones are not here): tests assert 'exactly one'."""
+        return self.action_calls(Operation.SWITCH_FAILOVER_DISASTER, dr_id)
+
+    def log_request(self, **fields_: Any) -> RequestRecord:
+        with self.lock:
+            self._request_seq += 1
+            record = RequestRecord(seq=self._request_seq, at=self.now(), **fields_)
+            self._requests.append(record)
+            return record
+
+    def requests(
+        self, operation: str | None = None, project_id: str | None = None, since_seq: int = 0
+    ) -> list[RequestRecord]:
+        """The request log (newest last), filtered; `since_seq` counts calls after a mark."""
+        with self.lock:
+            return [
+                r
+                for r in self._requests
+                if r.seq > since_seq
+                and (operation is None or r.operation == operation)
+                and (project_id is None or r.project_id == project_id)
+            ]
+
+    def request_seq(self) -> int:
+        """A mark for `requests(since_seq=...)`."""
+        with self.lock:
+            return self._request_seq
+
+    # ---- timeline -------------------------------------------------------------------------------
+    def schedule(self, offset_seconds: float, label: str, apply: Callable[[datetime], None]) -> None:
+        """Run `apply(at)` when virtual time reaches start + offset (lazily, on the next request)."""
+        from datetime import timedelta
+
+        with self.lock:
+            self._event_seq += 1
+            at = self.started + timedelta(seconds=offset_seconds)
+            self._timeline.append(_Event(at, self._event_seq, label, apply))
+            self._timeline.sort(key=lambda e: (e.at, e.seq))
+
+    def _tick(self) -> datetime:
+        """Apply due timeline events (each at its own time); returns now. Caller holds the lock."""
+        now = self.now()
+        while self._timeline and self._timeline[0].at <= now:
+            event = self._timeline.pop(0)
+            event.apply(event.at)
+        return now
+
+    def tick(self) -> datetime:
+        with self.lock:
+            return self._tick()
+
+    # ---- snapshot -------------------------------------------------------------------------------
+    def snapshot(self) -> dict[str, Any]:
+        """Everything a test or an operator wants to see, as plain JSON-able data."""
+        with self.lock:
+            now = self._tick()
+            pairs = []
+            for pair in self.pairs.values():
+                pair.advance(now)
+                detail = self.renderer.dr_detail(pair, now)
+                detail.update(project_id=pair.project_id, stalled=pair.stalled, failed_over=pair.failed_over)
+                pairs.append(detail)
+            return {
+                "now": self.renderer.cluster_ts(now),
+                "time_scale": self.clock.time_scale,
+                "pairs": pairs,
+                "clusters": [self.renderer.cluster_info(c, now) for c in self.clusters.values()],
+                "faults": [f.describe() for f in self.faults.active(now)],
+                "failover_calls": len(self._calls and self.failover_calls()),
+                "pending_events": [e.label for e in self._timeline],
+            }
+
+
+def _period_string(seconds: float) -> str:
+    """A plausible dr_sync_period for an interval: whole minutes, at least 1m."""
+    minutes = max(1, round(seconds / 60))
+    if minutes % 1440 == 0:
+        return f"{minutes // 1440}d"
+    if minutes % 60 == 0:
+        return f"{minutes // 60}H"
+    return f"{minutes}m"
