@@ -1,0 +1,214 @@
+"""Prometheus metrics: every metric of the contract, from an explicit registry, nothing hand-rendered.
+
+Label sets come from small fixed sets and are created at start-up, so a dashboard or an alert sees 0
+(or NaN while unknown) instead of an absent series. Tests pass their own `CollectorRegistry` and read
+values with `registry.get_sample_value()`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.exposition import generate_latest
+from prometheus_client.platform_collector import PlatformCollector
+from prometheus_client.process_collector import ProcessCollector
+
+from watchdog import __version__
+
+ApiObserver = Callable[[str, str, float], None]
+P = "dr_watchdog_"
+# The contract's decision state set (label values; must equal watchdog.model.State's values).
+DECISION_STATES: tuple[str, ...] = (
+    "healthy",
+    "suspect",
+    "failover_warranted",
+    "blocked",
+    "failing_over",
+    "failed_over",
+    "paused",
+    "unknown",
+)
+FAILOVER_RESULTS: tuple[str, ...] = ("submitted", "completed", "failed")
+DEFAULT_PROBES: tuple[str, ...] = ("production_cluster", "dr_task", "dr_cluster")
+API_OPERATIONS: tuple[str, ...] = (
+    "list_disaster_recover",
+    "show_disaster_detail",
+    "show_disaster_progress",
+    "list_cluster_details",
+    "list_clusters",
+    "switch_failover_disaster",
+    "switchover_disaster_recovery",
+    "restore_disaster",
+)
+SCHEDULER_EVENTS: tuple[str, ...] = ("executed", "error", "missed", "max_instances")
+# Probes answer in tens of milliseconds; a DWS control-plane call can take seconds under load.
+LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+ROUND_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0, 30.0, 60.0)
+
+
+class Metrics:
+    """The daemon's metrics; one instance per registry (tests make their own)."""
+
+    def __init__(
+        self,
+        registry: CollectorRegistry,
+        *,
+        pairs: Sequence[str] = (),
+        probes: Sequence[str] = DEFAULT_PROBES,
+        block_reasons: Sequence[str] = (),
+        version: str = __version__,
+        process_collectors: bool = True,
+    ) -> None:
+        self.registry = registry
+        self._probes = tuple(probes)
+        self._block_reasons = tuple(block_reasons)
+        if process_collectors:
+            ProcessCollector(registry=registry)
+            PlatformCollector(registry=registry)
+        self._pair_metrics(registry)
+        self._process_metrics(registry)
+        self.build_info.labels(version=version).set(1)
+        self.leader.set(1)  # one instance: it is the one allowed to act (leader election comes later)
+        for pair in pairs:
+            self.add_pair(pair)
+        for op in API_OPERATIONS:
+            self.api_request_duration.labels(operation=op)
+        for event in SCHEDULER_EVENTS:
+            self.scheduler_events.labels(event=event)
+
+    def _pair_metrics(self, r: CollectorRegistry) -> None:
+        pair = ["pair"]
+        self.production_up = Gauge(
+            f"{P}production_up", "1 production healthy, 0 down, NaN unknown", pair, registry=r
+        )
+        self.probe_success = Gauge(
+            f"{P}probe_success", "Last result of each probe (1 ok)", [*pair, "probe"], registry=r
+        )
+        self.probe_duration = Histogram(
+            f"{P}probe_duration_seconds",
+            "Time of the probe round that produced each probe's result",
+            [*pair, "probe"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.last_sync = Gauge(
+            f"{P}last_sync_timestamp_seconds", "Unix time of the last successful DR sync", pair, registry=r
+        )
+        self.sync_lag = Gauge(
+            f"{P}sync_lag_seconds", "Now minus the last successful DR sync", pair, registry=r
+        )
+        self.expected_data_loss = Gauge(
+            f"{P}expected_data_loss_seconds",
+            "First time production was seen down minus last successful sync, while an outage is open",
+            pair,
+            registry=r,
+        )
+        self.consecutive_down = Gauge(
+            f"{P}consecutive_down_rounds", "Consecutive rounds that saw production down", pair, registry=r
+        )
+        self.decision = Gauge(
+            f"{P}decision", "State set: 1 for the current decision", [*pair, "decision"], registry=r
+        )
+        self.failover_blocked = Gauge(
+            f"{P}failover_blocked",
+            "1 while a guard blocks a warranted failover",
+            [*pair, "reason"],
+            registry=r,
+        )
+        self.failovers = Counter(f"{P}failovers", "Failovers by result", [*pair, "result"], registry=r)
+        self.paused = Gauge(f"{P}paused", "1 while automatic action is paused on the pair", pair, registry=r)
+        self.latched = Gauge(f"{P}latched", "1 after a failover until an operator acks it", pair, registry=r)
+
+    def _process_metrics(self, r: CollectorRegistry) -> None:
+        self.build_info = Gauge(
+            f"{P}build_info", "Always 1; the version label says which build", ["version"], registry=r
+        )
+        self.leader = Gauge(f"{P}leader", "1 on the instance allowed to act", registry=r)
+        self.api_requests = Counter(
+            f"{P}api_requests",
+            "Calls to the cloud API by operation and HTTP code",
+            ["operation", "code"],
+            registry=r,
+        )
+        self.api_request_duration = Histogram(
+            f"{P}api_request_duration_seconds",
+            "Cloud API call latency",
+            ["operation"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.rounds = Counter(f"{P}rounds", "Probe rounds run", registry=r)
+        self.round_errors = Counter(f"{P}round_errors", "Rounds that raised an unexpected error", registry=r)
+        self.round_overruns = Counter(
+            f"{P}round_overruns", "Rounds that took longer than the interval", registry=r
+        )
+        self.round_duration = Histogram(
+            f"{P}round_duration_seconds", "Wall time of one round", buckets=ROUND_BUCKETS, registry=r
+        )
+        self.last_round = Gauge(
+            f"{P}last_round_timestamp_seconds", "Unix time the last round ended", registry=r
+        )
+        self.scheduler_events = Counter(
+            f"{P}scheduler_events",
+            "Scheduler job events (missed, max_instances = skipped)",
+            ["event"],
+            registry=r,
+        )
+        self.ready = Gauge(f"{P}ready", "1 once the first round is done", registry=r)
+
+    def add_pair(self, pair: str) -> None:
+        """Create every per-pair series at its neutral value, so it exists before the first round."""
+        self.production_up.labels(pair=pair).set(math.nan)
+        for probe in self._probes:
+            self.probe_success.labels(pair=pair, probe=probe).set(0)
+            self.probe_duration.labels(pair=pair, probe=probe)
+        self.last_sync.labels(pair=pair).set(math.nan)
+        self.sync_lag.labels(pair=pair).set(math.nan)
+        self.expected_data_loss.labels(pair=pair).set(math.nan)
+        self.consecutive_down.labels(pair=pair).set(0)
+        self.set_decision(pair, "unknown")
+        self.set_blocked(pair, ())
+        for result in FAILOVER_RESULTS:
+            self.failovers.labels(pair=pair, result=result)
+        self.paused.labels(pair=pair).set(0)
+        self.latched.labels(pair=pair).set(0)
+
+    def set_decision(self, pair: str, state: str) -> None:
+        """Set the decision state set: 1 for `state`, 0 for every other state."""
+        if state not in DECISION_STATES:
+            raise ValueError(f"unknown decision state {state!r}")
+        for value in DECISION_STATES:
+            self.decision.labels(pair=pair, decision=value).set(1 if value == state else 0)
+
+    def set_blocked(self, pair: str, reasons: Iterable[str]) -> None:
+        """1 for each guard now blocking a warranted failover, 0 for the others (new reasons are added)."""
+        active = set(reasons)
+        for reason in sorted(set(self._block_reasons) | active):
+            self.failover_blocked.labels(pair=pair, reason=reason).set(1 if reason in active else 0)
+
+    def set_production(self, pair: str, up: bool | None) -> None:
+        """1 up, 0 down, NaN unknown: never 0 because the watchdog could not see."""
+        self.production_up.labels(pair=pair).set(math.nan if up is None else float(up))
+
+    def observe_api(self, operation: str, code: str, seconds: float) -> None:
+        """The DWS client's observer: one call per HTTP attempt."""
+        self.api_requests.labels(operation=operation, code=code).inc()
+        self.api_request_duration.labels(operation=operation).observe(seconds)
+
+    @property
+    def api_observer(self) -> ApiObserver:
+        """`observer(operation, code, seconds)` to hand to `DwsClient(observer=...)`."""
+        return self.observe_api
+
+    def scheduler_event(self, event: str) -> None:
+        """Count one scheduler event (executed, error, missed, max_instances)."""
+        self.scheduler_events.labels(event=event).inc()
+
+    def render(self) -> bytes:
+        """The registry in the Prometheus text format (0.0.4; this promtool misreads OpenMetrics)."""
+        return generate_latest(self.registry)
+
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"

@@ -1,0 +1,483 @@
+"""Configuration: one YAML file, `DRW_` environment overrides, secrets from files; strict and documented.
+
+Sources, highest priority first: keyword arguments (tests, the demo), environment variables
+(`DRW_POLICY__MODE`; `__` between nesting levels), secret files (`cloud_secret_key` or
+`cloud/secret_key` in `/run/secrets` or systemd's `$CREDENTIALS_DIRECTORY`), the YAML file, defaults.
+Unknown keys are errors at every level: a misspelt `failure_treshold` must not silently become the
+default. `load_settings()` is what the CLI calls; `Settings(...)` built directly in code reads no
+environment and no secret directory, so tests and the demo are hermetic.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Self
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NestedSecretsSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+from pydantic_settings.sources.utils import parse_env_vars
+
+from watchdog.model import Mode, Policy
+
+ENV_PREFIX = "DRW_"
+DEFAULT_SECRETS_DIRS: tuple[str, ...] = ("/run/secrets",)
+_STRICT = ConfigDict(extra="forbid", use_attribute_docstrings=True, allow_inf_nan=False)
+
+
+class ConfigError(Exception):
+    """A configuration that cannot be used; `str()` is the one line the CLI prints (never a secret)."""
+
+
+# --- value checks with messages an operator can act on ---------------------------------------------
+
+
+def _hex32(value: str) -> str:
+    if not re.fullmatch(r"[0-9a-fA-F]{32}", value):
+        raise ValueError("must be 32 hexadecimal characters (the project ID from 'My Credentials')")
+    return value.lower()
+
+
+def _uuid_shaped(value: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise ValueError("must be a UUID like 9f5a4c1e-2b7d-4e31-8a6c-0d1e2f3a4b5c") from None
+
+
+def _pair_name(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}", value):
+        raise ValueError("must be 1-63 letters, digits, '.', '_' or '-' (it becomes a metric label)")
+    return value
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """`HOST:PORT` (or `[v6]:PORT`) as (host, port); ValueError naming what is wrong."""
+    host, sep, port = value.rpartition(":")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError("must be HOST:PORT, e.g. 127.0.0.1:9464")
+    return host, int(port)
+
+
+def _listen(value: str) -> str:
+    parse_listen(value)
+    return value
+
+
+def _endpoint(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not re.fullmatch(r"https?://[^/\s?#]+/?", value):
+        raise ValueError("must be an http(s) URL with no path, e.g. https://dws.cn-north-4.myhuaweicloud.com")
+    return value.rstrip("/")
+
+
+def _field_error(path: str, reason: str) -> PydanticCustomError:
+    """A cross-field error that still names one field path in the one-line message."""
+    return PydanticCustomError("field", "{reason}", {"path": path, "reason": reason})
+
+
+ProjectId = Annotated[str, AfterValidator(_hex32)]
+DrId = Annotated[str, AfterValidator(_uuid_shaped)]
+PairName = Annotated[str, AfterValidator(_pair_name)]
+Listen = Annotated[str, AfterValidator(_listen)]
+
+
+# --- the sections ----------------------------------------------------------------------------------
+
+
+class CloudSettings(BaseModel):
+    """Where the DWS API is and how to authenticate to it."""
+
+    model_config = _STRICT
+
+    region: str | None = Field(default=None, pattern=r"^[a-z0-9]+(-[a-z0-9]+)+$")
+    """Huawei Cloud region, e.g. cn-north-4; the endpoint defaults to https://dws.{region}.myhuaweicloud.com."""
+    endpoint: Annotated[str | None, AfterValidator(_endpoint)] = None
+    """Explicit API endpoint URL; overrides the region (e.g. http://127.0.0.1:18080 for the simulator)."""
+    project_id: ProjectId
+    """The project (32 hex characters) that owns the DR pairs; every API path contains it."""
+    access_key: SecretStr | None = None
+    """AK of an IAM user for SDK-HMAC-SHA256 signing; give AK/SK or a token."""
+    secret_key: SecretStr | None = None
+    """SK paired with access_key; never logged, exported or printed."""
+    security_token: SecretStr | None = None
+    """Security token of temporary AK/SK credentials (sent as X-Security-Token); null for permanent keys."""
+    token: SecretStr | None = None
+    """IAM token (X-Auth-Token) instead of AK/SK; tokens expire after 24 h, so AK/SK suits a daemon better."""
+    verify_tls: bool = True
+    """Verify the API's TLS certificate; turn off only against a local simulator."""
+    ca_bundle: Path | None = None
+    """PEM file of CA certificates to trust instead of the system store (e.g. behind a TLS proxy)."""
+    timeout_seconds: float = Field(default=10.0, gt=0)
+    """Seconds for one API request. 10 s: far above the API's normal latency, and well below a round."""
+
+    @model_validator(mode="after")
+    def _one_auth_mode(self) -> Self:
+        has_aksk = self.access_key is not None or self.secret_key is not None
+        if self.endpoint is None and self.region is None:
+            raise _field_error("cloud.region", "give a region or an endpoint")
+        if has_aksk and self.token is not None:
+            raise _field_error("cloud.token", "give either access_key/secret_key or a token, not both")
+        if not has_aksk and self.token is None:
+            raise _field_error("cloud.access_key", "give access_key and secret_key, or a token")
+        if has_aksk and (self.access_key is None or self.secret_key is None):
+            missing = "cloud.secret_key" if self.secret_key is None else "cloud.access_key"
+            raise _field_error(missing, "access_key and secret_key go together")
+        if self.security_token is not None and not has_aksk:
+            raise _field_error("cloud.security_token", "a security token needs access_key/secret_key")
+        return self
+
+
+class PolicyOverrides(BaseModel):
+    """Per-pair overrides of the policy block; anything left out comes from the global policy."""
+
+    model_config = _STRICT
+
+    mode: Mode | None = None
+    """observe | recommend | auto for this pair only (e.g. auto on one pair while trusting the rest)."""
+    failure_threshold: int | None = Field(default=None, ge=1)
+    """Consecutive rounds that must see production down before the outage is confirmed."""
+    min_outage_seconds: float | None = Field(default=None, ge=0)
+    """Seconds since production was first seen down before the outage is confirmed."""
+    max_data_loss_seconds: float | None = Field(default=None, gt=0)
+    """The RPO guard for this pair, in seconds of expected data loss."""
+    cooldown_seconds: float | None = Field(default=None, ge=0)
+    """Seconds after a failover during which no second automatic failover may happen on this pair."""
+
+
+class PolicySettings(BaseModel):
+    """When an outage is confirmed and when a failover may happen; see the README's decision section."""
+
+    model_config = _STRICT
+
+    mode: Mode = Mode.RECOMMEND
+    """observe records; recommend also raises "failover warranted"; auto calls the failover API.
+    recommend by default: a failover cannot be undone, so automation is something to opt in to."""
+    probe_interval_seconds: float = Field(default=15.0, gt=0)
+    """Seconds between probe rounds. 15 s: a fraction of the confirmation window, two cheap list
+    calls per project per round, far below the API's rate limits."""
+    failure_threshold: int = Field(default=4, ge=1)
+    """Consecutive rounds that must see production down. 4 rounds (a minute at 15 s) ride out one
+    odd reading, and flapping never reaches it."""
+    min_outage_seconds: float = Field(default=60.0, ge=0)
+    """... and seconds since production was first seen down. 60 s: a restart or a short control-plane
+    hiccup heals faster than that; a failover costs far more than a minute."""
+    max_data_loss_seconds: float = Field(default=3600.0, gt=0)
+    """The RPO guard: block when (first seen down - last successful sync) exceeds this. One hour:
+    the DR sync period is typically minutes, so a bigger gap means the copy is stale."""
+    cooldown_seconds: float = Field(default=86400.0, ge=0)
+    """No second automatic failover on a pair within this many seconds (and never before `ack`).
+    One day: two failovers in a day mean something a human must look at."""
+
+
+class PairSettings(BaseModel):
+    """One DR pair the watchdog guards."""
+
+    model_config = _STRICT
+
+    name: PairName
+    """Unique name; the `pair` label of every metric and the handle of every CLI command."""
+    disaster_recovery_id: DrId
+    """ID of the DWS disaster-recovery task (a UUID, shown in the console's DR list)."""
+    policy: PolicyOverrides = Field(default_factory=PolicyOverrides)
+    """Overrides of the global policy for this pair only."""
+
+
+class StateSettings(BaseModel):
+    """Where the journal lives."""
+
+    model_config = _STRICT
+
+    path: Path = Path("./state/watchdog.db")
+    """SQLite file: pair state, the audit trail and failover intents. Must survive restarts: it is
+    what makes a failover happen exactly once."""
+    retention_days: float = Field(default=90.0, gt=0)
+    """Days of decision and observation history kept for audit and replay. 90 days: one quarter of
+    history to backtest a policy change against."""
+
+
+class HttpSettings(BaseModel):
+    """The HTTP listener for /metrics, /healthz, /readyz and /status."""
+
+    model_config = _STRICT
+
+    listen: Listen = "127.0.0.1:9464"
+    """HOST:PORT. Loopback by default: expose it on purpose (0.0.0.0:9464 in a container)."""
+
+
+class LogSettings(BaseModel):
+    """How the daemon writes its log."""
+
+    model_config = _STRICT
+
+    format: str = Field(default="json", pattern="^(json|text)$")
+    """json (one object per line, for collectors) or text (for people); `--log-format` overrides it."""
+    level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR|debug|info|warning|error)$")
+    """Least severity written. INFO: one line per decision and per action."""
+
+
+# --- sources ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _LoadContext:
+    """What one `load_settings()` call reads: set for the call only, so `Settings(...)` stays hermetic."""
+
+    yaml_file: Path | None = None
+    environ: Mapping[str, str] = field(default_factory=dict)
+    secrets_dirs: tuple[Path, ...] = ()
+
+
+_EMPTY_CONTEXT = _LoadContext()
+_CONTEXT: ContextVar[_LoadContext | None] = ContextVar("drw_settings_context", default=None)
+
+
+def _context() -> _LoadContext:
+    return _CONTEXT.get() or _EMPTY_CONTEXT
+
+
+class _ContextEnvSource(EnvSettingsSource):
+    """The environment source, reading the mapping of the current load instead of `os.environ`."""
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        environ = _context().environ
+        return parse_env_vars(environ, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str)
+
+
+def _secret_sources(
+    settings_cls: type[BaseSettings], base: PydanticBaseSettingsSource
+) -> list[PydanticBaseSettingsSource]:
+    """Flat files (`cloud_secret_key`, systemd LoadCredential style) and nested dirs (`cloud/secret_key`)."""
+    dirs = [d for d in _context().secrets_dirs if d.is_dir()]
+    if not dirs:
+        return []
+    flat = NestedSecretsSettingsSource(
+        base, secrets_dir=dirs, secrets_prefix="", secrets_nested_delimiter="_", secrets_dir_missing="ok"
+    )
+    flat.maxsplit = 0  # after the section prefix: `cloud_secret_key` -> cloud.secret_key, not .secret.key
+    nested = NestedSecretsSettingsSource(
+        base, secrets_dir=dirs, secrets_prefix="", secrets_nested_subdir=True, secrets_dir_missing="ok"
+    )
+    return [flat, nested]
+
+
+class Settings(BaseSettings):
+    """The whole configuration. Built once by the CLI and handed down; nothing else reads the environment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        use_attribute_docstrings=True,
+        allow_inf_nan=False,
+        case_sensitive=False,
+    )
+
+    cloud: CloudSettings
+    """The DWS API: region or endpoint, project, credentials."""
+    pairs: list[PairSettings] = Field(min_length=1)
+    """The DR pairs to guard (one or more)."""
+    policy: PolicySettings = Field(default_factory=PolicySettings)
+    """The decision policy, shared by every pair unless a pair overrides it."""
+    state: StateSettings = Field(default_factory=StateSettings)
+    """The journal."""
+    http: HttpSettings = Field(default_factory=HttpSettings)
+    """The HTTP listener."""
+    log: LogSettings = Field(default_factory=LogSettings)
+    """Logging."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        ctx = _context()
+        sources: list[PydanticBaseSettingsSource] = [init_settings]
+        if ctx.environ:
+            sources.append(_ContextEnvSource(settings_cls))
+        sources.extend(_secret_sources(settings_cls, file_secret_settings))
+        if ctx.yaml_file is not None:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=ctx.yaml_file))
+        return tuple(sources)
+
+    @field_validator("pairs")
+    @classmethod
+    def _unique_pairs(cls, pairs: list[PairSettings]) -> list[PairSettings]:
+        for attr in ("name", "disaster_recovery_id"):
+            seen: set[str] = set()
+            for i, pair in enumerate(pairs):
+                value = getattr(pair, attr)
+                if value in seen:
+                    raise _field_error(f"pairs[{i}].{attr}", f"duplicate {attr} {value!r}")
+                seen.add(value)
+        return pairs
+
+    @model_validator(mode="after")
+    def _timeout_below_interval(self) -> Self:
+        if self.cloud.timeout_seconds >= self.policy.probe_interval_seconds:
+            interval = self.policy.probe_interval_seconds
+            reason = f"must be shorter than policy.probe_interval_seconds ({interval:g} s)"
+            raise _field_error("cloud.timeout_seconds", reason)
+        return self
+
+    def pair(self, name: str) -> PairSettings:
+        """The pair called `name`; KeyError naming the known pairs otherwise."""
+        for pair in self.pairs:
+            if pair.name == name:
+                return pair
+        raise KeyError(f"no pair named {name!r}; configured: {', '.join(p.name for p in self.pairs)}")
+
+    def policy_for(self, name: str) -> Policy:
+        """The pure policy's view for one pair: the global policy merged with that pair's overrides."""
+        merged = self.policy.model_dump() | self.pair(name).policy.model_dump(exclude_none=True)
+        return Policy(**merged)
+
+    def secret_values(self) -> list[str]:
+        """Every configured secret in clear, for the log redactor; nothing else may call this."""
+        secrets = (self.cloud.access_key, self.cloud.secret_key, self.cloud.security_token, self.cloud.token)
+        return [s.get_secret_value() for s in secrets if s is not None and s.get_secret_value()]
+
+    def masked(self) -> dict[str, Any]:
+        """The resolved configuration as plain data with every secret replaced by asterisks."""
+        return self.model_dump(mode="json")
+
+
+# --- loading and errors ----------------------------------------------------------------------------
+
+
+def default_secrets_dirs(environ: Mapping[str, str]) -> tuple[Path, ...]:
+    """/run/secrets, then systemd's $CREDENTIALS_DIRECTORY (later directories win)."""
+    dirs = [Path(d) for d in DEFAULT_SECRETS_DIRS]
+    if environ.get("DRW_SECRETS_DIR"):
+        dirs.append(Path(environ["DRW_SECRETS_DIR"]))
+    if environ.get("CREDENTIALS_DIRECTORY"):
+        dirs.append(Path(environ["CREDENTIALS_DIRECTORY"]))
+    return tuple(dirs)
+
+
+@contextlib.contextmanager
+def _loading(ctx: _LoadContext) -> Iterator[None]:
+    token = _CONTEXT.set(ctx)
+    try:
+        yield
+    finally:
+        _CONTEXT.reset(token)
+
+
+def _check_yaml(path: Path) -> None:
+    """Fail with one line on a missing file, bad YAML or a document that is not a mapping."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"config error: {path}: cannot read ({exc.strerror or exc})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"config error: {path}: not valid YAML{where}") from None
+    if data is not None and not isinstance(data, dict):
+        raise ConfigError(f"config error: {path}: the top level must be a mapping of sections")
+
+
+def load_settings(
+    config: str | os.PathLike[str] | None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    secrets_dirs: Sequence[str | os.PathLike[str]] | None = None,
+) -> Settings:
+    """Read the YAML file, environment and secret files into Settings; ConfigError with one line otherwise."""
+    env = dict(os.environ if environ is None else environ)
+    dirs = default_secrets_dirs(env) if secrets_dirs is None else tuple(Path(d) for d in secrets_dirs)
+    yaml_file = Path(config) if config is not None else None
+    if yaml_file is not None:
+        _check_yaml(yaml_file)
+    env_subset = {k: v for k, v in env.items() if k.upper().startswith(ENV_PREFIX)}
+    _check_env_names(env_subset)
+    with _loading(_LoadContext(yaml_file, env_subset, dirs)):
+        try:
+            return Settings()  # type: ignore[call-arg]  # values come from the sources
+        except ValidationError as exc:
+            raise ConfigError(format_validation_error(exc)) from None
+
+
+def _check_env_names(env: Mapping[str, str]) -> None:
+    """A `DRW_` variable that names no section is a typo, and typos are errors, not silently ignored."""
+    known = {name.upper() for name in Settings.model_fields} | {"SECRETS_DIR"}
+    for name in sorted(env):
+        section = name.upper().removeprefix(ENV_PREFIX).split("__", 1)[0]
+        if section not in known:
+            raise ConfigError(
+                f"config error: {name}: unknown environment variable (no section {section.lower()!r})"
+            )
+
+
+def _loc(loc: Sequence[int | str]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _reason(err: Mapping[str, Any]) -> str:
+    kind, ctx = err["type"], err.get("ctx") or {}
+    reasons = {
+        "missing": "required",
+        "extra_forbidden": "unknown key",
+        "greater_than_equal": f"must be >= {ctx.get('ge')}",
+        "greater_than": f"must be > {ctx.get('gt')}",
+        "less_than_equal": f"must be <= {ctx.get('le')}",
+        "less_than": f"must be < {ctx.get('lt')}",
+        "finite_number": "must be a finite number",
+        "too_short": "must not be empty",
+    }
+    if kind in reasons:
+        return reasons[kind]
+    msg = str(err["msg"])
+    return msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+
+
+def format_validation_error(exc: ValidationError) -> str:
+    """`config error: policy.failure_threshold: must be >= 1` (+ how many more); never the input value."""
+    errors = exc.errors(include_input=False, include_url=False)
+    first = errors[0]
+    ctx = first.get("ctx") or {}
+    path = str(ctx["path"]) if first["type"] == "field" else _loc(first["loc"])
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"config error: {path}: {_reason(first)}{more}"
+
+
+def settings_schema() -> dict[str, Any]:
+    """The JSON Schema of the configuration file (`dr-watchdog config-schema`, config/schema.json)."""
+    schema = Settings.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "dr-watchdog configuration"
+    return schema
