@@ -8,10 +8,10 @@ poll too eagerly), the in-between status, then the outcome. The POST itself alwa
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
-from watchdog.simulator.model import DrStatus, FailoverOutcome, SideStatus
+from watchdog.simulator.model import DrStatus, FailoverOutcome, Operation, SideStatus
 from watchdog.simulator.pair import INVALID_FORMAT, RECOVERY_REJECTED, Rejected, SimPair
 
 FAILOVER_FROM = frozenset({DrStatus.RUNNING, DrStatus.ABNORMAL})
@@ -157,3 +157,26 @@ def update(pair: SimPair, body: Mapping[str, object]) -> None:
         if match is None or not 1 <= int(match.group(1)) <= 3000:
             raise Rejected(400, INVALID_FORMAT, f"dr_sync_period: invalid value {period!r}.")
         pair.dr_sync_period = str(period)
+
+
+_BY_OPERATION: dict[Operation, Callable[[SimPair, datetime], None]] = {
+    Operation.SWITCH_FAILOVER_DISASTER: failover,
+    Operation.SWITCHOVER_DISASTER_RECOVERY: switchover,
+    Operation.RESTORE_DISASTER: recovery,
+    Operation.START_DISASTER_RECOVERY: start,
+    Operation.PAUSE_DISASTER_RECOVERY: pause,
+    Operation.DELETE_DISASTER_RECOVERY: delete,
+}
+
+
+def perform(
+    pair: SimPair, operation: Operation, at: datetime, body: Mapping[str, object] | None = None
+) -> None:
+    """Apply one action to a pair advanced to `at`; raises Rejected when the state does not allow it."""
+    if operation is Operation.UPDATE_DISASTER_INFO:
+        update(pair, body or {})
+        return
+    if operation not in _BY_OPERATION:
+        raise ValueError(f"operation: {operation.value} is not an action")
+    _BY_OPERATION[operation](pair, at)
+    pair.advance(at)  # a zero action delay takes effect at once

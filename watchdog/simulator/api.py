@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -49,14 +48,6 @@ ROUTES: list[tuple[str, re.Pattern[str], Operation]] = [
     ("GET", re.compile(rf"^/v2/{_P}/clusters$"), Operation.SHOW_CLUSTERS),
 ]
 UNKNOWN_ROUTE = "unknown_route"
-_ACTIONS: dict[Operation, Callable[[SimPair, datetime], None]] = {
-    Operation.SWITCH_FAILOVER_DISASTER: actions.failover,
-    Operation.SWITCHOVER_DISASTER_RECOVERY: actions.switchover,
-    Operation.RESTORE_DISASTER: actions.recovery,
-    Operation.START_DISASTER_RECOVERY: actions.start,
-    Operation.PAUSE_DISASTER_RECOVERY: actions.pause,
-    Operation.DELETE_DISASTER_RECOVERY: actions.delete,
-}
 
 
 @dataclass
@@ -164,11 +155,8 @@ def dispatch(
 def _act(
     sim: Simulator, operation: Operation, pair: SimPair, req: ApiRequest, now: datetime
 ) -> tuple[int, Any]:
-    if operation is Operation.UPDATE_DISASTER_INFO:
-        actions.update(pair, _update_body(req.body))
-    else:
-        _ACTIONS[operation](pair, now)
-        pair.advance(now)  # a zero action delay takes effect at once
+    body = _update_body(req.body) if operation is Operation.UPDATE_DISASTER_INFO else None
+    actions.perform(pair, operation, now, body)
     sim.record_call(operation, pair, req.request_id)
     if operation is Operation.DELETE_DISASTER_RECOVERY:
         return 200, None

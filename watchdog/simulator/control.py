@@ -10,13 +10,13 @@ from __future__ import annotations
 import ipaddress
 import json
 from collections.abc import Callable
-from dataclasses import asdict
 from typing import Any
 from urllib.parse import SplitResult, parse_qs
 
 from watchdog.simulator.core import Simulator
 from watchdog.simulator.faults import Fault, FaultKind
 from watchdog.simulator.model import ClusterState, FailoverOutcome, Operation
+from watchdog.simulator.records import as_json
 
 CONTROL_PREFIX = "/_sim/"
 Result = tuple[int, Any]
@@ -74,12 +74,12 @@ def _state(sim: Simulator, seg: list[str], body: dict[str, Any], query: dict[str
 def _calls(sim: Simulator, seg: list[str], body: dict[str, Any], query: dict[str, str]) -> Result:
     op = Operation(query["operation"]) if "operation" in query else None
     calls = sim.action_calls(op, query.get("dr_id"))
-    return 200, {"calls": [{**asdict(c), "at": c.at.isoformat()} for c in calls]}
+    return 200, {"calls": [as_json(c) for c in calls]}
 
 
 def _requests(sim: Simulator, seg: list[str], body: dict[str, Any], query: dict[str, str]) -> Result:
     records = sim.requests(query.get("operation"), query.get("project_id"), int(query.get("since", "0")))
-    shown = [{**asdict(r), "at": r.at.isoformat()} for r in records[-1000:]]
+    shown = [as_json(r) for r in records[-1000:]]
     return 200, {"count": len(records), "last_seq": sim.request_seq(), "requests": shown}
 
 

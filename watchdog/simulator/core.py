@@ -10,13 +10,14 @@ from __future__ import annotations
 import random
 import threading
 import uuid
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
 from watchdog.dws.signing import Credentials
+from watchdog.simulator import actions
 from watchdog.simulator.faults import Fault, FaultBoard, FaultKind
 from watchdog.simulator.model import (
     ActionCall,
@@ -30,6 +31,7 @@ from watchdog.simulator.model import (
     TimestampFormat,
 )
 from watchdog.simulator.pair import SimPair
+from watchdog.simulator.records import Records
 from watchdog.simulator.render import Renderer
 from watchdog.simulator.vclock import VirtualClock
 
@@ -73,9 +75,7 @@ class Simulator:
         self._project_pairs: dict[str, dict[str, SimPair]] = defaultdict(dict)
         self._project_clusters: dict[str, dict[str, SimCluster]] = defaultdict(dict)
         self._cluster_pair: dict[str, SimPair] = {}
-        self._calls: list[ActionCall] = []
-        self._requests: deque[RequestRecord] = deque(maxlen=request_log_size)
-        self._request_seq = 0
+        self.records = Records(request_log_size)
         self._timeline: list[_Event] = []
         self._event_seq = 0
 
@@ -286,6 +286,34 @@ class Simulator:
         if owner is not None:
             owner.on_cluster_change(at)
 
+    # ---- the API's answers and actions without HTTP (unit tests, demo, game days) ----------------
+    def dr_detail(self, dr_id: str) -> dict[str, Any]:
+        """The JSON `disaster_recovery` object of the detail API, as of now."""
+        with self.lock:
+            return self.renderer.dr_detail(self.pair(dr_id), self.now())
+
+    def dr_progress(self, dr_id: str) -> dict[str, Any]:
+        with self.lock:
+            return self.renderer.dr_progress(self.pair(dr_id), self.now())
+
+    def dr_list(self, project_id: str) -> list[dict[str, Any]]:
+        with self.lock:
+            now = self._tick()
+            for pair in self.project_pairs(project_id):
+                pair.advance(now)
+            return [self.renderer.dr_list_item(p, now) for p in self.project_pairs(project_id) if not p.gone]
+
+    def cluster_detail(self, cluster_id: str) -> dict[str, Any]:
+        with self.lock:
+            return self.renderer.cluster_detail(self.cluster(cluster_id), self.now())
+
+    def act(self, operation: Operation, dr_id: str, body: dict[str, Any] | None = None) -> None:
+        """Perform an action as the API would (raises Rejected); recorded like an HTTP call."""
+        with self.lock:
+            pair = self.pair(dr_id)
+            actions.perform(pair, Operation(operation), self.now(), body)
+            self.record_call(Operation(operation), pair, "python-api")
+
     # ---- faults ---------------------------------------------------------------------------------
     def inject(self, fault: Fault | None = None, /, **spec: Any) -> Fault:
         """Add a fault: `inject(Fault(...))` or `inject(kind="error", operation="*", status=503, count=3)`."""
@@ -303,48 +331,29 @@ class Simulator:
 
     # ---- records --------------------------------------------------------------------------------
     def record_call(self, operation: Operation, pair: SimPair, request_id: str) -> None:
-        with self.lock:
-            self._calls.append(
-                ActionCall(operation, pair.disaster_recovery_id, pair.project_id, self.now(), request_id)
-            )
+        call = ActionCall(operation, pair.disaster_recovery_id, pair.project_id, self.now(), request_id)
+        self.records.record_call(call)
 
     def action_calls(self, operation: Operation | None = None, dr_id: str | None = None) -> list[ActionCall]:
-        with self.lock:
-            return [
-                c
-                for c in self._calls
-                if (operation is None or c.operation == operation)
-                and (dr_id is None or c.disaster_recovery_id == dr_id)
-            ]
+        """Accepted action calls (failover, switchover, recovery, start, pause, update, delete)."""
+        return self.records.calls(operation, dr_id)
 
     def failover_calls(self, dr_id: str | None = None) -> list[ActionCall]:
         """Accepted failover POSTs (rejected ones are not here): tests assert 'exactly one'."""
-        return self.action_calls(Operation.SWITCH_FAILOVER_DISASTER, dr_id)
+        return self.records.calls(Operation.SWITCH_FAILOVER_DISASTER, dr_id)
 
     def log_request(self, **fields_: Any) -> RequestRecord:
-        with self.lock:
-            self._request_seq += 1
-            record = RequestRecord(seq=self._request_seq, at=self.now(), **fields_)
-            self._requests.append(record)
-            return record
+        return self.records.log_request(self.now(), **fields_)
 
     def requests(
         self, operation: str | None = None, project_id: str | None = None, since_seq: int = 0
     ) -> list[RequestRecord]:
-        """The request log (newest last), filtered; `since_seq` counts calls after a mark."""
-        with self.lock:
-            return [
-                r
-                for r in self._requests
-                if r.seq > since_seq
-                and (operation is None or r.operation == operation)
-                and (project_id is None or r.project_id == project_id)
-            ]
+        """The request log (oldest first), filtered; `since_seq` counts calls after a mark."""
+        return self.records.requests(operation, project_id, since_seq)
 
     def request_seq(self) -> int:
         """A mark for `requests(since_seq=...)`."""
-        with self.lock:
-            return self._request_seq
+        return self.records.seq()
 
     # ---- timeline -------------------------------------------------------------------------------
     def schedule(self, offset_seconds: float, label: str, apply: Callable[[datetime], None]) -> None:
@@ -386,7 +395,7 @@ class Simulator:
                 "pairs": pairs,
                 "clusters": [self.renderer.cluster_info(c, now) for c in self.clusters.values()],
                 "faults": [f.describe() for f in self.faults.active(now)],
-                "failover_calls": len(self._calls and self.failover_calls()),
+                "failover_calls": len(self.failover_calls()),
                 "pending_events": [e.label for e in self._timeline],
             }
 

@@ -126,14 +126,14 @@ class Renderer:
             "primary_cluster": {
                 "key": key,
                 "action_type": "Backup",
-                "unrestore_keys": [key] if restoring else [],
+                "unrestore_keys": key if restoring else "",
                 "action_start_time": self.ts(begin),
                 "action_end_time": self.ts(backup_end) if backup_end <= now else None,
             },
             "standby_cluster": {
                 "key": key,
                 "action_type": "Restore",
-                "unrestore_keys": [],
+                "unrestore_keys": "",
                 "action_start_time": self.ts(backup_end) if backup_end <= now else None,
                 "action_end_time": self.ts(restore_end) if restore_end <= now else None,
             },
