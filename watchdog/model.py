@@ -131,3 +131,195 @@ class Policy:
     max_data_loss_seconds: float = 3600.0
     cooldown_seconds: float = 86400.0
     min_version: tuple[int, ...] = (8, 1, 2)
+
+
+# ---- decisions --------------------------------------------------------------------------------------
+class State(StrEnum):
+    """The pair's state as one decision sees it. The values are metric label values: never rename."""
+
+    HEALTHY = "healthy"
+    SUSPECT = "suspect"  # production seen DOWN, the confirmation window not yet closed
+    FAILOVER_WARRANTED = "failover_warranted"  # confirmed outage, every guard passes
+    BLOCKED = "blocked"  # confirmed outage, a guard blocks the failover (the reasons say which)
+    FAILING_OVER = "failing_over"  # a failover intent is open (submitted, being tracked or unresolved)
+    FAILED_OVER = "failed_over"  # latched after a failover until an operator acks
+    PAUSED = "paused"  # maintenance: probes and records go on, no automatic action
+    UNKNOWN = "unknown"  # this round could not tell whether production is up
+
+
+class Action(StrEnum):
+    """What the caller of the policy should do this round."""
+
+    NONE = "none"
+    RECOMMEND = "recommend"  # raise "failover warranted" (metrics, status, notifications); no API call
+    FAILOVER = "failover"  # journal an intent and call the failover API
+    TRACK = "track"  # a failover is in flight: keep tracking it, start nothing new
+
+
+class ReasonCode(StrEnum):
+    """Named facts and guards behind a decision. Stored in the journal and used as metric labels."""
+
+    # facts about this round
+    PRODUCTION_UP = "production_up"
+    PRODUCTION_DOWN = "production_down"
+    PRODUCTION_UNKNOWN = "production_unknown"
+    SIGNALS_CONFLICT = "signals_conflict"  # some evidence says UP, some DOWN: a gray failure, not DOWN
+    DEGRADED = "degraded"  # sub_status DEGRADED/READONLY/UNBALANCED...: reported, not down
+    CONFIRMING = "confirming"  # DOWN, the confirmation window still open
+    OUTAGE_CONFIRMED = "outage_confirmed"
+    # guards (each blocks a warranted failover)
+    DATA_LOSS_EXCEEDED = "data_loss_exceeded"
+    SYNC_UNKNOWN = "sync_unknown"  # last successful sync unknown or never: the data loss is unbounded
+    DR_CLUSTER_UNHEALTHY = "dr_cluster_unhealthy"
+    DR_TASK_STATE = "dr_task_state"
+    VERSION_TOO_OLD = "version_too_old"
+    VERSION_UNKNOWN = "version_unknown"
+    COOLDOWN = "cooldown"
+    LATCHED = "latched"
+    PAUSED = "paused"
+    MODE_OBSERVE = "mode_observe"
+    MODE_RECOMMEND = "mode_recommend"
+    ROLES_SWAPPED = "roles_swapped"
+    SWITCH_IN_PROGRESS = "switch_in_progress"
+    INTENT_OPEN = "intent_open"  # a failover intent is in flight or unresolved
+    # manual failovers (CLI)
+    MANUAL = "manual"
+    FORCED = "forced"
+
+
+# Guards that only concern automatic failover: a manual failover from the CLI is not stopped by them.
+AUTOMATIC_ONLY_GUARDS = frozenset(
+    {ReasonCode.COOLDOWN, ReasonCode.LATCHED, ReasonCode.PAUSED, ReasonCode.MODE_OBSERVE}
+    | {ReasonCode.MODE_RECOMMEND, ReasonCode.CONFIRMING}
+)
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One reason with the numbers behind it, e.g. data_loss_exceeded with expected 4012 s, limit 3600 s.
+
+    `values` holds numbers only (seconds, counts; points in time as Unix seconds) so they can go to
+    metrics, JSON and alert texts unchanged.
+    """
+
+    code: ReasonCode
+    message: str
+    values: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the policy decided for one pair in one round, with everything needed to explain and replay it.
+
+    `rule` is the reason that decided the state (the first of `reasons`); `observed_at` references the
+    observation it was made from (the journal stores that observation beside it).
+    """
+
+    pair: str
+    at: datetime
+    state: State
+    action: Action
+    rule: ReasonCode
+    reasons: tuple[Reason, ...]
+    verdict: Verdict
+    consecutive_down: int
+    first_down_at: datetime | None
+    expected_data_loss_seconds: float | None
+    policy: Policy
+    observed_at: datetime
+    manual: bool = False
+
+    def reason(self, code: ReasonCode) -> Reason | None:
+        """The reason with this code, if the decision has one."""
+        return next((r for r in self.reasons if r.code is code), None)
+
+    @property
+    def codes(self) -> tuple[ReasonCode, ...]:
+        return tuple(r.code for r in self.reasons)
+
+
+# ---- pair state, pauses and intents ----------------------------------------------------------------
+class IntentStatus(StrEnum):
+    """Lifecycle of one failover intent; values are stored in the journal.
+
+    intended -> submitted -> completed | failed; `unknown` when we cannot tell whether the API took
+    the request (it stays open until the DR task shows the answer or an operator acks).
+    """
+
+    INTENDED = "intended"
+    SUBMITTED = "submitted"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+    @property
+    def final(self) -> bool:
+        return self in (IntentStatus.COMPLETED, IntentStatus.FAILED)
+
+
+@dataclass(frozen=True)
+class Pause:
+    """A maintenance pause: who, why, since when, until when (None = until `resume`)."""
+
+    reason: str
+    owner: str
+    since: datetime
+    until: datetime | None = None
+    pair: str | None = None  # None: every pair
+
+    def active(self, now: datetime) -> bool:
+        return self.until is None or now < self.until
+
+
+@dataclass(frozen=True)
+class PairState:
+    """What the policy remembers between rounds for one pair (anti-flapping is state, not sleeps).
+
+    `baseline_primary_id` is the production cluster id remembered while production was seen (so a
+    role swap done by someone else is detectable). `latched` is set by a FAILOVER decision and cleared
+    only by `ack` (or by the executor when the failover request was provably never sent).
+    `open_intent_*` is filled in by the journal from the intents table, never stored here.
+    `revision` is the journal's optimistic-concurrency counter: the policy copies it unchanged.
+    """
+
+    consecutive_down: int = 0
+    first_down_at: datetime | None = None
+    last_up_at: datetime | None = None
+    baseline_primary_id: str | None = None
+    latched: bool = False
+    latched_at: datetime | None = None
+    cooldown_until: datetime | None = None
+    pause: Pause | None = None
+    open_intent_id: int | None = None
+    open_intent_status: IntentStatus | None = None
+    revision: int = 0
+
+
+@dataclass(frozen=True)
+class FailoverIntent:
+    """One failover attempt, as journaled before the API is called.
+
+    `sent_at` is written durably right before the POST: an intent without it was provably never sent.
+    `leader_term` is the fencing token of the instance that made it (roadmap: HA; None for now).
+    """
+
+    id: int
+    pair: str
+    disaster_recovery_id: str
+    status: IntentStatus
+    created_at: datetime
+    old_primary_id: str | None
+    old_standby_id: str | None
+    manual: bool = False
+    forced: bool = False
+    requested_by: str = "watchdog"
+    decision_id: int | None = None
+    first_down_at: datetime | None = None
+    expected_data_loss_seconds: float | None = None
+    sent_at: datetime | None = None
+    submitted_at: datetime | None = None
+    finished_at: datetime | None = None
+    acked_at: datetime | None = None
+    leader_term: int | None = None
+    request_id: str | None = None
+    detail: str | None = None
