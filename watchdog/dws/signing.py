@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import quote, unquote
 
 ALGORITHM = "SDK-HMAC-SHA256"
@@ -54,18 +55,27 @@ def canonical_uri(path: str) -> str:
     return uri if uri.endswith("/") else uri + "/"
 
 
+def _native_sorted(items: Iterable[Any], fallback: Callable[[Any], Any]) -> list[Any]:
+    """Sort as the SDK does (Python's own ordering, so 9 < 10); `fallback` only where types cannot compare."""
+    items = list(items)
+    try:
+        return sorted(items)
+    except TypeError:
+        return sorted(items, key=fallback)
+
+
 def _query_text(value: object) -> list[str]:
     if isinstance(value, bool):
         return [str(value).lower()]
     if isinstance(value, list | tuple):
-        return sorted(str(v) for v in value)
+        return [str(v) for v in _native_sorted(value, str)]
     return [str(value)]
 
 
 def canonical_query(params: Iterable[tuple[str, QueryValue]]) -> str:
     """Sorted `k=v` pairs joined by '&', each part percent-encoded."""
     parts: list[str] = []
-    for key, value in sorted(params, key=lambda kv: (kv[0], str(kv[1]))):
+    for key, value in _native_sorted(params, lambda kv: (kv[0], str(kv[1]))):
         parts.extend(f"{_encode(key)}={_encode(v)}" for v in _query_text(value))
     return "&".join(parts)
 
