@@ -1,0 +1,99 @@
+"""The *record* step's outward half: an observation and its decision as metrics and one log record.
+
+Pure translation from the model to metric values and JSON-able fields; no I/O of its own, so the
+daemon, the `probe` command and the demo all report a round the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from datetime import datetime
+from typing import Any
+
+from watchdog.metrics import Metrics
+from watchdog.model import Decision, Observation, ReasonCode, SignalSource, State, Verdict
+
+log = logging.getLogger("watchdog.decision")
+
+# Guards: reasons that block a warranted failover (the `reason` label of dr_watchdog_failover_blocked).
+GUARD_REASONS: tuple[ReasonCode, ...] = (
+    ReasonCode.DATA_LOSS_EXCEEDED,
+    ReasonCode.SYNC_UNKNOWN,
+    ReasonCode.DR_CLUSTER_UNHEALTHY,
+    ReasonCode.DR_TASK_STATE,
+    ReasonCode.VERSION_TOO_OLD,
+    ReasonCode.VERSION_UNKNOWN,
+    ReasonCode.COOLDOWN,
+    ReasonCode.LATCHED,
+    ReasonCode.PAUSED,
+    ReasonCode.MODE_OBSERVE,
+    ReasonCode.MODE_RECOMMEND,
+    ReasonCode.ROLES_SWAPPED,
+    ReasonCode.SWITCH_IN_PROGRESS,
+    ReasonCode.INTENT_OPEN,
+)
+PROBES: tuple[str, ...] = tuple(
+    s.value for s in (SignalSource.PRODUCTION_CLUSTER, SignalSource.DR_TASK, SignalSource.DR_CLUSTER)
+)
+
+
+def _ts(value: datetime | None) -> float:
+    return math.nan if value is None else value.timestamp()
+
+
+def observation_metrics(metrics: Metrics, obs: Observation, probe_seconds: float) -> None:
+    """Probe success per signal, sync time and lag (as of the observation, the truth the API gave)."""
+    for signal in obs.signals:
+        ok = signal.verdict is not Verdict.UNKNOWN
+        metrics.probe_success.labels(pair=obs.pair, probe=signal.source.value).set(1 if ok else 0)
+        metrics.probe_duration.labels(pair=obs.pair, probe=signal.source.value).observe(probe_seconds)
+    last_sync = obs.last_sync if obs.last_sync_known else None
+    metrics.last_sync.labels(pair=obs.pair).set(_ts(last_sync))
+    lag = math.nan if last_sync is None else max(0.0, (obs.observed_at - last_sync).total_seconds())
+    metrics.sync_lag.labels(pair=obs.pair).set(lag)
+
+
+def decision_metrics(metrics: Metrics, decision: Decision) -> None:
+    """The decision state set, production_up (NaN while unknown), counts and blocking guards."""
+    up = {Verdict.UP: True, Verdict.DOWN: False}.get(decision.verdict)
+    metrics.set_production(decision.pair, up)
+    metrics.set_decision(decision.pair, decision.state.value)
+    metrics.consecutive_down.labels(pair=decision.pair).set(decision.consecutive_down)
+    loss = decision.expected_data_loss_seconds
+    open_outage = decision.first_down_at is not None and loss is not None
+    metrics.expected_data_loss.labels(pair=decision.pair).set(
+        loss if open_outage and loss is not None else math.nan
+    )
+    blocking = (
+        [c.value for c in decision.codes if c in GUARD_REASONS] if decision.state is State.BLOCKED else []
+    )
+    metrics.set_blocked(decision.pair, blocking)
+    metrics.paused.labels(pair=decision.pair).set(1 if ReasonCode.PAUSED in decision.codes else 0)
+    metrics.latched.labels(pair=decision.pair).set(1 if decision.state is State.FAILED_OVER else 0)
+
+
+def decision_fields(decision: Decision) -> dict[str, Any]:
+    """The decision as one flat, JSON-able record: what, why (with the numbers) and from what."""
+    return {
+        "event": "decision",
+        "pair": decision.pair,
+        "state": decision.state.value,
+        "action": decision.action.value,
+        "rule": decision.rule.value,
+        "verdict": decision.verdict.value,
+        "reasons": [{"code": r.code.value, "message": r.message, **dict(r.values)} for r in decision.reasons],
+        "consecutive_down": decision.consecutive_down,
+        "first_down_at": decision.first_down_at.isoformat() if decision.first_down_at else None,
+        "expected_data_loss_seconds": decision.expected_data_loss_seconds,
+        "mode": decision.policy.mode.value,
+        "observed_at": decision.observed_at.isoformat(),
+    }
+
+
+def log_decision(decision: Decision) -> None:
+    """One log record per decision; warnings for the states an operator must see."""
+    loud = decision.state in (State.FAILOVER_WARRANTED, State.BLOCKED, State.FAILING_OVER)
+    summary = "; ".join(r.message for r in decision.reasons[:3])
+    message = f"{decision.pair}: {decision.state.value} ({decision.action.value}) - {summary}"
+    log.log(logging.WARNING if loud else logging.INFO, message, extra=decision_fields(decision))
