@@ -1,0 +1,105 @@
+"""The command line: parsing, exit codes, one-line errors, check-config masking, config-schema."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from watchdog.cli import EXIT_CONFIG, EXIT_OK, build_parser, main
+from watchdog.settings import settings_schema
+
+SK = "cli-test-secret-key-00000000000000000001"
+CONFIG = {
+    "cloud": {
+        "endpoint": "http://127.0.0.1:18080",
+        "project_id": "0123456789abcdef0123456789abcdef",
+        "access_key": "CLITESTAK00000000001",
+        "secret_key": SK,
+    },
+    "pairs": [{"name": "sales-dw", "disaster_recovery_id": "9f5a4c1e-2b7d-4e31-8a6c-0d1e2f3a4b5c"}],
+}
+COMMANDS = [
+    "run", "check-config", "probe", "status", "failover", "ack", "pause", "resume",
+    "simulate", "demo", "config-schema", "export", "replay",
+]  # fmt: skip
+
+
+@pytest.fixture
+def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for name in ("DRW_POLICY__MODE", "CREDENTIALS_DIRECTORY", "DRW_SECRETS_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    path = tmp_path / "watchdog.yaml"
+    path.write_text(yaml.safe_dump(CONFIG))
+    return path
+
+
+def test_every_contract_command_is_parsed() -> None:
+    """Each command of the contract has a sub-parser."""
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    assert set(COMMANDS) <= set(sub.choices)  # type: ignore[arg-type]
+
+
+def test_check_config_prints_masked_config(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """check-config exits 0 and prints the resolved config with the secret masked."""
+    assert (
+        main(["check-config", "--config", str(config), "--secrets-dir", str(config.parent / "none")])
+        == EXIT_OK
+    )
+    out, err = capsys.readouterr()
+    data = json.loads(out)
+    assert data["cloud"]["secret_key"] == "**********"
+    assert SK not in out + err
+    assert "config ok" in err
+
+
+def test_check_config_env_override(
+    config: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An environment override shows in the resolved configuration."""
+    monkeypatch.setenv("DRW_POLICY__MODE", "auto")
+    assert main(["check-config", "--config", str(config)]) == EXIT_OK
+    assert json.loads(capsys.readouterr().out)["policy"]["mode"] == "auto"
+
+
+def test_bad_config_exit_2_one_line(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A bad value exits 2 with one stderr line naming the field, no traceback."""
+    bad = dict(CONFIG, policy={"failure_threshold": 0})
+    config.write_text(yaml.safe_dump(bad))
+    assert main(["check-config", "--config", str(config)]) == EXIT_CONFIG
+    out, err = capsys.readouterr()
+    assert err == "dr-watchdog: config error: policy.failure_threshold: must be >= 1\n"
+    assert out == ""
+
+
+def test_run_with_bad_config_exits_2(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`run` with an unknown key exits 2 before starting anything."""
+    config.write_text(yaml.safe_dump(dict(CONFIG, surprise=1)))
+    assert main(["run", "--config", str(config)]) == EXIT_CONFIG
+    assert capsys.readouterr().err.strip() == "dr-watchdog: config error: surprise: unknown key"
+
+
+def test_debug_shows_the_exception(config: Path) -> None:
+    """With --debug the error propagates (a traceback) instead of being reduced to one line."""
+    config.write_text("cloud: [\n")
+    from watchdog.settings import ConfigError
+
+    with pytest.raises(ConfigError):
+        main(["check-config", "--config", str(config), "--debug"])
+
+
+def test_config_schema_matches_settings(capsys: pytest.CaptureFixture[str]) -> None:
+    """config-schema prints the JSON Schema generated from the settings."""
+    assert main(["config-schema"]) == EXIT_OK
+    assert json.loads(capsys.readouterr().out) == settings_schema()
+
+
+def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    """A missing required option is a usage error with exit code 2."""
+    with pytest.raises(SystemExit) as info:
+        main(["failover", "--config", "x.yaml"])
+    assert info.value.code == 2
+    assert "--pair" in capsys.readouterr().err
