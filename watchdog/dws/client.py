@@ -117,9 +117,12 @@ def _tls(verify: bool | str) -> bool | ssl.SSLContext:
     """True/False as given; a path is a CA bundle (file) or CA directory."""
     if isinstance(verify, bool):
         return verify
-    if verify.endswith("/"):
-        return ssl.create_default_context(capath=verify)
-    return ssl.create_default_context(cafile=verify)
+    try:
+        if verify.endswith("/"):
+            return ssl.create_default_context(capath=verify)
+        return ssl.create_default_context(cafile=verify)
+    except (OSError, ssl.SSLError) as exc:
+        raise ValueError(f"verify: cannot load the CA bundle {verify!r} ({exc.__class__.__name__})") from exc
 
 
 class DwsClient:
