@@ -81,6 +81,7 @@ def signed_request(
     body: bytes | None = None,
     headers: dict[str, str] | None = None,
     timeout: float = 5.0,
+    client: httpx.Client | None = None,
 ) -> httpx.Response:
     """One SDK-signed request to the simulator (a plain client for tests that are not about our client)."""
     netloc = urlsplit(base_url).netloc
@@ -88,5 +89,8 @@ def signed_request(
     signed = sign_request(
         credentials, method, netloc, path, query or [], base_headers, body, project_id=project_id
     )
-    with httpx.Client(base_url=base_url, timeout=timeout) as client:
-        return client.request(method, path, params=tuple(query or ()), headers=signed, content=body)
+    params = tuple(query or ())
+    if client is not None:
+        return client.request(method, base_url + path, params=params, headers=signed, content=body)
+    with httpx.Client(timeout=timeout) as own:
+        return own.request(method, base_url + path, params=params, headers=signed, content=body)
