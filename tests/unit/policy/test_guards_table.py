@@ -1,0 +1,250 @@
+"""Truth tables for the guards on a confirmed outage: one parametrize axis per factor."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from tests.unit.policy.builders import FAST, PROD_ID, STANDBY_ID, at, confirmed, observation, run
+from watchdog.model import (
+    Action,
+    IntentStatus,
+    Mode,
+    PairState,
+    Pause,
+    ReasonCode,
+    State,
+    Verdict,
+)
+from watchdog.policy import evaluate, evaluate_manual
+
+D = Verdict.DOWN
+
+
+def blocked_by(code: ReasonCode | None, **kwargs: object) -> None:
+    d = confirmed(**kwargs).decision  # type: ignore[arg-type]
+    if code is None:
+        assert (d.state, d.action) == (State.FAILOVER_WARRANTED, Action.FAILOVER), d.reasons
+    else:
+        assert (d.state, d.action) == (State.BLOCKED, Action.NONE)
+        assert code in d.codes, d.reasons
+        assert d.rule is code
+
+
+@pytest.mark.parametrize(
+    ("sync_age_at_first_down", "code"),
+    [
+        (0, None),
+        (60, None),
+        (600, None),
+        (601, ReasonCode.DATA_LOSS_EXCEEDED),
+        (86400, ReasonCode.DATA_LOSS_EXCEEDED),
+    ],
+)
+def test_data_loss_axis(sync_age_at_first_down: float, code: ReasonCode | None) -> None:
+    """Expected data loss = first DOWN time - last sync; above max_data_loss_seconds it blocks."""
+    blocked_by(code, last_sync=at(-sync_age_at_first_down))
+
+
+@pytest.mark.parametrize(("known", "never"), [(False, False), (True, True)])
+def test_unknown_or_never_synced_blocks(known: bool, never: bool) -> None:
+    """An unknown last sync, or a pair that never synced, blocks with sync_unknown (loss unbounded)."""
+    blocked_by(ReasonCode.SYNC_UNKNOWN, sync_known=known, never_synced=never)
+
+
+def test_long_outage_after_fresh_sync_fails_over() -> None:
+    """A 2-hour outage that began 30 s after the last sync fails over: the loss is 30 s, not 2 h."""
+    policy = replace(FAST, min_outage_seconds=7200)
+    rounds = [(0.0, D), (3600.0, D), (7200.0, D)]
+    d = run(rounds, policy, last_sync=at(-30))[-1].decision
+    assert d.action is Action.FAILOVER
+    assert d.expected_data_loss_seconds == 30.0
+
+
+def test_stale_sync_blocks_with_numbers() -> None:
+    """A sync 4012 s old when production went down blocks, and the reason carries expected and limit."""
+    d = confirmed(last_sync=at(-4012)).decision
+    r = d.reason(ReasonCode.DATA_LOSS_EXCEEDED)
+    assert r is not None
+    assert r.values["expected_data_loss_seconds"] == 4012.0
+    assert r.values["max_data_loss_seconds"] == 600.0
+    assert "4012 s > limit 600 s" in r.message
+    assert d.expected_data_loss_seconds == 4012.0
+
+
+@pytest.mark.parametrize(
+    ("dr_status", "code"),
+    [
+        ("AVAILABLE", None),
+        ("ACTIVE", None),
+        ("FAILED", ReasonCode.DR_CLUSTER_UNHEALTHY),
+        ("CREATING", ReasonCode.DR_CLUSTER_UNHEALTHY),
+        ("SOMETHING_NEW", ReasonCode.DR_CLUSTER_UNHEALTHY),
+    ],
+)
+def test_dr_cluster_axis(dr_status: str, code: ReasonCode | None) -> None:
+    """The DR cluster must be AVAILABLE (or ACTIVE)."""
+    blocked_by(code, dr_status=dr_status)
+
+
+@pytest.mark.parametrize(
+    ("task_status", "code"),
+    [
+        ("running", None),
+        ("abnormal", None),
+        ("switchovering", ReasonCode.SWITCH_IN_PROGRESS),
+        ("stopped", ReasonCode.DR_TASK_STATE),
+        ("unstart", ReasonCode.DR_TASK_STATE),
+        ("deleting", ReasonCode.DR_TASK_STATE),
+        ("unknown", ReasonCode.DR_TASK_STATE),
+    ],
+)
+def test_dr_task_axis(task_status: str, code: ReasonCode | None) -> None:
+    """Only running and abnormal DR tasks accept a failover; a switch in progress is named as such."""
+    blocked_by(code, task_status=task_status)
+
+
+@pytest.mark.parametrize(
+    ("dr_version", "prod_version", "code"),
+    [
+        ("8.1.2", "8.1.2", None),
+        ("9.1.0.200", None, None),
+        ("8.1.1.300", "8.2.0", ReasonCode.VERSION_TOO_OLD),
+        ("8.2.0", "8.1.1", ReasonCode.VERSION_TOO_OLD),
+        (None, "8.2.0", ReasonCode.VERSION_UNKNOWN),
+        ("8.x.1", "8.2.0", ReasonCode.VERSION_UNKNOWN),
+        ("8.2.0", "garbage", ReasonCode.VERSION_UNKNOWN),
+    ],
+)
+def test_version_axis(dr_version: str | None, prod_version: str | None, code: ReasonCode | None) -> None:
+    """Versions below 8.1.2 block; an unreadable version blocks; production's may be absent (deleted)."""
+    blocked_by(code, dr_version=dr_version, prod_version=prod_version)
+
+
+@pytest.mark.parametrize(
+    ("mode", "state", "action", "code"),
+    [
+        (Mode.AUTO, State.FAILOVER_WARRANTED, Action.FAILOVER, ReasonCode.OUTAGE_CONFIRMED),
+        (Mode.RECOMMEND, State.FAILOVER_WARRANTED, Action.RECOMMEND, ReasonCode.MODE_RECOMMEND),
+        (Mode.OBSERVE, State.FAILOVER_WARRANTED, Action.NONE, ReasonCode.MODE_OBSERVE),
+    ],
+)
+def test_mode_axis(mode: Mode, state: State, action: Action, code: ReasonCode) -> None:
+    """Modes change only the action of a warranted failover; only auto latches."""
+    ev = confirmed(replace(FAST, mode=mode))
+    assert (ev.decision.state, ev.decision.action, ev.decision.rule) == (state, action, code)
+    assert ev.next_state.latched is (mode is Mode.AUTO)
+
+
+@pytest.mark.parametrize(
+    ("baseline", "primary", "code"),
+    [
+        (None, PROD_ID, None),
+        (PROD_ID, PROD_ID, None),
+        (STANDBY_ID, PROD_ID, ReasonCode.ROLES_SWAPPED),
+    ],
+)
+def test_roles_axis(baseline: str | None, primary: str, code: ReasonCode | None) -> None:
+    """When production is no longer the cluster remembered while healthy, someone switched: no failover."""
+    blocked_by(code, state=PairState(baseline_primary_id=baseline), primary=primary)
+
+
+def test_roles_swapped_during_outage_is_detected() -> None:
+    """Baseline learned while UP; the DR task then shows the other cluster as primary while DOWN: blocked."""
+    evs = run([(0, Verdict.UP)])
+    state = evs[0].next_state
+    assert state.baseline_primary_id == PROD_ID
+    d = run([(10, D), (20, D), (30, D)], state=state, primary=STANDBY_ID)[-1].decision
+    assert d.state is State.BLOCKED and ReasonCode.ROLES_SWAPPED in d.codes
+
+
+@pytest.mark.parametrize(
+    ("cooldown_end", "code"), [(None, None), (-1, None), (0, None), (1, ReasonCode.COOLDOWN)]
+)
+def test_cooldown_axis(cooldown_end: float | None, code: ReasonCode | None) -> None:
+    """Inside the cooldown (which outlives the ack) a confirmed outage is blocked; at its end it is not."""
+    until = None if cooldown_end is None else at(20 + cooldown_end)
+    blocked_by(code, state=PairState(cooldown_until=until))
+
+
+@pytest.mark.parametrize(
+    ("state", "expected", "action"),
+    [
+        (PairState(latched=True, latched_at=at(-100)), State.FAILED_OVER, Action.NONE),
+        (PairState(pause=Pause("maint", "ops", at(-10), at(100))), State.PAUSED, Action.NONE),
+        (PairState(pause=Pause("maint", "ops", at(-10), None)), State.PAUSED, Action.NONE),
+        (PairState(pause=Pause("maint", "ops", at(-10), at(20))), State.FAILOVER_WARRANTED, Action.FAILOVER),
+        (
+            PairState(open_intent_id=7, open_intent_status=IntentStatus.SUBMITTED),
+            State.FAILING_OVER,
+            Action.TRACK,
+        ),
+        (
+            PairState(open_intent_id=7, open_intent_status=IntentStatus.UNKNOWN),
+            State.FAILING_OVER,
+            Action.TRACK,
+        ),
+        (
+            PairState(open_intent_id=7, open_intent_status=IntentStatus.FAILED),
+            State.FAILOVER_WARRANTED,
+            Action.FAILOVER,
+        ),
+    ],
+)
+def test_hold_axis(state: PairState, expected: State, action: Action) -> None:
+    """Latch, an active pause (expired ones do not count) and an open intent hold any new action."""
+    d = confirmed(state=state).decision
+    assert (d.state, d.action) == (expected, action)
+
+
+def test_guards_all_reported_together() -> None:
+    """Several failing guards are all listed, each with its own reason."""
+    d = confirmed(dr_status="FAILED", task_status="stopped", last_sync=at(-5000), dr_version="8.0.0").decision
+    assert {ReasonCode.DATA_LOSS_EXCEEDED, ReasonCode.DR_CLUSTER_UNHEALTHY, ReasonCode.DR_TASK_STATE} <= set(
+        d.codes
+    )
+    assert ReasonCode.VERSION_TOO_OLD in d.codes
+
+
+def test_paused_still_counts_the_outage() -> None:
+    """Pause does not stop the counting: resuming mid-outage can fail over at once."""
+    pause = Pause("maint", "ops", at(-10), at(15))
+    evs = run([(0, D), (10, D), (20, D)], state=PairState(pause=pause))
+    assert [e.decision.state for e in evs] == [State.PAUSED, State.PAUSED, State.FAILOVER_WARRANTED]
+
+
+@pytest.mark.parametrize(
+    ("force", "kwargs", "state", "action"),
+    [
+        (False, {}, State.FAILOVER_WARRANTED, Action.FAILOVER),
+        (False, {"last_sync": at(-5000)}, State.BLOCKED, Action.NONE),
+        (True, {"last_sync": at(-5000)}, State.FAILOVER_WARRANTED, Action.FAILOVER),
+        (False, {"verdict": Verdict.UP}, State.FAILOVER_WARRANTED, Action.FAILOVER),
+    ],
+)
+def test_manual_axis(force: bool, kwargs: dict[str, object], state: State, action: Action) -> None:
+    """A manual failover skips confirmation, mode and latch, but the safety guards apply unless forced."""
+    obs = observation(at(0), **kwargs)  # type: ignore[arg-type]
+    latched = PairState(latched=True, cooldown_until=None)
+    ev = evaluate_manual(obs, latched, replace(FAST, mode=Mode.OBSERVE), at(0), force=force)
+    assert (ev.decision.state, ev.decision.action, ev.decision.manual) == (state, action, True)
+    assert ev.next_state.latched
+
+
+@pytest.mark.parametrize("status", [IntentStatus.INTENDED, IntentStatus.SUBMITTED])
+def test_manual_refused_while_in_flight_even_forced(status: IntentStatus) -> None:
+    """A failover in flight refuses a manual one even with force: never two POSTs at once."""
+    state = PairState(open_intent_id=3, open_intent_status=status)
+    ev = evaluate_manual(observation(at(0)), state, FAST, at(0), force=True)
+    assert ev.decision.action is Action.NONE and ev.decision.rule is ReasonCode.INTENT_OPEN
+
+
+def test_pause_expiry_uses_now_not_observation() -> None:
+    """The pause is judged against `now`."""
+    pause = Pause("maint", "ops", at(-10), at(5))
+    obs = observation(at(0))
+    assert evaluate(obs, PairState(pause=pause), FAST, at(0)).decision.state is State.PAUSED
+    later = evaluate(obs, PairState(pause=pause), FAST, at(0) + timedelta(seconds=6)).decision
+    assert later.state is State.SUSPECT

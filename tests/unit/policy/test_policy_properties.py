@@ -1,0 +1,135 @@
+"""Hypothesis invariants of the pure policy over random timelines (fixed datetimes, no clock)."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.unit.policy.builders import FAST, T0, observation
+from watchdog.model import Action, Decision, Mode, PairState, Policy, Verdict
+from watchdog.policy import evaluate
+
+
+@dataclass(frozen=True)
+class Round:
+    gap: float  # seconds since the previous round
+    verdict: Verdict
+    sync_age: float  # seconds between the last sync and this round
+    dr_healthy: bool
+    ack: bool  # an operator acks before this round
+
+
+rounds = st.builds(
+    Round,
+    gap=st.floats(1, 120),
+    verdict=st.sampled_from(list(Verdict)),
+    sync_age=st.sampled_from([5.0, 60.0, 300.0, 900.0, 5000.0]),
+    dr_healthy=st.booleans(),
+    ack=st.just(False),
+)
+timelines = st.lists(rounds, min_size=1, max_size=40)
+policies = st.builds(
+    lambda thr, win, loss, cool, mode: replace(
+        FAST,
+        failure_threshold=thr,
+        min_outage_seconds=win,
+        max_data_loss_seconds=loss,
+        cooldown_seconds=cool,
+        mode=mode,
+    ),
+    st.integers(1, 5),
+    st.sampled_from([0.0, 15.0, 60.0, 200.0]),
+    st.sampled_from([100.0, 600.0, 3600.0]),
+    st.sampled_from([0.0, 300.0, 3600.0]),
+    st.sampled_from([Mode.AUTO, Mode.AUTO, Mode.RECOMMEND, Mode.OBSERVE]),
+)
+
+
+def replay(
+    timeline: list[Round], policy: Policy, acks: bool = False
+) -> list[tuple[Round, datetime, Decision]]:
+    """Run the timeline; with `acks`, an operator acks (clears the latch) where the round says so."""
+    state, now, out = PairState(), T0, []
+    for r in timeline:
+        now += timedelta(seconds=r.gap)
+        if acks and r.ack:
+            state = replace(state, latched=False)
+        obs = observation(
+            now,
+            r.verdict,
+            last_sync=now - timedelta(seconds=r.sync_age),
+            dr_status="AVAILABLE" if r.dr_healthy else "FAILED",
+        )
+        ev = evaluate(obs, state, policy, now)
+        out.append((r, now, ev.decision))
+        state = ev.next_state
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(timelines, policies)
+def test_never_failover_unless_the_latest_verdict_is_down(timeline: list[Round], policy: Policy) -> None:
+    """A FAILOVER decision is only ever made on a round whose own verdict is DOWN."""
+    for r, _, d in replay(timeline, policy):
+        if d.action is Action.FAILOVER:
+            assert r.verdict is Verdict.DOWN and d.verdict is Verdict.DOWN
+
+
+@settings(max_examples=300, deadline=None)
+@given(timelines, policies)
+def test_never_failover_above_the_data_loss_limit(timeline: list[Round], policy: Policy) -> None:
+    """Every FAILOVER has a known expected data loss within max_data_loss_seconds."""
+    for _, _, d in replay(timeline, policy):
+        if d.action is Action.FAILOVER:
+            assert d.expected_data_loss_seconds is not None
+            assert d.expected_data_loss_seconds <= policy.max_data_loss_seconds
+
+
+acked_rounds = st.builds(
+    Round,
+    gap=st.floats(1, 600),
+    verdict=st.sampled_from([Verdict.DOWN, Verdict.DOWN, Verdict.UP, Verdict.UNKNOWN]),
+    sync_age=st.just(5.0),
+    dr_healthy=st.just(True),
+    ack=st.booleans(),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(acked_rounds, min_size=1, max_size=60), policies)
+def test_never_twice_per_outage_nor_inside_the_cooldown(timeline: list[Round], policy: Policy) -> None:
+    """Without an ack at most one FAILOVER ever; with acks, two are never closer than the cooldown."""
+    no_ack = [d for _, _, d in replay(timeline, policy) if d.action is Action.FAILOVER]
+    assert len(no_ack) <= 1
+    times = [now for _, now, d in replay(timeline, policy, acks=True) if d.action is Action.FAILOVER]
+    for earlier, later in itertools.pairwise(times):
+        assert (later - earlier).total_seconds() >= policy.cooldown_seconds
+
+
+@settings(max_examples=400, deadline=None)
+@given(timelines, policies)
+def test_failover_exactly_when_the_window_closes(timeline: list[Round], policy: Policy) -> None:
+    """A reference model of the rules agrees round by round on when FAILOVER is decided."""
+    count, first_down, latched = 0, None, False
+    for r, now, d in replay(timeline, policy):
+        if r.verdict is Verdict.UP:
+            count, first_down = 0, None
+        elif r.verdict is Verdict.DOWN:
+            count, first_down = count + 1, first_down or now
+        window_closed = (
+            r.verdict is Verdict.DOWN
+            and count >= policy.failure_threshold
+            and first_down is not None
+            and (now - first_down).total_seconds() >= policy.min_outage_seconds
+        )
+        loss_ok = first_down is not None and (
+            (first_down - (now - timedelta(seconds=r.sync_age))).total_seconds()
+            <= policy.max_data_loss_seconds
+        )
+        expected = window_closed and loss_ok and r.dr_healthy and not latched and policy.mode is Mode.AUTO
+        assert (d.action is Action.FAILOVER) is expected, (r, d.reasons)
+        latched = latched or expected

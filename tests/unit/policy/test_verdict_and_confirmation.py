@@ -1,0 +1,130 @@
+"""Truth tables for the round verdict and the confirmation window (fixed datetimes, no clock)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from tests.unit.policy.builders import FAST, T0, at, confirmed, observation, run
+from watchdog.model import Action, PairState, ReasonCode, Signal, SignalSource, State, Verdict
+from watchdog.policy import evaluate, production_verdict
+
+U, D, X = Verdict.UP, Verdict.DOWN, Verdict.UNKNOWN
+
+
+def sig(source: SignalSource, verdict: Verdict) -> Signal:
+    return Signal(source, verdict, "test", T0)
+
+
+P, T, C = SignalSource.PRODUCTION_CLUSTER, SignalSource.DR_TASK, SignalSource.DR_CLUSTER
+
+
+@pytest.mark.parametrize(
+    ("signals", "expected"),
+    [
+        ((), X),
+        (((P, X),), X),
+        (((P, X), (T, X)), X),
+        (((P, U),), U),
+        (((P, U), (T, X)), U),
+        (((P, D),), D),
+        (((P, D), (T, X)), D),
+        (((P, D), (T, D)), D),
+        (((P, D), (T, U)), X),
+        (((P, U), (T, D)), X),
+        (((C, D),), X),
+        (((C, D), (P, U)), U),
+        (((C, U), (P, D)), D),
+        (((SignalSource.DATA_PLANE, D), (P, X)), D),
+        (((SignalSource.HEARTBEAT, U), (P, D)), X),
+    ],
+)
+def test_production_verdict_table(
+    signals: tuple[tuple[SignalSource, Verdict], ...], expected: Verdict
+) -> None:
+    """DOWN needs a DOWN and no UP signal; conflict or no evidence is UNKNOWN; DR signals never count."""
+    assert production_verdict([sig(s, v) for s, v in signals]) is expected
+
+
+def test_conflict_is_reported_as_gray_failure() -> None:
+    """Production DOWN by one signal and UP by another: an UNKNOWN round with a signals_conflict reason."""
+    obs = observation(at(0), D, extra=(sig(T, U),))
+    ev = evaluate(obs, PairState(), FAST, at(0))
+    assert ev.decision.state is State.UNKNOWN and ev.decision.rule is ReasonCode.SIGNALS_CONFLICT
+    assert ev.next_state.consecutive_down == 0
+
+
+@pytest.mark.parametrize(
+    ("sequence", "expected_states"),
+    [
+        ([U, U], ["healthy", "healthy"]),
+        ([D, D, D], ["suspect", "suspect", "failover_warranted"]),
+        ([D, D, U, D, D, D], ["suspect", "suspect", "healthy", "suspect", "suspect", "failover_warranted"]),
+        ([D, X, D, D], ["suspect", "unknown", "suspect", "failover_warranted"]),
+        ([D, D, X, X], ["suspect", "suspect", "unknown", "unknown"]),
+        ([X, X, X, X], ["unknown", "unknown", "unknown", "unknown"]),
+        ([D, D, D, D], ["suspect", "suspect", "failover_warranted", "failed_over"]),
+        ([D, U, D, U, D, U], ["suspect", "healthy"] * 3),
+    ],
+)
+def test_confirmation_sequences(sequence: list[Verdict], expected_states: list[str]) -> None:
+    """UP resets the count, UNKNOWN neither counts nor resets nor confirms; the latch holds afterwards."""
+    rounds = [(10.0 * i, v) for i, v in enumerate(sequence)]
+    states = [ev.decision.state.value for ev in run(rounds)]
+    assert states == expected_states
+
+
+@pytest.mark.parametrize(
+    ("threshold", "offsets", "confirms"),
+    [
+        (3, [0, 10, 20], True),
+        (3, [0, 10, 19], False),  # three rounds, but the window is 20 s
+        (3, [0, 30], False),  # long enough, too few rounds
+        (4, [0, 10, 20], False),
+        (1, [20], False),  # one round cannot span 20 s
+        (1, [0, 20], True),
+    ],
+)
+def test_window_needs_both_rounds_and_time(threshold: int, offsets: list[float], confirms: bool) -> None:
+    """Confirmation needs failure_threshold DOWN rounds AND min_outage_seconds since the first DOWN."""
+    policy = replace(FAST, failure_threshold=threshold)
+    last = run([(o, D) for o in offsets], policy)[-1].decision
+    assert (last.action is Action.FAILOVER) is confirms
+    assert last.state is (State.FAILOVER_WARRANTED if confirms else State.SUSPECT)
+
+
+def test_confirming_reason_carries_numbers() -> None:
+    """A suspect round says how many rounds and seconds are seen and needed."""
+    d = run([(0, D), (10, D)])[-1].decision
+    r = d.reason(ReasonCode.CONFIRMING)
+    assert r is not None
+    assert dict(r.values) == {
+        "consecutive_down": 2.0,
+        "failure_threshold": 3.0,
+        "outage_seconds": 10.0,
+        "min_outage_seconds": 20.0,
+    }
+
+
+def test_unknown_round_keeps_first_down_time() -> None:
+    """An UNKNOWN round in an outage leaves the count and the outage start as they were."""
+    evs = run([(0, D), (10, X)])
+    assert evs[1].next_state.consecutive_down == 1
+    assert evs[1].next_state.first_down_at == at(0)
+    assert evs[1].decision.state is State.UNKNOWN
+
+
+def test_degraded_is_reported_not_down() -> None:
+    """sub_status DEGRADED on an AVAILABLE production is healthy with a degraded reason."""
+    d = run([(0, U)], sub_status=("DEGRADED", "UNBALANCED"))[0].decision
+    assert d.state is State.HEALTHY
+    assert ReasonCode.DEGRADED in d.codes
+
+
+def test_failover_decision_latches_and_starts_cooldown() -> None:
+    """The FAILOVER decision's next state is latched with the cooldown running from now."""
+    ev = confirmed()
+    assert ev.decision.action is Action.FAILOVER
+    assert ev.next_state.latched and ev.next_state.latched_at == at(20)
+    assert ev.next_state.cooldown_until == at(20 + FAST.cooldown_seconds)

@@ -1,0 +1,364 @@
+"""The pure decision core: (observation, pair state, policy, now) -> (decision, next pair state).
+
+Only this module can cause a wrong failover, so it does no I/O, reads no clock, environment or global,
+and imports `watchdog.model` alone. Every rule below is written down because operators read it:
+
+Round verdict (`production_verdict`): only signals about production count (the DR_CLUSTER signal is
+about the other side). Any UP and no DOWN => UP. Any DOWN and no UP => DOWN (positive evidence; an
+UNKNOWN signal beside it does not contradict it). DOWN and UP together => UNKNOWN: the evidence
+disagrees (a gray failure), and "cannot tell" is never "down". No signal, or only UNKNOWN => UNKNOWN.
+
+Confirmation: a DOWN round counts (the first one sets `first_down_at` = its observation time); an UP
+round resets the count and the start of the outage; an UNKNOWN round neither counts nor resets, and
+its decision is UNKNOWN, so the window can never close on a round that did not see production down.
+The outage is confirmed on a DOWN round once `consecutive_down >= failure_threshold` AND
+`now - first_down_at >= min_outage_seconds`.
+
+Precedence of states: an open failover intent (FAILING_OVER, action TRACK) > the latch (FAILED_OVER)
+> an active pause (PAUSED) > UNKNOWN > HEALTHY > SUSPECT > BLOCKED (a guard fails) > FAILOVER_WARRANTED.
+Modes only change the action of a warranted failover: auto => FAILOVER, recommend => RECOMMEND,
+observe => NONE (the state is still failover_warranted, so metrics and the audit trail show what
+auto mode would have done).
+
+A FAILOVER decision latches the pair and starts the cooldown in the next state itself, so the policy
+alone never decides FAILOVER twice for one outage: only `ack` re-arms it (and the cooldown still runs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from watchdog.model import (
+    Action,
+    ClusterView,
+    Decision,
+    IntentStatus,
+    Mode,
+    Observation,
+    PairState,
+    Policy,
+    Reason,
+    ReasonCode,
+    Signal,
+    SignalSource,
+    State,
+    Verdict,
+)
+
+PRODUCTION_SOURCES = frozenset(
+    {SignalSource.PRODUCTION_CLUSTER, SignalSource.DR_TASK, SignalSource.DATA_PLANE, SignalSource.HEARTBEAT}
+)
+HEALTHY_CLUSTER_STATUSES = frozenset({"AVAILABLE", "ACTIVE"})
+FAILOVER_TASK_STATUSES = frozenset({"running", "abnormal"})  # the API accepts a failover from these
+SWITCHING_TASK_STATUS = "switchovering"
+NORMAL_SUB_STATUS = "NORMAL"
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The decision of one round and the pair state to remember for the next."""
+
+    decision: Decision
+    next_state: PairState
+
+
+# ---- the round verdict ---------------------------------------------------------------------------
+def production_verdict(signals: Iterable[Signal]) -> Verdict:
+    """The one function that turns a round's signals into the verdict on production (rules above)."""
+    verdicts = {s.verdict for s in signals if s.source in PRODUCTION_SOURCES}
+    if Verdict.DOWN in verdicts:
+        return Verdict.UNKNOWN if Verdict.UP in verdicts else Verdict.DOWN
+    return Verdict.UP if Verdict.UP in verdicts else Verdict.UNKNOWN
+
+
+def _verdict_reason(signals: Sequence[Signal], verdict: Verdict) -> Reason:
+    relevant = [s for s in signals if s.source in PRODUCTION_SOURCES]
+    counts = {v.value: float(sum(1 for s in relevant if s.verdict is v)) for v in Verdict}
+    details = "; ".join(f"{s.source.value}={s.verdict.value} ({s.error or s.detail})" for s in relevant)
+    if verdict is Verdict.UP:
+        return Reason(ReasonCode.PRODUCTION_UP, f"production up: {details}", counts)
+    if verdict is Verdict.DOWN:
+        return Reason(ReasonCode.PRODUCTION_DOWN, f"production down: {details}", counts)
+    if counts["up"] and counts["down"]:
+        return Reason(ReasonCode.SIGNALS_CONFLICT, f"signals disagree, not down: {details}", counts)
+    return Reason(ReasonCode.PRODUCTION_UNKNOWN, f"cannot tell: {details or 'no signal'}", counts)
+
+
+# ---- helpers on numbers and versions -------------------------------------------------------------
+def parse_version(text: str | None) -> tuple[int, ...] | None:
+    """'8.2.1.220' -> (8, 2, 1, 220); None for an absent or unparseable version."""
+    if not text:
+        return None
+    parts = text.strip().split(".")
+    if not all(p.isdigit() for p in parts):
+        return None
+    return tuple(int(p) for p in parts)
+
+
+def _ts(value: datetime | None) -> float:
+    return value.timestamp() if value is not None else float("nan")
+
+
+def expected_data_loss(first_down_at: datetime | None, last_sync: datetime | None) -> float | None:
+    """(first DOWN time of this outage) - (last successful sync), in seconds, never negative."""
+    if first_down_at is None or last_sync is None:
+        return None
+    return max(0.0, (first_down_at - last_sync).total_seconds())
+
+
+# ---- counters ------------------------------------------------------------------------------------
+def _track(obs: Observation, state: PairState, verdict: Verdict, now: datetime) -> PairState:
+    """Advance the outage counters and the baseline primary for this round's verdict."""
+    if verdict is Verdict.DOWN:
+        state = replace(
+            state,
+            consecutive_down=state.consecutive_down + 1,
+            first_down_at=state.first_down_at or obs.observed_at,
+        )
+    elif verdict is Verdict.UP:
+        state = replace(state, consecutive_down=0, first_down_at=None, last_up_at=obs.observed_at)
+    task = obs.dr_task
+    learn = verdict is Verdict.UP or state.baseline_primary_id is None
+    if task is not None and task.status.lower() != SWITCHING_TASK_STATUS and learn:
+        state = replace(state, baseline_primary_id=task.primary_cluster_id)
+    return state
+
+
+def _confirmation(state: PairState, policy: Policy, now: datetime) -> tuple[bool, Reason]:
+    outage = (now - state.first_down_at).total_seconds() if state.first_down_at else 0.0
+    values = {
+        "consecutive_down": float(state.consecutive_down),
+        "failure_threshold": float(policy.failure_threshold),
+        "outage_seconds": outage,
+        "min_outage_seconds": policy.min_outage_seconds,
+    }
+    confirmed = state.consecutive_down >= policy.failure_threshold and outage >= policy.min_outage_seconds
+    if confirmed:
+        text = f"outage confirmed: {state.consecutive_down} DOWN rounds over {outage:.0f} s"
+        return True, Reason(ReasonCode.OUTAGE_CONFIRMED, text, values)
+    text = (
+        f"confirming: {state.consecutive_down}/{policy.failure_threshold} DOWN rounds, "
+        f"{outage:.0f}/{policy.min_outage_seconds:.0f} s"
+    )
+    return False, Reason(ReasonCode.CONFIRMING, text, values)
+
+
+# ---- guards --------------------------------------------------------------------------------------
+def _data_loss_guard(obs: Observation, first_down_at: datetime | None, policy: Policy) -> list[Reason]:
+    limit = policy.max_data_loss_seconds
+    if not obs.last_sync_known:
+        return [Reason(ReasonCode.SYNC_UNKNOWN, "last successful DR sync unknown", {"limit_seconds": limit})]
+    if obs.last_sync is None:
+        return [Reason(ReasonCode.SYNC_UNKNOWN, "the DR pair never synced", {"limit_seconds": limit})]
+    loss = max(0.0, ((first_down_at or obs.observed_at) - obs.last_sync).total_seconds())
+    if loss <= limit:
+        return []
+    values = {
+        "expected_data_loss_seconds": loss,
+        "max_data_loss_seconds": limit,
+        "last_sync_at": _ts(obs.last_sync),
+        "first_down_at": _ts(first_down_at),
+    }
+    text = f"expected data loss {loss:.0f} s > limit {limit:.0f} s"
+    return [Reason(ReasonCode.DATA_LOSS_EXCEEDED, text, values)]
+
+
+def _dr_cluster_guard(cluster: ClusterView | None) -> list[Reason]:
+    if cluster is None:
+        return [Reason(ReasonCode.DR_CLUSTER_UNHEALTHY, "DR cluster not seen this round")]
+    if cluster.status.upper() not in HEALTHY_CLUSTER_STATUSES:
+        return [Reason(ReasonCode.DR_CLUSTER_UNHEALTHY, f"DR cluster {cluster.id} is {cluster.status}")]
+    return []
+
+
+def _dr_task_guard(obs: Observation, baseline: str | None) -> list[Reason]:
+    task = obs.dr_task
+    if task is None:
+        return [Reason(ReasonCode.DR_TASK_STATE, "DR task not seen this round")]
+    status = task.status.lower()
+    if status == SWITCHING_TASK_STATUS:
+        return [Reason(ReasonCode.SWITCH_IN_PROGRESS, "a DR switch is already in progress")]
+    reasons = []
+    if status not in FAILOVER_TASK_STATUSES:
+        reasons.append(Reason(ReasonCode.DR_TASK_STATE, f"DR task is {task.status}: no failover from it"))
+    if baseline is not None and task.primary_cluster_id != baseline:
+        text = f"roles already swapped: production is {task.primary_cluster_id}, was {baseline}"
+        reasons.append(Reason(ReasonCode.ROLES_SWAPPED, text))
+    return reasons
+
+
+def _version_guard(obs: Observation, policy: Policy) -> list[Reason]:
+    """The DR cluster's version must be known and new enough; production's too when it is reported."""
+    reasons = []
+    minimum = ".".join(str(p) for p in policy.min_version)
+    for side, cluster, required in (("DR", obs.dr_cluster, True), ("production", obs.production, False)):
+        text = cluster.version if cluster is not None else None
+        if text is None and not required:
+            continue
+        version = parse_version(text)
+        if version is None:
+            reasons.append(Reason(ReasonCode.VERSION_UNKNOWN, f"{side} cluster version {text!r} unreadable"))
+        elif version < policy.min_version:
+            message = f"{side} cluster version {text} < {minimum}"
+            reasons.append(Reason(ReasonCode.VERSION_TOO_OLD, message))
+    return reasons
+
+
+def _cooldown_guard(state: PairState, now: datetime) -> list[Reason]:
+    until = state.cooldown_until
+    if until is None or now >= until:
+        return []
+    left = (until - now).total_seconds()
+    values = {"cooldown_remaining_seconds": left, "cooldown_until": _ts(until)}
+    return [Reason(ReasonCode.COOLDOWN, f"cooldown after the last failover: {left:.0f} s left", values)]
+
+
+def guards(obs: Observation, state: PairState, policy: Policy, now: datetime) -> list[Reason]:
+    """Every guard that blocks a failover now (empty: all pass). `state` is this round's tracked state."""
+    return [
+        *_data_loss_guard(obs, state.first_down_at, policy),
+        *_dr_cluster_guard(obs.dr_cluster),
+        *_dr_task_guard(obs, state.baseline_primary_id),
+        *_version_guard(obs, policy),
+        *_cooldown_guard(state, now),
+    ]
+
+
+def _degraded(obs: Observation) -> list[Reason]:
+    cluster = obs.production
+    subs = [s for s in (cluster.sub_status if cluster else ()) if s.upper() != NORMAL_SUB_STATUS]
+    if not subs:
+        return []
+    return [Reason(ReasonCode.DEGRADED, f"production degraded ({' | '.join(subs)}), not down")]
+
+
+# ---- the decision --------------------------------------------------------------------------------
+def _intent_reason(state: PairState) -> Reason:
+    status = state.open_intent_status.value if state.open_intent_status else "?"
+    values = {"intent_id": float(state.open_intent_id or 0)}
+    return Reason(ReasonCode.INTENT_OPEN, f"failover intent {state.open_intent_id} is {status}", values)
+
+
+def _held(state: PairState, now: datetime) -> tuple[State, Action, Reason] | None:
+    """An open intent, the latch or a pause: no new action whatever production does."""
+    if state.open_intent_status is not None and not state.open_intent_status.final:
+        return State.FAILING_OVER, Action.TRACK, _intent_reason(state)
+    if state.latched:
+        values = {"latched_at": _ts(state.latched_at)}
+        return State.FAILED_OVER, Action.NONE, Reason(ReasonCode.LATCHED, "failed over; ack re-arms", values)
+    if state.pause is not None and state.pause.active(now):
+        pause = state.pause
+        values = {"paused_since": _ts(pause.since), "paused_until": _ts(pause.until)}
+        text = f"paused by {pause.owner}: {pause.reason}"
+        return State.PAUSED, Action.NONE, Reason(ReasonCode.PAUSED, text, values)
+    return None
+
+
+_MODE_OUTCOME = {
+    Mode.AUTO: (Action.FAILOVER, None),
+    Mode.RECOMMEND: (Action.RECOMMEND, ReasonCode.MODE_RECOMMEND),
+    Mode.OBSERVE: (Action.NONE, ReasonCode.MODE_OBSERVE),
+}
+
+
+def _outage(
+    obs: Observation, state: PairState, policy: Policy, now: datetime
+) -> tuple[State, Action, list[Reason]]:
+    """A DOWN round: suspect, blocked or warranted (and what the mode makes of it)."""
+    confirmed, window = _confirmation(state, policy, now)
+    if not confirmed:
+        return State.SUSPECT, Action.NONE, [window]
+    blocking = guards(obs, state, policy, now)
+    if blocking:
+        return State.BLOCKED, Action.NONE, [*blocking, window]
+    action, code = _MODE_OUTCOME[policy.mode]
+    if code is None:
+        return State.FAILOVER_WARRANTED, action, [window]
+    mode_reason = Reason(code, f"mode {policy.mode.value}: failover warranted, not acting")
+    return State.FAILOVER_WARRANTED, action, [mode_reason, window]
+
+
+def _latch(state: PairState, policy: Policy, now: datetime) -> PairState:
+    until = now + timedelta(seconds=policy.cooldown_seconds)
+    return replace(state, latched=True, latched_at=now, cooldown_until=until)
+
+
+def evaluate(observation: Observation, state: PairState, policy: Policy, now: datetime) -> Evaluation:
+    """Decide one round for one pair. Pure: the same inputs always give the same evaluation."""
+    verdict = production_verdict(observation.signals)
+    verdict_reason = _verdict_reason(observation.signals, verdict)
+    tracked = _track(observation, state, verdict, now)
+    held = _held(tracked, now)
+    if held is not None:
+        st, action, reasons = held[0], held[1], [held[2], verdict_reason]
+    elif verdict is Verdict.UNKNOWN:
+        st, action, reasons = State.UNKNOWN, Action.NONE, [verdict_reason]
+    elif verdict is Verdict.UP:
+        st, action, reasons = State.HEALTHY, Action.NONE, [verdict_reason, *_degraded(observation)]
+    else:
+        st, action, found = _outage(observation, tracked, policy, now)
+        reasons = [*found, verdict_reason]
+    decision = _decision(observation, tracked, policy, now, st, action, reasons)
+    next_state = _latch(tracked, policy, now) if action is Action.FAILOVER else tracked
+    return Evaluation(decision, next_state)
+
+
+def evaluate_manual(
+    observation: Observation, state: PairState, policy: Policy, now: datetime, *, force: bool = False
+) -> Evaluation:
+    """An operator asks for a failover now (`dr-watchdog failover`).
+
+    The safety guards apply (data loss, DR cluster and task, version, roles, cooldown) unless `force`;
+    the confirmation window, mode, pause and latch are automatic-failover rules and do not. A failover
+    already in flight (intent intended or submitted) refuses even with `force`; an unresolved
+    (unknown) intent refuses unless `force`.
+    """
+    verdict = production_verdict(observation.signals)
+    tracked = _track(observation, state, verdict, now)
+    intent = tracked.open_intent_status
+    in_flight = intent in (IntentStatus.INTENDED, IntentStatus.SUBMITTED)
+    blocking = guards(observation, tracked, policy, now)
+    if intent is IntentStatus.UNKNOWN:
+        blocking.insert(0, _intent_reason(tracked))
+    verdict_reason = _verdict_reason(observation.signals, verdict)
+    if in_flight or (blocking and not force):
+        head = [_intent_reason(tracked)] if in_flight else []
+        reasons = [*head, *blocking, verdict_reason]
+        decision = _decision(observation, tracked, policy, now, State.BLOCKED, Action.NONE, reasons, True)
+        return Evaluation(decision, tracked)
+    lead = Reason(ReasonCode.FORCED if force else ReasonCode.MANUAL, "operator-requested failover")
+    reasons = [lead, *blocking, verdict_reason]
+    st = State.FAILOVER_WARRANTED
+    decision = _decision(observation, tracked, policy, now, st, Action.FAILOVER, reasons, True)
+    return Evaluation(decision, _latch(tracked, policy, now))
+
+
+def _decision(
+    obs: Observation,
+    state: PairState,
+    policy: Policy,
+    now: datetime,
+    st: State,
+    action: Action,
+    reasons: Sequence[Reason],
+    manual: bool = False,
+) -> Decision:
+    first_down = state.first_down_at
+    loss_from = first_down if first_down is not None or not manual else obs.observed_at
+    return Decision(
+        pair=obs.pair,
+        at=now,
+        state=st,
+        action=action,
+        rule=reasons[0].code,
+        reasons=tuple(reasons),
+        verdict=production_verdict(obs.signals),
+        consecutive_down=state.consecutive_down,
+        first_down_at=first_down,
+        expected_data_loss_seconds=expected_data_loss(loss_from, obs.last_sync),
+        policy=policy,
+        observed_at=obs.observed_at,
+        manual=manual,
+    )
