@@ -23,6 +23,7 @@ tools:
 		echo "installing Debian packages: prometheus prometheus-alertmanager"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus prometheus-alertmanager >/dev/null; \
 	fi
+	$(BIN)/python deploy/tools/install_helm.py $(BIN)  # helm (and kubectl if absent) for the deploy tests
 
 demo: $(STAMP)
 	$(BIN)/dr-watchdog demo
