@@ -1,0 +1,26 @@
+{{/* Common names and labels. The job label of the PodMonitor is the app name: "dr-watchdog". */}}
+{{- define "dr-watchdog.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "dr-watchdog.selectorLabels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: watchdog
+{{- end -}}
+
+{{- define "dr-watchdog.labels" -}}
+{{ include "dr-watchdog.selectorLabels" . }}
+app.kubernetes.io/part-of: dr-watchdog
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{- end -}}
+
+{{- define "dr-watchdog.secretName" -}}
+{{- .Values.credentials.existingSecret | default (printf "%s-credentials" (include "dr-watchdog.fullname" .)) -}}
+{{- end -}}
