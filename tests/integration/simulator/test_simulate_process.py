@@ -25,11 +25,14 @@ def test_simulate_serves_until_sigterm() -> None:
         resp = signed_request(match.group(1), "GET", f"/v2/{TEST_PROJECT_ID}/disaster-recovery/{TEST_DR_ID}")
         assert resp.json()["disaster_recovery"]["name"] == "sales-dw"
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=10)
+        proc.wait(timeout=10)
+        out = proc.stdout.read()  # not communicate(): it would skip what readline() buffered
+        assert proc.stderr is not None
+        err = proc.stderr.read()
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.communicate()
+        proc.communicate()
     assert proc.returncode == 0
     banner = first + out
     assert "SIMTESTAK00000000001" in banner
