@@ -278,8 +278,8 @@ class PairState:
     `baseline_primary_id` is the production cluster id remembered while production was seen (so a
     role swap done by someone else is detectable). `latched` is set by a FAILOVER decision and cleared
     only by `ack` (or by the executor when the failover request was provably never sent).
-    `open_intent_*` is filled in by the journal from the intents table, never stored here.
-    `revision` is the journal's optimistic-concurrency counter: the policy copies it unchanged.
+    `pause` and `open_intent_*` are filled in by the journal from their own tables (so the CLI can
+    pause, resume and ack beside a running daemon without either overwriting the other).
     """
 
     consecutive_down: int = 0
@@ -292,7 +292,6 @@ class PairState:
     pause: Pause | None = None
     open_intent_id: int | None = None
     open_intent_status: IntentStatus | None = None
-    revision: int = 0
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,239 @@
+"""The journal on real SQLite files: round trips, concurrent writers, intents, pauses, acks, errors."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.unit.policy.builders import FAST, PAIR, at, confirmed, observation, run
+from watchdog import codec
+from watchdog.journal import AckRefused, IntentConflict, Journal, JournalError
+from watchdog.model import Action, IntentStatus, PairState, State, Verdict
+from watchdog.policy import evaluate
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> Journal:
+    j = Journal(tmp_path / "state" / "watchdog.db")
+    yield j  # type: ignore[misc]
+    j.close()
+
+
+def record_rounds(journal: Journal, verdicts: list[Verdict]) -> list[int]:
+    ids = []
+    for i, verdict in enumerate(verdicts):
+        state = journal.load_state(PAIR, at(10 * i))
+        obs = observation(at(10 * i), verdict)
+        ev = evaluate(obs, state, FAST, at(10 * i))
+        ids.append(journal.record(obs, ev.decision, ev.next_state, state_before=state))
+    return ids
+
+
+def test_wal_and_schema_version(journal: Journal) -> None:
+    """The file is in WAL mode at the newest schema version, and reopening keeps it."""
+    assert journal.schema_version == 1
+    with sqlite3.connect(journal.path) as raw:
+        assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    raw.close()
+    with Journal(journal.path) as again:
+        assert again.schema_version == 1
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    """A journal written by a newer program is refused with a clear error, not misread."""
+    path = tmp_path / "j.db"
+    Journal(path).close()
+    raw = sqlite3.connect(path)
+    raw.execute("UPDATE schema_version SET version = 99")
+    raw.commit()
+    raw.close()
+    with pytest.raises(JournalError, match="schema version 99 is newer"):
+        Journal(path)
+
+
+def test_record_round_trips_decision_observation_and_state(journal: Journal) -> None:
+    """What is recorded comes back identical: the decision, its observation, its input state, the counters."""
+    record_rounds(journal, [Verdict.DOWN, Verdict.DOWN])
+    recorded = journal.decisions(PAIR)
+    assert [r.decision.state for r in recorded] == [State.SUSPECT, State.SUSPECT]
+    again = run([(0, Verdict.DOWN), (10, Verdict.DOWN)])
+    assert codec.decision_to_dict(recorded[1].decision) == codec.decision_to_dict(again[1].decision)
+    assert codec.observation_to_dict(recorded[1].observation) == codec.observation_to_dict(
+        observation(at(10), Verdict.DOWN)
+    )
+    assert recorded[1].state_before == again[0].next_state
+    state = journal.load_state(PAIR)
+    assert (state.consecutive_down, state.first_down_at) == (2, at(0))
+
+
+def test_failover_decision_latches_in_the_journal(journal: Journal) -> None:
+    """Recording a FAILOVER decision stores the latch and cooldown with it."""
+    record_rounds(journal, [Verdict.DOWN] * 3)
+    state = journal.load_state(PAIR)
+    assert state.latched and state.latched_at == at(20)
+    assert state.cooldown_until == at(20 + FAST.cooldown_seconds)
+    assert journal.latest_decision(PAIR).action is Action.FAILOVER  # type: ignore[union-attr]
+
+
+def test_pause_from_another_connection_survives_the_daemons_record(journal: Journal) -> None:
+    """A CLI pause on a second connection is seen by the daemon's next load and not erased by its record."""
+    with Journal(journal.path) as cli:
+        cli.pause(PAIR, "maintenance", "alice", at(0), until=at(100))
+    record_rounds(journal, [Verdict.DOWN])
+    state = journal.load_state(PAIR, at(10))
+    assert state.pause is not None and state.pause.owner == "alice" and state.pause.until == at(100)
+    assert journal.load_state(PAIR, at(100)).pause is None  # expired
+    assert evaluate(observation(at(10)), state, FAST, at(10)).decision.state is State.PAUSED
+
+
+def test_global_pause_and_resume(journal: Journal) -> None:
+    """A pause without a pair holds every pair until resumed; resume records who."""
+    journal.pause(None, "freeze", "bob", at(0))
+    assert journal.load_state("any-pair", at(5)).pause is not None
+    assert journal.resume(None, "bob", at(6)) == 1
+    assert journal.load_state("any-pair", at(7)).pause is None
+
+
+@pytest.mark.parametrize(("reason", "until", "field"), [("  ", None, "reason"), ("x", -1, "until")])
+def test_pause_validation(journal: Journal, reason: str, until: int | None, field: str) -> None:
+    """A pause needs a reason and a future end."""
+    with pytest.raises(ValueError, match=field):
+        journal.pause(PAIR, reason, "ops", at(0), at(until) if until is not None else None)
+
+
+def test_ack_is_not_overwritten_by_a_stale_daemon_round(journal: Journal) -> None:
+    """The daemon loads a latched state, the operator acks, the daemon records: the ack stands."""
+    record_rounds(journal, [Verdict.DOWN] * 3)
+    stale = journal.load_state(PAIR)
+    with Journal(journal.path) as cli:
+        assert cli.ack(PAIR, "alice", at(30)) is True
+    ev = evaluate(observation(at(30)), stale, FAST, at(30))
+    journal.record(observation(at(30)), ev.decision, ev.next_state)
+    assert journal.load_state(PAIR).latched is False
+
+
+def test_intent_lifecycle_and_single_open_intent(journal: Journal) -> None:
+    """intended -> sent -> submitted -> completed; a second intent while one is open is refused."""
+    intent = journal.create_intent(PAIR, "dr", at(0), old_primary_id="a", old_standby_id="b")
+    assert intent.status is IntentStatus.INTENDED and intent.sent_at is None
+    with pytest.raises(IntentConflict):
+        journal.create_intent(PAIR, "dr", at(1), old_primary_id="a", old_standby_id="b")
+    journal.mark_sent(intent.id, at(1))
+    with pytest.raises(JournalError):
+        journal.mark_sent(intent.id, at(1))  # never "sent" twice
+    journal.mark_submitted(intent.id, at(2), request_id="req-1")
+    assert journal.load_state(PAIR).open_intent_status is IntentStatus.SUBMITTED
+    with pytest.raises(AckRefused):
+        journal.ack(PAIR, "alice", at(3))
+    done = journal.finish_intent(
+        intent.id, IntentStatus.COMPLETED, at(5), "roles swapped", cooldown_seconds=60
+    )
+    assert (done.status, done.request_id, done.finished_at) == (IntentStatus.COMPLETED, "req-1", at(5))
+    state = journal.load_state(PAIR)
+    assert state.latched and state.cooldown_until == at(65) and state.open_intent_id is None
+
+
+def test_unsent_intent_releases_the_latch(journal: Journal) -> None:
+    """An intent that never reached the API lifts the latch its decision set, so rounds decide again."""
+    record_rounds(journal, [Verdict.DOWN] * 3)
+    intent = journal.create_intent(PAIR, "dr", at(21), old_primary_id="a", old_standby_id="b")
+    assert intent.decision_id == journal.decisions(PAIR)[-1].id
+    journal.finish_intent(intent.id, IntentStatus.FAILED, at(22), "vetoed", release_latch=True)
+    state = journal.load_state(PAIR)
+    assert not state.latched and state.cooldown_until is None
+
+
+def test_unknown_intent_stays_open_until_ack(journal: Journal) -> None:
+    """An unknown intent blocks new intents until an operator acks it."""
+    intent = journal.create_intent(PAIR, "dr", at(0), old_primary_id="a", old_standby_id="b")
+    journal.mark_sent(intent.id, at(1))
+    journal.mark_unknown(intent.id, at(2), "no answer")
+    assert [i.id for i in journal.open_intents()] == [intent.id]
+    journal.ack(PAIR, "alice", at(3), note="checked the console")
+    assert journal.open_intents() == []
+    assert journal.intent(intent.id).acked_at == at(3)
+
+
+def test_orphan_latch_is_released(journal: Journal) -> None:
+    """A FAILOVER decision journaled without an intent (a crash between) is un-latched by reconcile."""
+    record_rounds(journal, [Verdict.DOWN] * 3)
+    assert journal.latched_pairs() == [PAIR]
+    assert journal.release_orphan_latch(PAIR, at(30)) is True
+    assert journal.load_state(PAIR).latched is False
+
+
+def test_prune_keeps_recent_rows(journal: Journal) -> None:
+    """Retention deletes old decisions and their observations, and nothing newer."""
+    record_rounds(journal, [Verdict.UP] * 5)
+    assert journal.prune(at(25)) == 6
+    assert [r.decision.at for r in journal.decisions(PAIR)] == [at(30), at(40)]
+    assert [o.observed_at for o in journal.observations()] == [at(30), at(40)]
+
+
+def test_full_disk_surfaces_as_journal_error(journal: Journal) -> None:
+    """When SQLite cannot grow the file (disk full), record raises JournalError and writes nothing."""
+    record_rounds(journal, [Verdict.UP])
+    pages = journal._db.execute("PRAGMA page_count").fetchone()[0]  # the journal's own connection
+    journal._db.execute(f"PRAGMA max_page_count = {pages}")
+    big = replace(observation(at(10), Verdict.UP), pair=PAIR * 20000)
+    ev = evaluate(big, PairState(), FAST, at(10))
+    with pytest.raises(JournalError, match="full"):
+        journal.record(big, ev.decision, ev.next_state)
+    assert len(journal.decisions()) == 1
+
+
+def test_unwritable_file_is_a_clear_error(tmp_path: Path) -> None:
+    """A journal on a device that refuses writes fails to open with the file named."""
+    link = tmp_path / "full.db"
+    link.symlink_to("/dev/full")
+    with pytest.raises(JournalError, match=r"full\.db"):
+        Journal(link)
+
+
+WRITER = """
+import sys
+from tests.unit.journal.test_journal import record_many
+record_many(sys.argv[1], sys.argv[2], int(sys.argv[3]))
+"""
+
+
+def record_many(path: str, pair: str, count: int) -> None:
+    """Subprocess body: `count` rounds for `pair`, each its own read-modify-write."""
+    with Journal(path) as journal:
+        for i in range(count):
+            state = journal.load_state(pair)
+            obs = replace(observation(at(i), Verdict.DOWN), pair=pair)
+            ev = evaluate(obs, state, replace(FAST, failure_threshold=10**6), at(i))
+            journal.record(obs, ev.decision, ev.next_state)
+            journal.pause(pair, f"round {i}", "proc", at(i), at(i + 1))
+
+
+def test_several_processes_write_at_once(tmp_path: Path) -> None:
+    """Four processes writing the same file at once lose nothing and never see 'database is locked'."""
+    path = tmp_path / "shared.db"
+    Journal(path).close()
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(path), f"pair-{n}", "60"], cwd=ROOT, stderr=subprocess.PIPE
+        )
+        for n in range(4)
+    ]
+    errors = [p.communicate(timeout=120)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0] * 4, errors
+    with Journal(path) as journal:
+        assert len(journal.decisions()) == 240
+        assert all(journal.load_state(f"pair-{n}").consecutive_down == 60 for n in range(4))
+
+
+def test_confirmed_builder_is_a_failover() -> None:
+    """Sanity of the shared builder the journal tests rely on."""
+    assert confirmed().decision.action is Action.FAILOVER
+    assert confirmed().next_state.cooldown_until == at(20) + timedelta(seconds=FAST.cooldown_seconds)

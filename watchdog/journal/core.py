@@ -1,0 +1,263 @@
+"""The journal: pair state, the audit trail (decisions with their observations), pauses and acks.
+
+Opened at once by the daemon and by CLI commands (status, pause, resume, ack, failover). Who writes
+what, so that no writer overwrites another's change:
+- `record` (the daemon, once per pair per round) writes the outage counters and the baseline, and the
+  latch and cooldown only when the decision was FAILOVER;
+- `pause`/`resume` write the pauses table; `ack` clears the latch (the acks table keeps who and why);
+- the executor writes intents, and the latch when it finishes one (intents.py).
+`load_state` joins them back into the `PairState` the policy reads, so a pause or an ack given beside
+a running daemon counts from its next round.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from watchdog import codec
+from watchdog.journal.base import AckRefused
+from watchdog.journal.base import dt as _dt
+from watchdog.journal.base import ts as _ts
+from watchdog.journal.intents import Intents
+from watchdog.model import Action, Decision, IntentStatus, Observation, PairState, Pause
+
+OPEN_STATUSES = (IntentStatus.INTENDED.value, IntentStatus.SUBMITTED.value)
+
+
+class Journal(Intents):
+    """The SQLite journal at `path` (created with its directory if missing, migrated to the newest schema).
+
+    Raises `JournalError` for anything the file system or SQLite refuses.
+    """
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- pair state --------------------------------------------------------------------------------
+    def load_state(self, pair: str, now: datetime | None = None) -> PairState:
+        """The pair's state as the policy reads it: counters, latch, cooldown, the pause, the open intent.
+
+        With `now`, only a pause still active at `now` is returned; without, the newest unresumed one.
+        """
+        rows = self._read("load state", "SELECT * FROM pair_state WHERE pair = ?", (pair,))
+        intent = self.open_intent(pair)
+        base = PairState(
+            pause=self.active_pause(pair, now),
+            open_intent_id=intent.id if intent else None,
+            open_intent_status=intent.status if intent else None,
+        )
+        if not rows:
+            return base
+        r = rows[0]
+        return PairState(
+            consecutive_down=int(r["consecutive_down"]),
+            first_down_at=_dt(r["first_down_at"]),
+            last_up_at=_dt(r["last_up_at"]),
+            baseline_primary_id=r["baseline_primary_id"],
+            latched=bool(r["latched"]),
+            latched_at=_dt(r["latched_at"]),
+            cooldown_until=_dt(r["cooldown_until"]),
+            pause=base.pause,
+            open_intent_id=base.open_intent_id,
+            open_intent_status=base.open_intent_status,
+        )
+
+    def record(
+        self,
+        observation: Observation,
+        decision: Decision,
+        next_state: PairState,
+        *,
+        state_before: PairState | None = None,
+    ) -> int:
+        """Journal one round atomically: the observation, the decision (audit) and the next state.
+
+        Only the counters and the baseline are written from `next_state`, plus the latch and the
+        cooldown when the decision is FAILOVER; pauses, acks and intents are left as others wrote
+        them. `state_before` (the state the policy decided on) makes the decision exactly
+        re-checkable later (`replay.verify_recorded`). Returns the decision's id.
+        """
+        obs_json = codec.dumps(codec.observation_to_dict(observation))
+        dec_json = codec.dumps(codec.decision_to_dict(decision))
+        before = codec.dumps(codec.pair_state_to_dict(state_before)) if state_before is not None else None
+        with self._tx("record decision") as db:
+            obs_id = db.execute(
+                "INSERT INTO observations (pair, observed_at, body) VALUES (?, ?, ?)",
+                (observation.pair, _ts(observation.observed_at), obs_json),
+            ).lastrowid
+            dec_id = db.execute(
+                "INSERT INTO decisions (pair, at, state, action, rule, verdict, observation_id, body, "
+                "state_before) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    decision.pair,
+                    _ts(decision.at),
+                    decision.state.value,
+                    decision.action.value,
+                    decision.rule.value,
+                    decision.verdict.value,
+                    obs_id,
+                    dec_json,
+                    before,
+                ),
+            ).lastrowid
+            self._write_counters(db, decision.pair, next_state, decision.at)
+            if decision.action is Action.FAILOVER:
+                self._write_latch(db, decision.pair, next_state)
+        assert dec_id is not None
+        return dec_id
+
+    def _write_counters(self, db: sqlite3.Connection, pair: str, state: PairState, at: datetime) -> None:
+        db.execute(
+            "INSERT INTO pair_state (pair, consecutive_down, first_down_at, last_up_at, baseline_primary_id, "
+            "updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (pair) DO UPDATE SET "
+            "consecutive_down = excluded.consecutive_down, first_down_at = excluded.first_down_at, "
+            "last_up_at = excluded.last_up_at, baseline_primary_id = excluded.baseline_primary_id, "
+            "updated_at = excluded.updated_at",
+            (
+                pair,
+                state.consecutive_down,
+                _ts(state.first_down_at),
+                _ts(state.last_up_at),
+                state.baseline_primary_id,
+                _ts(at),
+            ),
+        )
+
+    def _write_latch(self, db: sqlite3.Connection, pair: str, state: PairState) -> None:
+        db.execute(
+            "UPDATE pair_state SET latched = ?, latched_at = ?, cooldown_until = ? WHERE pair = ?",
+            (int(state.latched), _ts(state.latched_at), _ts(state.cooldown_until), pair),
+        )
+
+    # ---- the audit trail ------------------------------------------------------------------------------
+    def decisions(self, pair: str | None = None, *, limit: int | None = None) -> list[RecordedDecision]:
+        """Recorded decisions, oldest first (the newest `limit` when given)."""
+        where, args = ("WHERE d.pair = ?", (pair,)) if pair else ("", ())
+        sql = (
+            "SELECT d.id, d.body, d.state_before, o.body AS observation FROM decisions d "
+            f"JOIN observations o ON o.id = d.observation_id {where} ORDER BY d.id DESC"
+        )
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        rows = self._read("read decisions", sql, args)
+        return [RecordedDecision.from_row(r) for r in reversed(rows)]
+
+    def latest_decision(self, pair: str) -> Decision | None:
+        found = self.decisions(pair, limit=1)
+        return found[0].decision if found else None
+
+    def observations(self, pair: str | None = None, since: datetime | None = None) -> Iterator[Observation]:
+        """Recorded observations in time order (for `export`)."""
+        sql = "SELECT body FROM observations WHERE observed_at >= ?"
+        args: list[object] = [_ts(since) if since is not None else float("-inf")]
+        if pair:
+            sql += " AND pair = ?"
+            args.append(pair)
+        for row in self._read("read observations", sql + " ORDER BY observed_at, id", tuple(args)):
+            yield codec.observation_from_dict(codec.loads(row["body"]))
+
+    def prune(self, before: datetime) -> int:
+        """Retention: delete decisions and observations older than `before` (intents, acks, pauses stay)."""
+        with self._tx("prune") as db:
+            cut = _ts(before)
+            gone = db.execute("DELETE FROM decisions WHERE at < ?", (cut,)).rowcount
+            gone += db.execute(
+                "DELETE FROM observations WHERE observed_at < ? AND id NOT IN "
+                "(SELECT observation_id FROM decisions)",
+                (cut,),
+            ).rowcount
+        return gone
+
+    # ---- pauses and acks ---------------------------------------------------------------------------
+    def pause(
+        self, pair: str | None, reason: str, owner: str, now: datetime, until: datetime | None = None
+    ) -> Pause:
+        """Pause one pair (or all with pair=None): probes and records go on, no automatic action."""
+        if not reason.strip():
+            raise ValueError("reason: a pause needs a reason")
+        if until is not None and until <= now:
+            raise ValueError(f"until: {until.isoformat()} is not in the future")
+        with self._tx("pause") as db:
+            db.execute(
+                "INSERT INTO pauses (pair, reason, owner, created_at, until) VALUES (?, ?, ?, ?, ?)",
+                (pair, reason, owner, _ts(now), _ts(until)),
+            )
+        return Pause(reason, owner, now, until, pair)
+
+    def resume(self, pair: str | None, owner: str, now: datetime) -> int:
+        """End the pauses of one pair (pair=None: every pause). Returns how many ended."""
+        where, args = ("", ()) if pair is None else (" AND pair = ?", (pair,))
+        with self._tx("resume") as db:
+            return db.execute(
+                f"UPDATE pauses SET resumed_at = ?, resumed_by = ? WHERE resumed_at IS NULL{where}",
+                (_ts(now), owner, *args),
+            ).rowcount
+
+    def active_pause(self, pair: str, now: datetime | None = None) -> Pause | None:
+        """The pause holding `pair` (its own before a global one), if any."""
+        rows = self._read(
+            "read pauses",
+            "SELECT * FROM pauses WHERE resumed_at IS NULL AND (pair = ? OR pair IS NULL) "
+            "ORDER BY pair IS NULL, created_at DESC, id DESC",
+            (pair,),
+        )
+        for r in rows:
+            since = datetime.fromtimestamp(r["created_at"], UTC)
+            pause = Pause(r["reason"], r["owner"], since, _dt(r["until"]), r["pair"])
+            if now is None or pause.active(now):
+                return pause
+        return None
+
+    def ack(self, pair: str, owner: str, now: datetime, note: str | None = None) -> bool:
+        """Re-arm automatic failover after a failover: clear the latch (the cooldown still runs).
+
+        Also closes an unresolved (`unknown`) intent: the operator has checked the DR task. Refused
+        while an intent is still intended or submitted. Returns whether the pair was latched.
+        """
+        with self._tx("ack") as db:
+            placeholders = ",".join("?" * len(OPEN_STATUSES))
+            busy = db.execute(
+                f"SELECT id FROM intents WHERE pair = ? AND status IN ({placeholders})",
+                (pair, *OPEN_STATUSES),
+            ).fetchone()
+            if busy is not None:
+                raise AckRefused(f"pair {pair}: failover intent {busy[0]} is still in flight; not acked")
+            row = db.execute("SELECT latched FROM pair_state WHERE pair = ?", (pair,)).fetchone()
+            was = bool(row and row[0])
+            db.execute("UPDATE pair_state SET latched = 0, latched_at = NULL WHERE pair = ?", (pair,))
+            db.execute(
+                "UPDATE intents SET acked_at = ? WHERE pair = ? AND status = ? AND acked_at IS NULL",
+                (_ts(now), pair, IntentStatus.UNKNOWN.value),
+            )
+            db.execute(
+                "INSERT INTO acks (pair, owner, note, at, was_latched) VALUES (?, ?, ?, ?, ?)",
+                (pair, owner, note, _ts(now), int(was)),
+            )
+        return was
+
+
+class RecordedDecision:
+    """One audit-trail row: the decision, the observation it was made from, the state it started from."""
+
+    def __init__(
+        self, id: int, decision: Decision, observation: Observation, before: PairState | None
+    ) -> None:
+        self.id = id
+        self.decision = decision
+        self.observation = observation
+        self.state_before = before
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> RecordedDecision:
+        before = row["state_before"]
+        return cls(
+            int(row["id"]),
+            codec.decision_from_dict(codec.loads(row["body"])),
+            codec.observation_from_dict(codec.loads(row["observation"])),
+            codec.pair_state_from_dict(codec.loads(before)) if before else None,
+        )

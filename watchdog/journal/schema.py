@@ -1,0 +1,89 @@
+"""The journal's schema as ordered migrations: append a new (version, statements) pair, never edit one.
+
+Points in time are REAL Unix seconds; bodies are the JSON of `watchdog.codec`.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[tuple[int, list[str]]] = [
+    (
+        1,
+        [
+            """CREATE TABLE pair_state (
+                pair TEXT PRIMARY KEY,
+                consecutive_down INTEGER NOT NULL DEFAULT 0,
+                first_down_at REAL,
+                last_up_at REAL,
+                baseline_primary_id TEXT,
+                latched INTEGER NOT NULL DEFAULT 0,
+                latched_at REAL,
+                cooldown_until REAL,
+                updated_at REAL
+            )""",
+            """CREATE TABLE observations (
+                id INTEGER PRIMARY KEY,
+                pair TEXT NOT NULL,
+                observed_at REAL NOT NULL,
+                body TEXT NOT NULL
+            )""",
+            "CREATE INDEX observations_time ON observations (observed_at, pair)",
+            """CREATE TABLE decisions (
+                id INTEGER PRIMARY KEY,
+                pair TEXT NOT NULL,
+                at REAL NOT NULL,
+                state TEXT NOT NULL,
+                action TEXT NOT NULL,
+                rule TEXT NOT NULL,
+                verdict TEXT NOT NULL,
+                observation_id INTEGER NOT NULL,
+                body TEXT NOT NULL,
+                state_before TEXT
+            )""",
+            "CREATE INDEX decisions_pair ON decisions (pair, id)",
+            "CREATE INDEX decisions_time ON decisions (at)",
+            """CREATE TABLE intents (
+                id INTEGER PRIMARY KEY,
+                pair TEXT NOT NULL,
+                disaster_recovery_id TEXT NOT NULL,
+                status TEXT NOT NULL,
+                created_at REAL NOT NULL,
+                old_primary_id TEXT,
+                old_standby_id TEXT,
+                manual INTEGER NOT NULL DEFAULT 0,
+                forced INTEGER NOT NULL DEFAULT 0,
+                requested_by TEXT NOT NULL,
+                decision_id INTEGER,
+                first_down_at REAL,
+                expected_data_loss_seconds REAL,
+                sent_at REAL,
+                submitted_at REAL,
+                finished_at REAL,
+                acked_at REAL,
+                leader_term INTEGER,
+                request_id TEXT,
+                detail TEXT
+            )""",
+            "CREATE INDEX intents_pair ON intents (pair, id)",
+            """CREATE TABLE pauses (
+                id INTEGER PRIMARY KEY,
+                pair TEXT,
+                reason TEXT NOT NULL,
+                owner TEXT NOT NULL,
+                created_at REAL NOT NULL,
+                until REAL,
+                resumed_at REAL,
+                resumed_by TEXT
+            )""",
+            """CREATE TABLE acks (
+                id INTEGER PRIMARY KEY,
+                pair TEXT NOT NULL,
+                owner TEXT NOT NULL,
+                note TEXT,
+                at REAL NOT NULL,
+                was_latched INTEGER NOT NULL
+            )""",
+        ],
+    ),
+]
+
+SCHEMA_VERSION = MIGRATIONS[-1][0]
