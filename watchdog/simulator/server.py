@@ -11,6 +11,7 @@ import contextlib
 import json
 import socket
 import struct
+import sys
 import threading
 import time
 import uuid
@@ -79,11 +80,21 @@ class _Handler(BaseHTTPRequestHandler):
         self._handle()
 
     def _read_body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
+        text = self.headers.get("Content-Length") or "0"
+        length = int(text) if text.isdigit() else 0
         return self.rfile.read(length) if length > 0 else b""
 
     def _handle(self) -> None:
         request_id = uuid.uuid4().hex
+        try:
+            self._serve(request_id)
+        except OSError:
+            self.close_connection = True  # the client went away
+        except Exception as exc:  # a simulator bug must answer, not kill the connection silently
+            print(f"dws-simulator: internal error on {self.command} {self.path}: {exc!r}", file=sys.stderr)
+            self._send(500, {"error_code": "SIM.500", "error_msg": "internal simulator error"}, request_id)
+
+    def _serve(self, request_id: str) -> None:
         parts = urlsplit(self.path)
         body = self._read_body()
         if parts.path.startswith(CONTROL_PREFIX):
