@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Self, get_args
 
 import yaml
 from pydantic import (
@@ -35,7 +35,6 @@ from pydantic_core import PydanticCustomError
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
-    NestedSecretsSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     YamlConfigSettingsSource,
@@ -270,21 +269,76 @@ class _ContextEnvSource(EnvSettingsSource):
         return parse_env_vars(environ, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str)
 
 
-def _secret_sources(
-    settings_cls: type[BaseSettings], base: PydanticBaseSettingsSource
-) -> list[PydanticBaseSettingsSource]:
-    """Flat files (`cloud_secret_key`, systemd LoadCredential style) and nested dirs (`cloud/secret_key`)."""
-    dirs = [d for d in _context().secrets_dirs if d.is_dir()]
-    if not dirs:
-        return []
-    flat = NestedSecretsSettingsSource(
-        base, secrets_dir=dirs, secrets_prefix="", secrets_nested_delimiter="_", secrets_dir_missing="ok"
-    )
-    flat.maxsplit = 0  # after the section prefix: `cloud_secret_key` -> cloud.secret_key, not .secret.key
-    nested = NestedSecretsSettingsSource(
-        base, secrets_dir=dirs, secrets_prefix="", secrets_nested_subdir=True, secrets_dir_missing="ok"
-    )
-    return [flat, nested]
+def _submodel(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model inside `Model`, `Model | None` or `Annotated[...]`, if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _submodel(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _resolve_key(model: type[BaseModel], tokens: list[str]) -> list[str] | None:
+    """Match `secret_key`-style tokens against field names, longest field name first, down the tree."""
+    for i in range(len(tokens), 0, -1):
+        name = "_".join(tokens[:i])
+        if name not in model.model_fields:
+            continue
+        if i == len(tokens):
+            return [name]
+        sub = _submodel(model.model_fields[name].annotation)
+        rest = _resolve_key(sub, tokens[i:]) if sub is not None else None
+        if rest is not None:
+            return [name, *rest]
+    return None
+
+
+def _secret_files(directory: Path) -> Iterator[tuple[str, Path]]:
+    """(key, file) under `directory`: `cloud_secret_key` or `cloud/secret_key`; hidden entries
+    (Kubernetes' `..data` links) and files resolving outside the directory are skipped."""
+    root = directory.resolve()
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if any(part.startswith(".") for part in rel.parts) or not path.is_file():
+            continue
+        if root not in path.resolve().parents:
+            continue
+        yield "_".join(rel.parts).lower(), path
+
+
+class _SecretFilesSource(PydanticBaseSettingsSource):
+    """Secrets from files named after the key path, at any depth (`notifications_webhook_secret`).
+
+    The stock nested-secrets source splits on one fixed delimiter, so `cloud_secret_key` and a third
+    level cannot both work; here each name is matched against the field tree instead. A file whose
+    first part names a section but whose rest matches no key is an error (a typo), other files
+    (`tls.crt`) are not ours and are ignored.
+    """
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # everything happens in __call__
+
+    def __call__(self) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        for directory in _context().secrets_dirs:
+            if directory.is_dir():
+                for key, path in _secret_files(directory):
+                    self._put(data, key, path)
+        return data
+
+    def _put(self, data: dict[str, Any], key: str, path: Path) -> None:
+        tokens = key.split("_")
+        resolved = _resolve_key(self.settings_cls, tokens)
+        if resolved is None:
+            if tokens[0] in self.settings_cls.model_fields:
+                raise ConfigError(f"config error: secret file {path}: names no configuration key")
+            return
+        node = data
+        for part in resolved[:-1]:
+            node = node.setdefault(part, {})
+        node[resolved[-1]] = path.read_text(encoding="utf-8").strip()
 
 
 class Settings(BaseSettings):
@@ -325,7 +379,8 @@ class Settings(BaseSettings):
         sources: list[PydanticBaseSettingsSource] = [init_settings]
         if ctx.environ:
             sources.append(_ContextEnvSource(settings_cls))
-        sources.extend(_secret_sources(settings_cls, file_secret_settings))
+        if ctx.secrets_dirs:
+            sources.append(_SecretFilesSource(settings_cls))
         if ctx.yaml_file is not None:
             sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=ctx.yaml_file))
         return tuple(sources)

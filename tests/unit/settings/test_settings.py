@@ -208,3 +208,26 @@ def test_committed_schema_is_current() -> None:
     """config/schema.json equals the schema generated from the code."""
     committed = json.loads((ROOT / "config" / "schema.json").read_text())
     assert committed == settings_schema()
+
+
+def test_secret_file_typo_is_an_error(tmp_path: Path) -> None:
+    """A secret file that names a section but no key in it (a typo) is an error; foreign files are ignored."""
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    (secrets / "tls.crt").write_text("not ours")
+    (secrets / "cloud_secrte_key").write_text("x")
+    message = error_of(tmp_path, BASE, secrets_dirs=[secrets])
+    assert (
+        message.startswith("config error: secret file ")
+        and "cloud_secrte_key: names no configuration key" in message
+    )
+
+
+def test_kubernetes_hidden_entries_skipped(tmp_path: Path) -> None:
+    """Kubernetes' `..data` directory is not read twice; the visible file name is what counts."""
+    secrets = tmp_path / "secrets"
+    (secrets / "..data").mkdir(parents=True)
+    (secrets / "..data" / "cloud_secret_key").write_text("k8s-secret-0001\n")
+    (secrets / "cloud_secret_key").symlink_to(secrets / "..data" / "cloud_secret_key")
+    s = load(tmp_path, with_("cloud.secret_key", None), secrets_dirs=[secrets])
+    assert s.cloud.secret_key is not None and s.cloud.secret_key.get_secret_value() == "k8s-secret-0001"
