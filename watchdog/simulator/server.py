@@ -79,6 +79,15 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._handle()
 
+    def do_PATCH(self) -> None:
+        self._handle()
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Protocol-level errors (bad request line, unsupported method) in the API's error shape too."""
+        self.close_connection = True
+        body = {"error_code": f"APIGW.{code}", "error_msg": message or "Bad request."}
+        self._send(code, body, uuid.uuid4().hex)
+
     def _read_body(self) -> bytes:
         text = self.headers.get("Content-Length") or "0"
         length = int(text) if text.isdigit() else 0

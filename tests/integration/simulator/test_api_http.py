@@ -133,3 +133,14 @@ def test_thousands_of_pairs(simulator: Simulator) -> None:
 
 def httpx_client(server: SimulatorServer) -> httpx.Client:
     return httpx.Client(base_url=server.url, timeout=5)
+
+
+def test_protocol_errors_still_carry_a_request_id(sim_server: SimulatorServer) -> None:
+    """Methods the API does not know (PATCH, OPTIONS) get an error body and an X-Request-Id too."""
+    with httpx_client(sim_server) as client:
+        patched = client.patch(DETAIL)
+        options = client.options(DETAIL)
+    assert (patched.status_code, patched.json()["error_code"]) == (404, "APIGW.0101")
+    assert options.status_code == 501
+    assert options.json()["error_code"] == "APIGW.501"
+    assert patched.headers["X-Request-Id"] and options.headers["X-Request-Id"]
