@@ -58,6 +58,7 @@ class ApiRequest:
     headers: dict[str, str]
     body: bytes
     request_id: str
+    region: str | None = None  # the listener's region label (cross-region set-ups)
 
 
 @dataclass
@@ -105,7 +106,7 @@ def process(sim: Simulator, req: ApiRequest) -> ApiResponse:
         resp.status, resp.payload = exc.status, error(exc.status, exc.error_code, exc.error_msg)
         return resp
     sim.tick()
-    fault = sim.faults.match(operation.value, params["project"], sim.now())
+    fault = sim.faults.match(operation.value, params["project"], sim.now(), req.region)
     if fault is not None and fault.kind is FaultKind.LATENCY:
         time.sleep(fault.seconds)
         fault = None
@@ -205,7 +206,7 @@ def _pair(sim: Simulator, project: str, dr_id: str, now: datetime) -> SimPair:
     pair = sim.pairs.get(dr_id)
     if pair is not None:
         pair.advance(now)
-    if pair is None or pair.project_id != project or pair.gone:
+    if pair is None or project not in {c.project_id for c in pair.clusters} or pair.gone:
         raise Rejected(400, "DWS.10101", "The disaster recovery task does not exist.")
     return pair
 

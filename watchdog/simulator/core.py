@@ -109,7 +109,12 @@ class Simulator:
             self.tokens[token] = project_id
 
     def add_cluster(
-        self, project_id: str, name: str, version: str = DEFAULT_VERSION, cluster_id: str | None = None
+        self,
+        project_id: str,
+        name: str,
+        version: str = DEFAULT_VERSION,
+        cluster_id: str | None = None,
+        region: str | None = None,
     ) -> SimCluster:
         with self.lock:
             cid = cluster_id or self.new_uuid()
@@ -121,7 +126,8 @@ class Simulator:
                 name=name,
                 project_id=project_id,
                 version=version,
-                availability_zone=f"{self.region}{'abc'[index % 3]}",
+                availability_zone=f"{region or self.region}{'abc'[index % 3]}",
+                region=region or self.region,
                 private_ip=f"192.168.{(index // 250) % 250}.{index % 250 + 2}",
                 created=self.started,
                 updated=self.started,
@@ -144,6 +150,8 @@ class Simulator:
         standby_version: str | None = None,
         dr_sync_period: str | None = None,
         dr_type: str = "az",
+        standby_project_id: str | None = None,
+        standby_region: str | None = None,
         **timing: Any,
     ) -> SimPair:
         """Create two clusters and a DR task between them; `timing` takes any PairTiming field."""
@@ -159,7 +167,11 @@ class Simulator:
             name = name or f"dr-{len(self.pairs) + 1}"
             primary = self.add_cluster(project_id, f"{name}-prod", version, primary_cluster_id)
             standby = self.add_cluster(
-                project_id, f"{name}-dr", standby_version or version, standby_cluster_id
+                standby_project_id or project_id,
+                f"{name}-dr",
+                standby_version or version,
+                standby_cluster_id,
+                standby_region,
             )
             pair = SimPair(
                 dr_id=dr_id,
@@ -176,6 +188,7 @@ class Simulator:
             )
             self.pairs[dr_id] = pair
             self._project_pairs[project_id][dr_id] = pair
+            self._project_pairs[standby.project_id][dr_id] = pair  # visible from the DR side too
             self._cluster_pair[primary.id] = pair
             self._cluster_pair[standby.id] = pair
             return pair

@@ -54,6 +54,7 @@ class Fault:
     count: int | None = None
     for_seconds: float | None = None
     apply: bool = False
+    region: str | None = None  # only requests to a listener with this region label
     id: int = field(default_factory=lambda: next(_IDS))
     expires: datetime | None = None
     release: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
@@ -86,13 +87,14 @@ class Fault:
             "count": self.count,
             "expires": self.expires.isoformat() if self.expires else None,
             "apply": self.apply,
+            "region": self.region,
         }
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, object]) -> Fault:
         """Build from JSON/YAML; raises ValueError('field: reason') on bad input."""
         allowed = {"kind", "operation", "project_id", "status", "error_code", "error_msg", "seconds", "count"}
-        allowed |= {"for_seconds", "apply"}
+        allowed |= {"for_seconds", "apply", "region"}
         for key in data:
             if key not in allowed:
                 raise ValueError(f"{key}: unknown fault field")
@@ -113,6 +115,7 @@ class Fault:
             count=_num(data, "count", int, None),
             for_seconds=_num(data, "for_seconds", float, None),
             apply=bool(data.get("apply", False)),
+            region=_opt_str(data, "region"),
         )
 
 
@@ -144,7 +147,9 @@ class FaultBoard:
             self._faults.append(fault)
         return fault
 
-    def match(self, operation: str, project_id: str | None, now: datetime) -> Fault | None:
+    def match(
+        self, operation: str, project_id: str | None, now: datetime, region: str | None = None
+    ) -> Fault | None:
         """The first live fault for this request; consumes one of its `count`."""
         with self._lock:
             self._expire(now)
@@ -152,6 +157,8 @@ class FaultBoard:
                 if fault.operation not in ("*", operation):
                     continue
                 if fault.project_id is not None and fault.project_id != project_id:
+                    continue
+                if fault.region is not None and fault.region != region:
                     continue
                 if fault.count is not None:
                     fault.count -= 1

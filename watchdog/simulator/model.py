@@ -172,6 +172,7 @@ class SimCluster:
     failed_reasons: dict[str, str] | None = None
     node_count: int = 3
     nodes_down: int = 0
+    region: str = "cn-north-4"
     updated: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property

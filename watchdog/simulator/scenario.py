@@ -67,6 +67,8 @@ class TimingSpec(_Strict):
     dr_type: Literal["az", "region"] = "az"
     dr_sync_period: str | None = Field(default=None, pattern=r"^[1-9][0-9]{0,3}[mHd]$")
     failover_outcome: FailoverOutcome = FailoverOutcome.SUCCEED
+    standby_project_id: str | None = None  # cross-region: the DR cluster lives in another project
+    standby_region: str | None = None
 
     def pair_options(self) -> dict[str, Any]:
         data = self.model_dump(exclude_none=True, exclude={"failover_outcome"})

@@ -33,9 +33,10 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     simulator: Simulator
 
-    def __init__(self, address: tuple[str, int], simulator: Simulator) -> None:
+    def __init__(self, address: tuple[str, int], simulator: Simulator, region: str | None) -> None:
         super().__init__(address, _Handler)
         self.simulator = simulator
+        self.region = region
         self.connections: set[socket.socket] = set()
         self.conn_lock = threading.Lock()
         self.stopping = threading.Event()
@@ -119,6 +120,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers={k: v for k, v in self.headers.items()},
             body=body,
             request_id=request_id,
+            region=self.server.region,
         )
         resp = process(self.server.simulator, req)
         status = self._answer(resp, request_id)
@@ -180,8 +182,12 @@ class _Handler(BaseHTTPRequestHandler):
 class SimulatorServer:
     """`with SimulatorServer(sim) as server: ... server.url` serves the simulator on loopback."""
 
-    def __init__(self, simulator: Simulator, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, simulator: Simulator, host: str = "127.0.0.1", port: int = 0, *, region: str | None = None
+    ) -> None:
+        """`region` labels this listener: faults with that region hit only it (a regional API outage)."""
         self.simulator = simulator
+        self.region = region
         self.host = host
         self.port = port
         self._server: _Server | None = None
@@ -196,7 +202,7 @@ class SimulatorServer:
     def start(self) -> SimulatorServer:
         if self._server is not None:
             return self
-        server = _Server((self.host, self.port), self.simulator)
+        server = _Server((self.host, self.port), self.simulator, self.region)
         self.port = server.server_address[1]
         self._server = server
         self._thread = threading.Thread(
