@@ -41,7 +41,9 @@ from pydantic_settings import (
 )
 from pydantic_settings.sources.utils import parse_env_vars
 
+from watchdog.hooks import HookSettings
 from watchdog.model import Mode, Policy
+from watchdog.notify.settings import NotificationSettings
 
 ENV_PREFIX = "DRW_"
 DEFAULT_SECRETS_DIRS: tuple[str, ...] = ("/run/secrets",)
@@ -365,6 +367,10 @@ class Settings(BaseSettings):
     """The HTTP listener."""
     log: LogSettings = Field(default_factory=LogSettings)
     """Logging."""
+    notifications: NotificationSettings = Field(default_factory=NotificationSettings)
+    """Decisions pushed to Alertmanager and/or a signed webhook (off unless a channel is set)."""
+    hooks: HookSettings = Field(default_factory=HookSettings)
+    """Commands run before (veto) and after a failover, e.g. to repoint DNS or clients."""
 
     @classmethod
     def settings_customise_sources(
@@ -419,7 +425,9 @@ class Settings(BaseSettings):
 
     def secret_values(self) -> list[str]:
         """Every configured secret in clear, for the log redactor; nothing else may call this."""
-        secrets = (self.cloud.access_key, self.cloud.secret_key, self.cloud.security_token, self.cloud.token)
+        cloud = self.cloud
+        webhook = self.notifications.webhook.secret if self.notifications.webhook else None
+        secrets = (cloud.access_key, cloud.secret_key, cloud.security_token, cloud.token, webhook)
         return [s.get_secret_value() for s in secrets if s is not None and s.get_secret_value()]
 
     def masked(self) -> dict[str, Any]:

@@ -231,3 +231,15 @@ def test_kubernetes_hidden_entries_skipped(tmp_path: Path) -> None:
     (secrets / "cloud_secret_key").symlink_to(secrets / "..data" / "cloud_secret_key")
     s = load(tmp_path, with_("cloud.secret_key", None), secrets_dirs=[secrets])
     assert s.cloud.secret_key is not None and s.cloud.secret_key.get_secret_value() == "k8s-secret-0001"
+
+
+def test_three_level_secret_file(tmp_path: Path) -> None:
+    """`notifications_webhook_secret` reaches notifications.webhook.secret (three levels, multi-word keys)."""
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    (secrets / "notifications_webhook_secret").write_text("webhook-hmac-secret-0001\n")
+    data = with_("notifications", {"webhook": {"url": "http://127.0.0.1:9"}})
+    s = load(tmp_path, data, secrets_dirs=[secrets])
+    assert s.notifications.webhook is not None
+    assert s.notifications.webhook.secret.get_secret_value() == "webhook-hmac-secret-0001"
+    assert "webhook-hmac-secret-0001" in s.secret_values()
