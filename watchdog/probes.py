@@ -176,14 +176,15 @@ class ProjectRound:
                     read(self.client.show_disaster_progress(ref.disaster_recovery_id)),
                 )
         task = task_view(item, detail.value)
-        production = await self.cluster(task.primary_cluster_id if task else None)
-        standby = await self.cluster(task.standby_cluster_id if task else None)
+        task_error = detail.error or self.tasks.error or "DR task not in the list"
+        production = await self.cluster(task.primary_cluster_id if task else None, task_error)
+        standby = await self.cluster(task.standby_cluster_id if task else None, task_error)
         last_sync, known = last_sync_of(
             item, detail.value, self.tasks.error is None or detail.value is not None
         )
         signals = (
             cluster_signal(SignalSource.PRODUCTION_CLUSTER, "production", production, self.now),
-            task_signal(task, detail, self.tasks.error, self.now),
+            task_signal(task, task_error, self.now),
             cluster_signal(SignalSource.DR_CLUSTER, "DR", standby, self.now),
         )
         rpo = progress.value.recovery_point_object if progress.value else None
@@ -193,7 +194,13 @@ class ProjectRound:
         )  # fmt: skip
 
     def needs_detail(self, item: DisasterRecovery | None) -> bool:
-        """Whether the lists leave this pair unsettled (see the module docstring)."""
+        """Whether the lists leave this pair unsettled (see the module docstring).
+
+        Never when the DR list itself failed: per-pair reads against an API that is already failing
+        would multiply the load on it by the number of pairs, and could not make the round less blind.
+        """
+        if self.tasks.error is not None:
+            return False
         if item is None or item.last_disaster_time is None:
             return True
         if item.status is not DrStatus.RUNNING or item.primary_cluster_status is DrClusterStatus.ABNORMAL:
@@ -201,10 +208,10 @@ class ProjectRound:
         production = (self.clusters.value or {}).get(item.primary_cluster_id or "")
         return production is None or production.status is not ClusterStatus.AVAILABLE
 
-    async def cluster(self, cluster_id: str | None) -> Read[ClusterInfo]:
+    async def cluster(self, cluster_id: str | None, task_error: str) -> Read[ClusterInfo]:
         """A cluster from the list; one missing from a good list is looked up, so a 404 proves deletion."""
         if cluster_id is None:
-            return Read(error="cluster unknown: the DR task could not be read")
+            return Read(error=f"which cluster is unknown: {task_error}")
         if self.clusters.value is None:
             return Read(error=self.clusters.error)
         found = self.clusters.value.get(cluster_id)
@@ -287,17 +294,11 @@ def _notes(c: ClusterInfo) -> str:
     return text + (f", task {c.task_status}" if c.task_status else "")
 
 
-def task_signal(
-    task: DrTaskView | None,
-    detail: Read[DisasterRecoveryDetail],
-    list_error: str | None,
-    now: datetime,
-) -> Signal:
+def task_signal(task: DrTaskView | None, task_error: str, now: datetime) -> Signal:
     """DOWN when the DR task is abnormal on the production side; otherwise no evidence (see module doc)."""
     source = SignalSource.DR_TASK
     if task is None:
-        error = detail.error or list_error or "DR task not in the list"
-        return Signal(source, Verdict.UNKNOWN, "DR task not read", now, error=error)
+        return Signal(source, Verdict.UNKNOWN, "DR task not read", now, error=task_error)
     status = DrStatus.parse(task.status)
     side = DrClusterStatus.parse(task.primary_status)
     text = f"DR task {task.status}, production side {task.primary_status}"

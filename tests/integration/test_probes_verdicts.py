@@ -1,0 +1,214 @@
+"""Verdict rules for answers the simulator cannot produce (a deleted cluster, other spellings, new values),
+served at the client's transport seam (httpx.MockTransport); the Prober and client run unpatched."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from watchdog.clock import FakeClock
+from watchdog.dws.client import DwsClient, RetryPolicy
+from watchdog.dws.signing import Credentials
+from watchdog.model import Observation, SignalSource, Verdict
+from watchdog.policy import production_verdict
+from watchdog.probes import Prober
+
+PROJECT = "0123456789abcdef0123456789abcdef"
+DR, PROD, STBY = "dr-1", "prod-1", "stby-1"
+NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+LIST_ITEM = {
+    "id": DR,
+    "name": "sales",
+    "status": "running",
+    "primary_cluster_id": PROD,
+    "standby_cluster_id": STBY,
+    "primary_cluster_status": "waiting",
+    "standby_cluster_status": "waiting",
+    "last_disaster_time": "2026-01-01T11:55:00Z",
+}
+DETAIL = {
+    "id": DR,
+    "name": "sales",
+    "status": "running",
+    "dr_sync_period": "5m",
+    "primary_cluster": {
+        "id": PROD,
+        "role": "primary",
+        "status": "waiting",
+        "last_success_time": "2026-01-01 11:58:00",
+    },
+    "standby_cluster": {"id": STBY, "role": "standby", "status": "waiting", "last_success_time": ""},
+}
+
+
+def cluster(cid: str, status: str = "AVAILABLE", **extra: Any) -> dict[str, Any]:
+    return {"id": cid, "name": cid, "status": status, "sub_status": "NORMAL", "version": "8.2.1.220", **extra}
+
+
+class FakeApi:
+    """Answers the five read routes from editable JSON; records each path it served."""
+
+    def __init__(self) -> None:
+        self.items: list[dict[str, Any]] = [copy.deepcopy(LIST_ITEM)]
+        self.clusters: dict[str, dict[str, Any]] = {PROD: cluster(PROD), STBY: cluster(STBY)}
+        self.listed: set[str] = {PROD, STBY}
+        self.detail: dict[str, Any] = copy.deepcopy(DETAIL)
+        self.paths: list[str] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        self.paths.append(path)
+        if path.endswith("/disaster-recoveries"):
+            return httpx.Response(200, json={"disaster_recovery": self.items})
+        if path.endswith("/show-progress"):
+            return httpx.Response(200, json={"disaster_recovery_progress": {"recovery_point_object": 120}})
+        if "/disaster-recovery/" in path:
+            return httpx.Response(200, json={"disaster_recovery": self.detail})
+        if path.endswith("/clusters"):
+            return httpx.Response(200, json={"clusters": [self.clusters[c] for c in sorted(self.listed)]})
+        cid = path.rsplit("/", 1)[1]
+        if cid in self.clusters:
+            return httpx.Response(200, json={"cluster": self.clusters[cid]})
+        return httpx.Response(
+            404, json={"error_code": "DWS.0047", "error_msg": "The cluster does not exist."}
+        )
+
+    def observe(self) -> Observation:
+        async def go() -> Observation:
+            transport = httpx.MockTransport(self)
+            retry = RetryPolicy(attempts=1)
+            async with DwsClient("https://dws.test", PROJECT, Credentials("AK", "SK"), transport=transport,
+                                 clock=FakeClock(NOW), retry=retry) as client:  # fmt: skip
+                return (await Prober({PROJECT: client}, [("sales", PROJECT, DR)]).probe_round(NOW))["sales"]
+
+        return asyncio.run(go())
+
+
+def verdict(obs: Observation, source: SignalSource) -> Verdict:
+    return next(s.verdict for s in obs.signals if s.source is source)
+
+
+def test_healthy_lists_need_no_detail() -> None:
+    """When the lists settle the pair, exactly two calls are made and the list's last sync is used."""
+    api = FakeApi()
+    obs = api.observe()
+    assert len(api.paths) == 2
+    assert obs.last_sync == datetime(2026, 1, 1, 11, 55, tzinfo=UTC) and obs.last_sync_known
+    assert verdict(obs, SignalSource.PRODUCTION_CLUSTER) is Verdict.UP
+
+
+def test_missing_last_sync_in_list_fetches_the_detail() -> None:
+    """A list item without last_disaster_time sends us to the detail's per-cluster last_success_time."""
+    api = FakeApi()
+    del api.items[0]["last_disaster_time"]
+    obs = api.observe()
+    assert any(p.endswith(f"/disaster-recovery/{DR}") for p in api.paths)
+    assert obs.last_sync == datetime(2026, 1, 1, 11, 58, tzinfo=UTC)  # space-separated, no zone => UTC
+    assert obs.rpo_seconds == 120.0 and obs.dr_task is not None and obs.dr_task.dr_sync_period == "5m"
+
+
+def test_never_synced_is_known_none() -> None:
+    """Empty last-sync fields everywhere mean "never synced": last_sync None but known."""
+    api = FakeApi()
+    api.items[0]["last_disaster_time"] = ""
+    api.detail["primary_cluster"]["last_success_time"] = None
+    obs = api.observe()
+    assert obs.last_sync is None and obs.last_sync_known
+
+
+def test_deleted_production_cluster_is_down() -> None:
+    """Production missing from the list and 404 on its detail: deleted, which is positive evidence."""
+    api = FakeApi()
+    api.listed.discard(PROD)
+    del api.clusters[PROD]
+    obs = api.observe()
+    assert verdict(obs, SignalSource.PRODUCTION_CLUSTER) is Verdict.DOWN
+    assert production_verdict(obs.signals) is Verdict.DOWN
+
+
+def test_cluster_missing_from_list_but_present_is_read_from_its_detail() -> None:
+    """A list that lags (cluster not in it yet) is completed by the cluster detail, not taken as deletion."""
+    api = FakeApi()
+    api.listed.discard(PROD)
+    obs = api.observe()
+    assert verdict(obs, SignalSource.PRODUCTION_CLUSTER) is Verdict.UP
+    assert any(p.endswith(f"/clusters/{PROD}") for p in api.paths)
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        ("ACTIVE", Verdict.UP),
+        ("AVAILABLE", Verdict.UP),
+        ("UNAVAILABLE", Verdict.DOWN),
+        ("FAILED", Verdict.DOWN),
+        ("DELETED", Verdict.DOWN),
+        ("FROZEN", Verdict.UNKNOWN),
+        ("CREATING", Verdict.UNKNOWN),
+        ("HIBERNATING", Verdict.UNKNOWN),
+    ],
+)
+def test_production_status_spellings(status: str, expected: Verdict) -> None:
+    """Both spellings of available and of failed are read; FROZEN or a new value is no evidence."""
+    api = FakeApi()
+    api.clusters[PROD] = cluster(PROD, status, failed_reasons={"error_code": "E", "error_msg": "node lost"})
+    obs = api.observe()
+    assert verdict(obs, SignalSource.PRODUCTION_CLUSTER) is expected
+    assert obs.production is not None and obs.production.status == status
+
+
+def test_unexpected_status_value_carries_an_error() -> None:
+    """A status the API never documented is UNKNOWN with an error naming the value."""
+    api = FakeApi()
+    api.clusters[PROD] = cluster(PROD, "HIBERNATING")
+    signal = next(s for s in api.observe().signals if s.source is SignalSource.PRODUCTION_CLUSTER)
+    assert signal.error is not None and "HIBERNATING" in signal.error
+
+
+@pytest.mark.parametrize(
+    ("task", "side", "expected"),
+    [
+        ("abnormal", "abnormal", Verdict.DOWN),
+        ("abnormal", "stopped", Verdict.UNKNOWN),
+        ("running", "abnormal", Verdict.UNKNOWN),
+        ("running", "backuping", Verdict.UNKNOWN),
+        ("teleporting", "waiting", Verdict.UNKNOWN),
+    ],
+)
+def test_dr_task_is_down_only_when_abnormal_on_the_production_side(
+    task: str, side: str, expected: Verdict
+) -> None:
+    """Only an abnormal task with production's side abnormal is DOWN; anything else is no evidence."""
+    api = FakeApi()
+    api.items[0].update(status=task, primary_cluster_status=side)
+    api.detail.update(status=task)
+    api.detail["primary_cluster"]["status"] = side
+    assert verdict(api.observe(), SignalSource.DR_TASK) is expected
+
+
+def test_detail_roles_win_over_the_list() -> None:
+    """During a switch the role-based detail decides which cluster is production."""
+    api = FakeApi()
+    api.items[0]["status"] = "switchovering"
+    api.detail["status"] = "switchovering"
+    api.detail["primary_cluster"], api.detail["standby_cluster"] = (
+        {**api.detail["standby_cluster"], "role": "primary"},
+        {**api.detail["primary_cluster"], "role": "standby"},
+    )
+    obs = api.observe()
+    assert obs.dr_task is not None and obs.dr_task.primary_cluster_id == STBY
+    assert obs.production is not None and obs.production.id == STBY
+
+
+def test_degraded_and_task_are_noted_beside_up() -> None:
+    """READONLY | UNBALANCED and a running task are in the detail text; the verdict stays UP."""
+    api = FakeApi()
+    api.clusters[PROD] = cluster(PROD, sub_status="UNBALANCED | READONLY", task_status="SNAPSHOTTING")
+    signal = next(s for s in api.observe().signals if s.source is SignalSource.PRODUCTION_CLUSTER)
+    assert signal.verdict is Verdict.UP
+    assert "degraded: UNBALANCED | READONLY" in signal.detail and "SNAPSHOTTING" in signal.detail
