@@ -145,6 +145,14 @@ def _pairs_add(sim: Simulator, seg: list[str], body: dict[str, Any], query: dict
     return 200, {"pairs": [{"name": p.name, "disaster_recovery_id": p.disaster_recovery_id} for p in pairs]}
 
 
+def _override(sim: Simulator, seg: list[str], body: dict[str, Any], query: dict[str, str]) -> Result:
+    object_id = seg[1]
+    if object_id not in sim.pairs and object_id not in sim.clusters:
+        raise KeyError(object_id)
+    sim.override(object_id, **body)
+    return 200, {"id": object_id, "overrides": sim.renderer.overrides.get(object_id, {})}
+
+
 def _clock(sim: Simulator, seg: list[str], body: dict[str, Any], query: dict[str, str]) -> Result:
     if seg[1] == "advance":
         sim.advance(float(body["seconds"]))
@@ -170,4 +178,6 @@ _TABLE: dict[
     ("POST", "pairs", 3): _pair,
     ("POST", "pairs", 1): _pairs_add,
     ("POST", "clock", 2): _clock,
+    ("POST", "overrides", 2): _override,
+    ("DELETE", "overrides", 2): _override,
 }

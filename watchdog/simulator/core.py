@@ -289,6 +289,17 @@ class Simulator:
                     raise ValueError(f"{key}: unknown pair option")
                 setattr(pair.timing, key, value)
 
+    def override(self, object_id: str, **fields_: Any) -> None:
+        """Force fields in what the API returns for a DR task or cluster (unknown enum values, odd
+        timestamps, wrong types): `override(dr_id, status="limbo")`; a key `primary_cluster__status`
+        reaches a nested object. Without fields, removes the overrides."""
+        with self.lock:
+            if not fields_:
+                self.renderer.overrides.pop(object_id, None)
+                return
+            patch = self.renderer.overrides.setdefault(object_id, {})
+            patch.update({key.replace("__", "."): value for key, value in fields_.items()})
+
     def _advance_owner(self, cluster_id: str, at: datetime) -> None:
         owner = self._cluster_pair.get(cluster_id)
         if owner is not None:

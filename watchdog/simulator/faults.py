@@ -55,6 +55,7 @@ class Fault:
     for_seconds: float | None = None
     apply: bool = False
     region: str | None = None  # only requests to a listener with this region label
+    raw_body: str | None = None  # malformed: the body to send (default: truncated JSON)
     id: int = field(default_factory=lambda: next(_IDS))
     expires: datetime | None = None
     release: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
@@ -94,7 +95,7 @@ class Fault:
     def from_mapping(cls, data: Mapping[str, object]) -> Fault:
         """Build from JSON/YAML; raises ValueError('field: reason') on bad input."""
         allowed = {"kind", "operation", "project_id", "status", "error_code", "error_msg", "seconds", "count"}
-        allowed |= {"for_seconds", "apply", "region"}
+        allowed |= {"for_seconds", "apply", "region", "raw_body"}
         for key in data:
             if key not in allowed:
                 raise ValueError(f"{key}: unknown fault field")
@@ -116,6 +117,7 @@ class Fault:
             for_seconds=_num(data, "for_seconds", float, None),
             apply=bool(data.get("apply", False)),
             region=_opt_str(data, "region"),
+            raw_body=_opt_str(data, "raw_body"),
         )
 
 

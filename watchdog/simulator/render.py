@@ -22,6 +22,18 @@ class Renderer:
     def __init__(self, timestamp_format: TimestampFormat = TimestampFormat.ISO_Z, emit_active: bool = False):
         self.timestamp_format = timestamp_format
         self.emit_active = emit_active
+        self.overrides: dict[str, dict[str, Any]] = {}  # DR or cluster id -> {field or a.b path: value}
+
+    def _patch(self, object_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Apply injected field overrides (odd values, unknown enums); dotted keys reach nested objects."""
+        for key, value in self.overrides.get(object_id, {}).items():
+            *parents, leaf = key.split(".")
+            target: Any = body
+            for parent in parents:
+                target = target.get(parent) if isinstance(target, dict) else None
+            if isinstance(target, dict):
+                target[leaf] = value
+        return body
 
     # ---- scalars --------------------------------------------------------------------------------
     def ts(self, value: datetime | None) -> str | None:
@@ -54,27 +66,30 @@ class Renderer:
     def dr_list_item(self, pair: SimPair, now: datetime) -> dict[str, Any]:
         primary_side, standby_side = pair.side_statuses(now)
         p, s = pair.primary, pair.standby
-        return {
-            "id": pair.disaster_recovery_id,
-            "name": pair.name,
-            "status": pair.status.value,
-            "dr_type": pair.dr_type,
-            "primary_cluster_id": p.id,
-            "primary_cluster_name": p.name,
-            "standby_cluster_id": s.id,
-            "standby_cluster_name": s.name,
-            "primary_cluster_role": "primary",
-            "standby_cluster_role": "standby",
-            "primary_cluster_status": primary_side.value,
-            "standby_cluster_status": standby_side.value,
-            "primary_cluster_region": p.region,
-            "standby_cluster_region": s.region,
-            "primary_cluster_project_id": p.project_id,
-            "standby_cluster_project_id": s.project_id,
-            "last_disaster_time": self.ts(pair.last_success_at(now)),
-            "start_time": self.ts(pair.start_time),
-            "create_time": self.ts(pair.create_time),
-        }
+        return self._patch(
+            pair.disaster_recovery_id,
+            {
+                "id": pair.disaster_recovery_id,
+                "name": pair.name,
+                "status": pair.status.value,
+                "dr_type": pair.dr_type,
+                "primary_cluster_id": p.id,
+                "primary_cluster_name": p.name,
+                "standby_cluster_id": s.id,
+                "standby_cluster_name": s.name,
+                "primary_cluster_role": "primary",
+                "standby_cluster_role": "standby",
+                "primary_cluster_status": primary_side.value,
+                "standby_cluster_status": standby_side.value,
+                "primary_cluster_region": p.region,
+                "standby_cluster_region": s.region,
+                "primary_cluster_project_id": p.project_id,
+                "standby_cluster_project_id": s.project_id,
+                "last_disaster_time": self.ts(pair.last_success_at(now)),
+                "start_time": self.ts(pair.start_time),
+                "create_time": self.ts(pair.create_time),
+            },
+        )
 
     def _dr_cluster(
         self, pair: SimPair, cluster: SimCluster, role: str, side: str, now: datetime
@@ -97,17 +112,20 @@ class Renderer:
 
     def dr_detail(self, pair: SimPair, now: datetime) -> dict[str, Any]:
         primary_side, standby_side = pair.side_statuses(now)
-        return {
-            "id": pair.disaster_recovery_id,
-            "name": pair.name,
-            "dr_type": pair.dr_type,
-            "status": pair.status.value,
-            "primary_cluster": self._dr_cluster(pair, pair.primary, "primary", primary_side.value, now),
-            "standby_cluster": self._dr_cluster(pair, pair.standby, "standby", standby_side.value, now),
-            "dr_sync_period": pair.dr_sync_period,
-            "start_time": self.ts(pair.start_time),
-            "create_time": self.ts(pair.create_time),
-        }
+        return self._patch(
+            pair.disaster_recovery_id,
+            {
+                "id": pair.disaster_recovery_id,
+                "name": pair.name,
+                "dr_type": pair.dr_type,
+                "status": pair.status.value,
+                "primary_cluster": self._dr_cluster(pair, pair.primary, "primary", primary_side.value, now),
+                "standby_cluster": self._dr_cluster(pair, pair.standby, "standby", standby_side.value, now),
+                "dr_sync_period": pair.dr_sync_period,
+                "start_time": self.ts(pair.start_time),
+                "create_time": self.ts(pair.create_time),
+            },
+        )
 
     def dr_progress(self, pair: SimPair, now: datetime) -> dict[str, Any]:
         """show-progress: the newest cycle's backup/restore, the barrier and RPO = now - last good sync."""
@@ -148,35 +166,38 @@ class Renderer:
         """The ClusterInfo subset shared by the list and the detail."""
         port = 8000
         connect = f"{cluster.private_ip}:{port}"
-        return {
-            "id": cluster.id,
-            "name": cluster.name,
-            "status": self.cluster_status(cluster),
-            "sub_status": cluster.sub_status,
-            "task_status": cluster.task_status,
-            "action_progress": _progress(cluster, now),
-            "version": cluster.version,
-            "created": self.cluster_ts(cluster.created),
-            "updated": self.cluster_ts(cluster.updated),
-            "port": port,
-            "endpoints": [
-                {"connect_info": connect, "jdbc_url": f"jdbc:postgresql://{connect}/<YOUR_DATABASE_name>"}
-            ],
-            "public_endpoints": [],
-            "nodes": _nodes(cluster),
-            "tags": [],
-            "user_name": "dbadmin",
-            "number_of_node": cluster.node_count,
-            "recent_event": 0,
-            "availability_zone": cluster.availability_zone,
-            "enterprise_project_id": "0",
-            "node_type": "dws.m3.xlarge",
-            "vpc_id": "0f5bbd85-5c24-4d8c-9a8e-7e1a0f1f2d3c",
-            "subnet_id": "4a6f1c2e-8b3d-4f5a-9c7e-1d2e3f4a5b6c",
-            "public_ip": None,
-            "security_group_id": "9b8c7d6e-5f4a-4b3c-8d2e-1f0a9b8c7d6e",
-            "failed_reasons": cluster.failed_reasons,
-        }
+        return self._patch(
+            cluster.id,
+            {
+                "id": cluster.id,
+                "name": cluster.name,
+                "status": self.cluster_status(cluster),
+                "sub_status": cluster.sub_status,
+                "task_status": cluster.task_status,
+                "action_progress": _progress(cluster, now),
+                "version": cluster.version,
+                "created": self.cluster_ts(cluster.created),
+                "updated": self.cluster_ts(cluster.updated),
+                "port": port,
+                "endpoints": [
+                    {"connect_info": connect, "jdbc_url": f"jdbc:postgresql://{connect}/<YOUR_DATABASE_name>"}
+                ],
+                "public_endpoints": [],
+                "nodes": _nodes(cluster),
+                "tags": [],
+                "user_name": "dbadmin",
+                "number_of_node": cluster.node_count,
+                "recent_event": 0,
+                "availability_zone": cluster.availability_zone,
+                "enterprise_project_id": "0",
+                "node_type": "dws.m3.xlarge",
+                "vpc_id": "0f5bbd85-5c24-4d8c-9a8e-7e1a0f1f2d3c",
+                "subnet_id": "4a6f1c2e-8b3d-4f5a-9c7e-1d2e3f4a5b6c",
+                "public_ip": None,
+                "security_group_id": "9b8c7d6e-5f4a-4b3c-8d2e-1f0a9b8c7d6e",
+                "failed_reasons": cluster.failed_reasons,
+            },
+        )
 
     def cluster_detail(self, cluster: SimCluster, now: datetime) -> dict[str, Any]:
         body = self.cluster_info(cluster, now)
@@ -195,7 +216,7 @@ class Renderer:
                 "order_id": "",
             }
         )
-        return body
+        return self._patch(cluster.id, body)
 
 
 def _progress(cluster: SimCluster, now: datetime) -> dict[str, str]:

@@ -144,7 +144,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(fault.status, fault.body(), request_id)
             return fault.status
         if fault.kind is FaultKind.MALFORMED:
-            self._send_raw(200, MALFORMED_BODY, request_id)
+            raw = MALFORMED_BODY if fault.raw_body is None else fault.raw_body.encode("utf-8")
+            self._send_raw(200, raw, request_id)
             return 200
         if fault.kind is FaultKind.HANG:
             self._hang(fault)

@@ -99,3 +99,18 @@ def test_bad_control_requests(
     assert resp.status_code == status
     assert resp.json()["error_code"] == f"SIM.{status}"
     assert "\n" not in resp.json()["error_msg"]
+
+
+def test_overrides_inject_odd_values(
+    control: httpx.Client, simulator: Simulator, sim_server: SimulatorServer
+) -> None:
+    """POST /_sim/overrides/{id} forces fields (unknown status, garbage timestamp); DELETE removes them."""
+    path = f"/v2/{P}/disaster-recovery/{TEST_DR_ID}"
+    control.post(
+        f"/overrides/{TEST_DR_ID}", json={"status": "limbo", "primary_cluster__last_success_time": "soon"}
+    )
+    odd = signed_request(sim_server.url, "GET", path).json()["disaster_recovery"]
+    control.delete(f"/overrides/{TEST_DR_ID}")
+    normal = signed_request(sim_server.url, "GET", path).json()["disaster_recovery"]
+    assert (odd["status"], odd["primary_cluster"]["last_success_time"]) == ("limbo", "soon")
+    assert normal["status"] == "running"

@@ -102,3 +102,9 @@ def test_stop_listening_and_restart_on_the_same_port(simulator: Simulator) -> No
         signed_request(url, "GET", DETAIL)
     with SimulatorServer(simulator, port=port) as again:
         assert signed_request(again.url, "GET", DETAIL).status_code == 200
+
+
+def test_malformed_with_a_wrong_shape(sim_server: SimulatorServer, simulator: Simulator) -> None:
+    """`malformed` with raw_body sends valid JSON of the wrong shape, byte for byte."""
+    simulator.inject(kind="malformed", operation="show_disaster_detail", raw_body='{"disaster_recovery": 7}')
+    assert signed_request(sim_server.url, "GET", DETAIL).json() == {"disaster_recovery": 7}
