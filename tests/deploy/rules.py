@@ -40,7 +40,8 @@ def metric_names(expr: str) -> set[str]:
     no_matchers = re.sub(r"\{[^}]*\}", "{}", no_strings)
     no_ranges = re.sub(r"\[[^\]]*\]", "[]", no_matchers)
     no_groupings = re.sub(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", "", no_ranges)
-    words = set(re.findall(r"[a-zA-Z_:][a-zA-Z0-9_:]*", no_groupings))
+    no_numbers = re.sub(r"\b\d+(\.\d+)?([smhdwy]|ms)?\b", "0", no_groupings)  # 0.95, offset 1m
+    words = set(re.findall(r"(?<![\w$])[a-zA-Z_:][a-zA-Z0-9_:]*", no_numbers))
     return {w for w in words if w.lower() not in _PROMQL_WORDS}
 
 
