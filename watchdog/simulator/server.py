@@ -34,6 +34,7 @@ class _Server(ThreadingHTTPServer):
     simulator: Simulator
 
     def __init__(self, address: tuple[str, int], simulator: Simulator, region: str | None) -> None:
+        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         super().__init__(address, _Handler)
         self.simulator = simulator
         self.region = region
@@ -198,7 +199,8 @@ class SimulatorServer:
     def url(self) -> str:
         if self._server is None:
             raise RuntimeError("the simulator server is not running")
-        return f"http://{self.host}:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
     def start(self) -> SimulatorServer:
         if self._server is not None:

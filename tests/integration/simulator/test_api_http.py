@@ -144,3 +144,10 @@ def test_protocol_errors_still_carry_a_request_id(sim_server: SimulatorServer) -
     assert options.status_code == 501
     assert options.json()["error_code"] == "APIGW.501"
     assert patched.headers["X-Request-Id"] and options.headers["X-Request-Id"]
+
+
+def test_ipv6_loopback_listener(simulator: Simulator) -> None:
+    """The simulator also serves on ::1, with a bracketed URL that signs and verifies."""
+    with SimulatorServer(simulator, host="::1") as server:
+        assert server.url.startswith("http://[::1]:")
+        assert signed_request(server.url, "GET", DETAIL).status_code == 200
