@@ -184,7 +184,6 @@ class Simulator:
                 status=DrStatus(status),
                 dr_sync_period=dr_sync_period or _period_string(sync_interval_seconds),
                 dr_type=dr_type,
-                region=self.region,
             )
             self.pairs[dr_id] = pair
             self._project_pairs[project_id][dr_id] = pair

@@ -80,7 +80,6 @@ class SimPair:
         status: DrStatus = DrStatus.RUNNING,
         dr_sync_period: str = "5m",
         dr_type: str = "az",
-        region: str = "cn-north-4",
     ) -> None:
         self.disaster_recovery_id = dr_id
         self.name = name
@@ -90,7 +89,6 @@ class SimPair:
         self.timing = timing
         self.dr_sync_period = dr_sync_period
         self.dr_type = dr_type
-        self.region = region
         self.status = status
         self.sides = [SideStatus.STOPPED, SideStatus.STOPPED]
         self.create_time = now - timedelta(seconds=timing.sync_interval_seconds)
@@ -102,7 +100,6 @@ class SimPair:
         self.failed_over = False
         self.busy = False  # an accepted action has not finished yet
         self.failover_outcome = FailoverOutcome.SUCCEED
-        self.advanced_to = now
         self._pending: list[tuple[datetime, int, Callable[[datetime], None]]] = []
         self._refresh_sync(self.create_time)
 
@@ -124,6 +121,15 @@ class SimPair:
         return self.standby.id
 
     @property
+    def initial_primary_cluster_id(self) -> str:
+        """The production cluster at creation, whatever the roles are now."""
+        return self.clusters[0].id
+
+    @property
+    def initial_standby_cluster_id(self) -> str:
+        return self.clusters[1].id
+
+    @property
     def gone(self) -> bool:
         return self.status is DrStatus.DELETED
 
@@ -136,7 +142,6 @@ class SimPair:
         while self._pending and self._pending[0][0] <= now:
             at, _, fn = heapq.heappop(self._pending)
             fn(at)
-        self.advanced_to = max(self.advanced_to, now)
 
     # ---- sync arithmetic ------------------------------------------------------------------------
     def _sync_possible(self) -> bool:
