@@ -19,8 +19,8 @@ from watchdog.simulator.testing import TEST_DR_ID, make_test_simulator
 
 @pytest.fixture
 def fast_sim() -> Iterator[tuple[Simulator, SimulatorServer]]:
-    """The test simulator at 5x speed, served on loopback."""
-    sim = make_test_simulator(time_scale=5.0)
+    """The test simulator at 5x speed, served on loopback; the promotion lasts 0.6 s of real time."""
+    sim = make_test_simulator(time_scale=5.0, promote_seconds=3.0)
     with SimulatorServer(sim) as server:
         yield sim, server
 
