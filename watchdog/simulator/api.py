@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -70,10 +70,10 @@ class ApiResponse:
     operation: str = UNKNOWN_ROUTE
     project_id: str | None = None
     fault: Fault | None = None
-    extra_headers: dict[str, str] = field(default_factory=dict)
 
 
-def error(status: int, code: str, msg: str) -> dict[str, str]:
+def error(code: str, msg: str) -> dict[str, str]:
+    """The error body shared by DWS and the API gateway."""
     return {"error_code": code, "error_msg": msg}
 
 
@@ -89,9 +89,7 @@ def process(sim: Simulator, req: ApiRequest) -> ApiResponse:
     """Route, authenticate, apply faults and dispatch one API request."""
     found = route(req.method, req.path)
     if found is None:
-        body = error(
-            404, "APIGW.0101", "The API does not exist or has not been published in the environment."
-        )
+        body = error("APIGW.0101", "The API does not exist or has not been published in the environment.")
         return ApiResponse(404, body)
     operation, params = found
     resp = ApiResponse(0, operation=operation.value, project_id=params["project"])
@@ -103,7 +101,7 @@ def process(sim: Simulator, req: ApiRequest) -> ApiResponse:
             )  # fmt: skip
         _check_project(project, params["project"], req.headers)
     except Rejected as exc:
-        resp.status, resp.payload = exc.status, error(exc.status, exc.error_code, exc.error_msg)
+        resp.status, resp.payload = exc.status, error(exc.error_code, exc.error_msg)
         return resp
     sim.tick()
     fault = sim.faults.match(operation.value, params["project"], sim.now(), req.region)
@@ -150,7 +148,7 @@ def dispatch(
                 return 200, {"disaster_recovery_progress": sim.renderer.dr_progress(pair, now)}
             return _act(sim, operation, pair, req, now)
         except Rejected as exc:
-            return exc.status, error(exc.status, exc.error_code, exc.error_msg)
+            return exc.status, error(exc.error_code, exc.error_msg)
 
 
 def _act(

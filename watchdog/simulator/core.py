@@ -12,8 +12,8 @@ import threading
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, fields
-from datetime import datetime
+from dataclasses import fields
+from datetime import datetime, timedelta
 from typing import Any
 
 from watchdog.dws.signing import Credentials
@@ -33,18 +33,11 @@ from watchdog.simulator.model import (
 from watchdog.simulator.pair import SimPair
 from watchdog.simulator.records import Records
 from watchdog.simulator.render import Renderer
+from watchdog.simulator.timeline import Timeline
 from watchdog.simulator.vclock import VirtualClock
 
 DEFAULT_VERSION = "8.2.1.220"
 _TIMING_FIELDS = {f.name for f in fields(PairTiming)}
-
-
-@dataclass(frozen=True)
-class _Event:
-    at: datetime
-    seq: int
-    label: str
-    apply: Callable[[datetime], None]
 
 
 class Simulator:
@@ -76,8 +69,7 @@ class Simulator:
         self._project_clusters: dict[str, dict[str, SimCluster]] = defaultdict(dict)
         self._cluster_pair: dict[str, SimPair] = {}
         self.records = Records(request_log_size)
-        self._timeline: list[_Event] = []
-        self._event_seq = 0
+        self._timeline = Timeline()
 
     # ---- time -----------------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -381,20 +373,13 @@ class Simulator:
     # ---- timeline -------------------------------------------------------------------------------
     def schedule(self, offset_seconds: float, label: str, apply: Callable[[datetime], None]) -> None:
         """Run `apply(at)` when virtual time reaches start + offset (lazily, on the next request)."""
-        from datetime import timedelta
-
         with self.lock:
-            self._event_seq += 1
-            at = self.started + timedelta(seconds=offset_seconds)
-            self._timeline.append(_Event(at, self._event_seq, label, apply))
-            self._timeline.sort(key=lambda e: (e.at, e.seq))
+            self._timeline.add(self.started + timedelta(seconds=offset_seconds), label, apply)
 
     def _tick(self) -> datetime:
         """Apply due timeline events (each at its own time); returns now. Caller holds the lock."""
         now = self.now()
-        while self._timeline and self._timeline[0].at <= now:
-            event = self._timeline.pop(0)
-            event.apply(event.at)
+        self._timeline.run_due(now)
         return now
 
     def tick(self) -> datetime:
@@ -419,7 +404,7 @@ class Simulator:
                 "clusters": [self.renderer.cluster_info(c, now) for c in self.clusters.values()],
                 "faults": [f.describe() for f in self.faults.active(now)],
                 "failover_calls": len(self.failover_calls()),
-                "pending_events": [e.label for e in self._timeline],
+                "pending_events": self._timeline.labels(),
             }
 
 
