@@ -10,6 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from watchdog.clock import FakeClock
 from watchdog.dws.client import DwsClient, RetryPolicy
@@ -212,3 +214,54 @@ def test_degraded_and_task_are_noted_beside_up() -> None:
     signal = next(s for s in api.observe().signals if s.source is SignalSource.PRODUCTION_CLUSTER)
     assert signal.verdict is Verdict.UP
     assert "degraded: UNBALANCED | READONLY" in signal.detail and "SNAPSHOTTING" in signal.detail
+
+
+class FlakyApi(FakeApi):
+    """FakeApi whose cluster and DR lists may answer with an error status instead."""
+
+    def __init__(self, list_status: int, cluster_status: int) -> None:
+        super().__init__()
+        self.list_status, self.cluster_status = list_status, cluster_status
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        status = self.list_status if "disaster-recover" in path else self.cluster_status
+        if status != 200:
+            self.paths.append(path)
+            return httpx.Response(status, json={"error_code": "X.1", "error_msg": "injected"})
+        return super().__call__(request)
+
+
+CLUSTER_VALUES = ["AVAILABLE", "ACTIVE", "FAILED", "UNAVAILABLE", "FROZEN", "CREATING", "DELETED", "", "x"]
+TASK_VALUES = ["running", "abnormal", "switchovering", "stopped", "unstart", "", "new-state"]
+SIDE_VALUES = ["waiting", "backuping", "restoring", "abnormal", "stopped", "drDeleted", "", "odd"]
+STATUSES = [200, 200, 200, 400, 401, 404, 429, 500, 503]
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    prod=st.one_of(st.sampled_from(CLUSTER_VALUES), st.text(max_size=8)),
+    task=st.one_of(st.sampled_from(TASK_VALUES), st.text(max_size=8)),
+    side=st.one_of(st.sampled_from(SIDE_VALUES), st.text(max_size=8)),
+    list_status=st.sampled_from(STATUSES),
+    cluster_status=st.sampled_from(STATUSES),
+)
+def test_down_only_on_positive_evidence(
+    prod: str, task: str, side: str, list_status: int, cluster_status: int
+) -> None:
+    """Whatever the API says or fails to say, the round is DOWN only on a failed/deleted production
+    cluster or an abnormal DR task with production's side abnormal, each actually read."""
+    api = FlakyApi(list_status, cluster_status)
+    api.clusters[PROD] = cluster(PROD, prod)
+    api.items[0].update(status=task, primary_cluster_status=side)
+    api.detail.update(status=task)
+    api.detail["primary_cluster"]["status"] = side
+    obs = api.observe()
+    if production_verdict(obs.signals) is Verdict.DOWN:
+        cluster_down = cluster_status == 200 and prod.strip().upper() in {"FAILED", "UNAVAILABLE", "DELETED"}
+        task_down = (
+            list_status == 200 and task.strip().lower() == "abnormal" and side.strip().lower() == "abnormal"
+        )
+        assert cluster_down or task_down
+    if cluster_status != 200:
+        assert verdict(obs, SignalSource.PRODUCTION_CLUSTER) is Verdict.UNKNOWN
