@@ -88,3 +88,30 @@ def alertmanager(tmp: Path, webhook_url: str) -> Iterator[str]:
     ]
     with running(cmd, f"{base}/-/ready", tmp / "alertmanager.log"):
         yield base
+
+
+@contextmanager
+def prometheus(tmp: Path, target: str, rules: Path, alertmanager_url: str | None = None) -> Iterator[str]:
+    """A real Prometheus scraping `target` (host:port) as job dr-watchdog every second; yields its URL."""
+    config: dict[str, Any] = {
+        "global": {"scrape_interval": "1s", "evaluation_interval": "1s", "scrape_timeout": "1s"},
+        "rule_files": [str(rules)],
+        "scrape_configs": [{"job_name": "dr-watchdog", "static_configs": [{"targets": [target]}]}],
+    }
+    if alertmanager_url is not None:
+        host = alertmanager_url.removeprefix("http://")
+        config["alerting"] = {"alertmanagers": [{"static_configs": [{"targets": [host]}]}]}
+    path = tmp / "prometheus.yml"
+    path.write_text(json.dumps(config))
+    check = subprocess.run([tool("promtool"), "check", "config", str(path)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    cmd = [
+        tool("prometheus"),
+        f"--config.file={path}",
+        f"--storage.tsdb.path={tmp / 'prom-data'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+    ]
+    with running(cmd, f"{base}/-/ready", tmp / "prometheus.log"):
+        yield base
