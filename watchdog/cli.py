@@ -155,10 +155,10 @@ def _ops(name: str) -> Callable[[argparse.Namespace], int]:
     """A journal-backed operator command from watchdog.commands, loaded only when used."""
 
     def run(args: argparse.Namespace) -> int:
-        from watchdog import commands
+        from watchdog import commands as ops
 
         settings = load(args)
-        handler: Callable[[Settings, argparse.Namespace], Any] = getattr(commands, name)
+        handler: Callable[[Settings, argparse.Namespace], Any] = getattr(ops, name)
         result = handler(settings, args)
         return int(asyncio.run(result)) if asyncio.iscoroutine(result) else int(result)
 

@@ -45,7 +45,7 @@ def _ts(value: datetime | None) -> float:
 def observation_metrics(metrics: Metrics, obs: Observation, probe_seconds: float) -> None:
     """Probe success per signal, sync time and lag (as of the observation, the truth the API gave)."""
     for signal in obs.signals:
-        ok = signal.verdict is not Verdict.UNKNOWN
+        ok = signal.error is None  # the probe could read; an UNKNOWN verdict without error is no failure
         metrics.probe_success.labels(pair=obs.pair, probe=signal.source.value).set(1 if ok else 0)
         metrics.probe_duration.labels(pair=obs.pair, probe=signal.source.value).observe(probe_seconds)
     last_sync = obs.last_sync if obs.last_sync_known else None

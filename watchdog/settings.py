@@ -210,6 +210,22 @@ class PairSettings(BaseModel):
     """Overrides of the global policy for this pair only."""
 
 
+class FailoverSettings(BaseModel):
+    """How a submitted failover is followed to its outcome."""
+
+    model_config = _STRICT
+
+    poll_interval_seconds: float = Field(default=10.0, gt=0)
+    """Seconds between reads of the DR task while a failover runs (Huawei's own tooling polls every 10 s)."""
+    track_timeout_seconds: float = Field(default=1800.0, gt=0)
+    """Give up tracking after this many seconds: the intent becomes `unknown` and a human must look.
+    30 minutes: a DWS failover normally takes minutes."""
+    settle_seconds: float = Field(default=60.0, gt=0)
+    """A DR task still abnormal, never seen switching, this long after submission: the failover failed."""
+    unknown_grace_seconds: float = Field(default=120.0, gt=0)
+    """After an ambiguous POST (sent, no clear answer): how long to look for the switch before `unknown`."""
+
+
 class StateSettings(BaseModel):
     """Where the journal lives."""
 
@@ -361,6 +377,8 @@ class Settings(BaseSettings):
     """The DR pairs to guard (one or more)."""
     policy: PolicySettings = Field(default_factory=PolicySettings)
     """The decision policy, shared by every pair unless a pair overrides it."""
+    failover: FailoverSettings = Field(default_factory=FailoverSettings)
+    """Following a failover to its outcome."""
     state: StateSettings = Field(default_factory=StateSettings)
     """The journal."""
     http: HttpSettings = Field(default_factory=HttpSettings)
