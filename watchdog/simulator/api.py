@@ -18,10 +18,10 @@ from watchdog.simulator import actions
 from watchdog.simulator.auth import authenticate
 from watchdog.simulator.core import Simulator
 from watchdog.simulator.faults import Fault, FaultKind
+from watchdog.simulator.model import UUID_PATTERN as _UUID
 from watchdog.simulator.model import Operation
 from watchdog.simulator.pair import Rejected, SimPair
 
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _P = r"(?P<project>[^/]+)"
 _DR = r"(?P<dr>[^/]+)"
 ROUTES: list[tuple[str, re.Pattern[str], Operation]] = [

@@ -20,6 +20,7 @@ from watchdog.dws.signing import Credentials
 from watchdog.simulator import actions
 from watchdog.simulator.faults import Fault, FaultBoard, FaultKind
 from watchdog.simulator.model import (
+    UUID_PATTERN,
     ActionCall,
     ClusterState,
     DrStatus,
@@ -150,12 +151,16 @@ class Simulator:
         unknown = set(timing) - _TIMING_FIELDS
         if unknown:
             raise ValueError(f"{sorted(unknown)[0]}: unknown pair option")
-        if sync_interval_seconds <= 0:
-            raise ValueError(f"sync_interval_seconds: must be > 0, got {sync_interval_seconds}")
+        pair_timing = PairTiming(sync_interval_seconds=sync_interval_seconds, **timing)
+        status = DrStatus(status)
         with self.lock:
+            ids = {
+                "disaster_recovery_id": disaster_recovery_id,
+                "primary_cluster_id": primary_cluster_id,
+                "standby_cluster_id": standby_cluster_id,
+            }
+            self._check_new_ids(ids)
             dr_id = disaster_recovery_id or self.new_uuid()
-            if dr_id in self.pairs:
-                raise ValueError(f"disaster_recovery_id: {dr_id} already exists")
             name = name or f"dr-{len(self.pairs) + 1}"
             primary = self.add_cluster(project_id, f"{name}-prod", version, primary_cluster_id)
             standby = self.add_cluster(
@@ -171,9 +176,9 @@ class Simulator:
                 project_id=project_id,
                 primary=primary,
                 standby=standby,
-                timing=PairTiming(sync_interval_seconds=sync_interval_seconds, **timing),
+                timing=pair_timing,
                 now=self.now(),
-                status=DrStatus(status),
+                status=status,
                 dr_sync_period=dr_sync_period or _period_string(sync_interval_seconds),
                 dr_type=dr_type,
             )
@@ -183,6 +188,17 @@ class Simulator:
             self._cluster_pair[primary.id] = pair
             self._cluster_pair[standby.id] = pair
             return pair
+
+    def _check_new_ids(self, ids: dict[str, str | None]) -> None:
+        """Given ids must be UUIDs (the API rejects anything else) and not yet taken."""
+        given = [(key, value) for key, value in ids.items() if value is not None]
+        for key, value in given:
+            if not UUID_PATTERN.match(value):
+                raise ValueError(f"{key}: not a UUID: {value!r}")
+            if value in self.pairs or value in self.clusters:
+                raise ValueError(f"{key}: {value} already exists")
+        if len({value for _, value in given}) != len(given):
+            raise ValueError(f"{given[-1][0]}: the same id is given twice")
 
     def add_pairs(self, project_id: str, count: int, prefix: str = "bulk", **options: Any) -> list[SimPair]:
         """Create `count` pairs cheaply (benchmarks): nothing runs until a pair is read."""

@@ -6,9 +6,12 @@ Enum values are the exact strings the DWS API emits (dws-api.md section 3), so r
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from enum import StrEnum
+
+UUID_PATTERN = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 class DrStatus(StrEnum):
@@ -120,6 +123,15 @@ class PairTiming:
     delete_seconds: float = 10.0
     failover_final_status: DrStatus = DrStatus.ABNORMAL
     promote_task: str = "ELB_SWITCHING"
+
+    def __post_init__(self) -> None:
+        self.failover_final_status = DrStatus(self.failover_final_status)
+        if self.sync_interval_seconds <= 0:
+            raise ValueError(f"sync_interval_seconds: must be > 0, got {self.sync_interval_seconds}")
+        for spec in fields(self):
+            value = getattr(self, spec.name)
+            if spec.name.endswith("_seconds") and value is not None and value < 0:
+                raise ValueError(f"{spec.name}: must be >= 0, got {value}")
 
     def cycle_seconds(self) -> float:
         """Length of one sync cycle, never longer than the interval."""

@@ -124,34 +124,32 @@ class _Handler(BaseHTTPRequestHandler):
             region=self.server.region,
         )
         resp = process(self.server.simulator, req)
-        status = self._answer(resp, request_id)
+        # Logged before answering, so a client that got its answer always finds the request logged.
         self.server.simulator.log_request(
             method=self.command,
             path=parts.path,
             operation=resp.operation,
             project_id=resp.project_id,
-            status=status,
+            status=_status_sent(resp),
             request_id=request_id,
             fault=resp.fault.kind.value if resp.fault else None,
         )
+        self._answer(resp, request_id)
 
-    def _answer(self, resp: ApiResponse, request_id: str) -> int:
-        """Send the answer, or misbehave as the fault says; returns the status sent (0 = none)."""
+    def _answer(self, resp: ApiResponse, request_id: str) -> None:
+        """Send the answer, or misbehave as the fault says."""
         fault = resp.fault
         if fault is None:
             self._send(resp.status, resp.payload, request_id)
-            return resp.status
-        if fault.kind is FaultKind.ERROR:
+        elif fault.kind is FaultKind.ERROR:
             self._send(fault.status, fault.body(), request_id)
-            return fault.status
-        if fault.kind is FaultKind.MALFORMED:
+        elif fault.kind is FaultKind.MALFORMED:
             raw = MALFORMED_BODY if fault.raw_body is None else fault.raw_body.encode("utf-8")
             self._send_raw(200, raw, request_id)
-            return 200
-        if fault.kind is FaultKind.HANG:
-            self._hang(fault)
-        self._reset()
-        return 0
+        else:
+            if fault.kind is FaultKind.HANG:
+                self._hang(fault)
+            self._reset()
 
     def _hang(self, fault: Fault) -> None:
         """Hold the request until the fault is cleared, the server stops, or `fault.seconds` pass."""
@@ -179,6 +177,15 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(raw)
         except OSError:
             self.close_connection = True
+
+
+def _status_sent(resp: ApiResponse) -> int:
+    """The HTTP status the client will see; 0 when it sees none (hang, reset)."""
+    if resp.fault is None:
+        return resp.status
+    if resp.fault.kind is FaultKind.ERROR:
+        return resp.fault.status
+    return 200 if resp.fault.kind is FaultKind.MALFORMED else 0
 
 
 class SimulatorServer:
