@@ -152,6 +152,8 @@ class Simulator:
         if unknown:
             raise ValueError(f"{sorted(unknown)[0]}: unknown pair option")
         pair_timing = PairTiming(sync_interval_seconds=sync_interval_seconds, **timing)
+        if status not in DrStatus._value2member_map_:
+            raise ValueError(f"status: unknown DR status {status!r}")
         status = DrStatus(status)
         with self.lock:
             ids = {

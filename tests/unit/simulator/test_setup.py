@@ -19,7 +19,7 @@ TAKEN = "9f5a4c1e-2b7d-4e31-8a6c-0d1e2f3a4b5c"
         ({"colour": "red"}, "colour: unknown pair option"),
         ({"disaster_recovery_id": "not-a-uuid"}, "disaster_recovery_id: not a UUID"),
         ({"disaster_recovery_id": TAKEN}, "disaster_recovery_id: " + TAKEN + " already exists"),
-        ({"status": "dancing"}, "'dancing' is not a valid DrStatus"),
+        ({"status": "dancing"}, "status: unknown DR status 'dancing'"),
     ],
 )
 def test_bad_pair_arguments(kwargs: dict[str, object], message: str) -> None:
