@@ -251,11 +251,19 @@ class DwsClient:
             try:
                 response = await self._send(method, path, timeout)
             except (httpx.TransportError, TimeoutError) as exc:
-                code, error = self._transport_error(operation, exc)
+                code, error = errors.from_transport(
+                    operation,
+                    exc,
+                    action=operation in ACTIONS,
+                    endpoint=self.endpoint,
+                    secrets=self._secrets(),
+                )
                 raise error from exc
             code = str(response.status_code)
             if response.status_code >= 400:
-                raise self._http_error(operation, response)
+                raise errors.from_response(
+                    operation, response, action=operation in ACTIONS, secrets=self._secrets()
+                )
             code = "malformed"  # until the answer has parsed
             result = self._parse(operation, response, parse)
             code = str(response.status_code)
@@ -284,21 +292,6 @@ class DwsClient:
             return (creds.token,)
         return tuple(s for s in (creds.access_key, creds.secret_key, creds.security_token) if s)
 
-    def _transport_error(self, operation: Operation, exc: BaseException) -> tuple[str, errors.DwsError]:
-        """Map an httpx failure. For an action, only a failure before sending is safe to report as such."""
-        not_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
-        timed_out = isinstance(exc, httpx.TimeoutException | TimeoutError) and not isinstance(
-            exc, httpx.ConnectTimeout
-        )
-        code = "timeout" if timed_out else "unreachable"
-        what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        kw: dict[str, Any] = {"secrets": self._secrets()}
-        if operation in ACTIONS and not not_sent:
-            return code, errors.FailoverOutcomeUnknown(operation, f"sent, then no answer ({what})", **kw)
-        if timed_out:
-            return code, errors.RequestTimeout(operation, f"no answer in time ({what})", **kw)
-        return code, errors.UnreachableError(operation, f"cannot reach {self.endpoint} ({what})", **kw)
-
     def _parse(self, operation: Operation, response: httpx.Response, parse: Callable[[Any], T]) -> T:
         """The parsed answer of a 2xx; anything unreadable is malformed (or, for an action, unknown)."""
         status = response.status_code
@@ -307,41 +300,9 @@ class DwsClient:
                 raise ValueError(f"unexpected HTTP {status}")
             return parse(response.json())
         except (ValueError, RecursionError) as exc:
-            raise self._malformed(operation, status, response.headers.get("X-Request-Id"), exc) from exc
-
-    def _malformed(
-        self, operation: Operation, status: int, request_id: str | None, exc: Exception
-    ) -> errors.DwsError:
-        reason = _short_reason(exc)
-        kw: dict[str, Any] = {"status": status, "request_id": request_id, "secrets": self._secrets()}
-        if operation in ACTIONS:
-            return errors.FailoverOutcomeUnknown(operation, f"answer unreadable: {reason}", **kw)
-        return errors.MalformedResponseError(operation, f"malformed answer: {reason}", **kw)
-
-    def _http_error(self, operation: Operation, response: httpx.Response) -> errors.DwsError:
-        """The typed error of a 4xx/5xx, with the code and message parsed as the SDK parses them."""
-        request_id = response.headers.get("X-Request-Id")
-        body = _json_or_none(response)
-        code, msg = errors.error_fields(body)
-        if not code and not msg:
-            msg = response.text.strip()[:200] or None
-        if request_id is None and isinstance(body, dict) and isinstance(body.get("request_id"), str):
-            request_id = body["request_id"]
-        cls = errors.classify_status(response.status_code, code)
-        kw: dict[str, Any] = {
-            "status": response.status_code,
-            "error_code": code or str(response.status_code),
-            "error_msg": msg,
-            "request_id": request_id,
-            "secrets": self._secrets(),
-        }
-        if operation in ACTIONS and cls is errors.ServerError:
-            return errors.FailoverOutcomeUnknown(operation, "server error after the request was sent", **kw)
-        if cls is errors.ThrottledError:
-            return errors.ThrottledError(
-                operation, "throttled", retry_after=_retry_after(response.headers.get("Retry-After")), **kw
-            )
-        return cls(operation, _MESSAGES.get(cls, "request failed"), **kw)
+            raise errors.malformed(
+                operation, response, exc, action=operation in ACTIONS, secrets=self._secrets()
+            ) from exc
 
     def _observe(self, operation: Operation, code: str, seconds: float) -> None:
         if self._observer is None:
@@ -350,33 +311,3 @@ class DwsClient:
             self._observer(operation.value, code, max(0.0, seconds))
         except Exception:  # a metrics bug must never break a probe
             log.exception("DWS client observer failed")
-
-
-_MESSAGES: dict[type[errors.DwsError], str] = {
-    errors.AuthenticationError: "authentication failed",
-    errors.NotFoundError: "not found",
-    errors.RejectedError: "rejected",
-    errors.ServerError: "server error",
-}
-
-
-def _json_or_none(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except (ValueError, RecursionError):
-        return None
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Retry-After in seconds (the HTTP-date form is ignored: the cap bounds the wait anyway)."""
-    try:
-        seconds = float(value) if value is not None else None
-    except ValueError:
-        return None
-    return seconds if seconds is not None and 0 <= seconds < 86400 else None
-
-
-def _short_reason(exc: Exception) -> str:
-    """A one-line reason; pydantic's multi-line report is cut to its first error."""
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return " ".join(lines[:3])[:200] if lines else type(exc).__name__

@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
+import httpx
+
 REDACTED = "***"
 MAX_MESSAGE_CHARS = 300
 
@@ -183,3 +185,101 @@ def classify_status(status: int, error_code: str | None) -> type[DwsError]:
     if status == 404:
         return NotFoundError
     return RejectedError
+
+
+# ---- wrapping what httpx and the service hand back -------------------------------------------------
+_MESSAGES: dict[type[DwsError], str] = {
+    AuthenticationError: "authentication failed",
+    NotFoundError: "not found",
+    RejectedError: "rejected",
+    ServerError: "server error",
+}
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def from_transport(
+    operation: str, exc: BaseException, *, action: bool, endpoint: str, secrets: Iterable[str]
+) -> tuple[str, DwsError]:
+    """(observer code, typed error) for an httpx failure.
+
+    For an action only a failure before anything was sent (connect, pool) is a definite failure;
+    any later one may have reached the service and is FailoverOutcomeUnknown.
+    """
+    timed_out = isinstance(exc, httpx.TimeoutException | TimeoutError) and not isinstance(
+        exc, httpx.ConnectTimeout
+    )
+    code = "timeout" if timed_out else "unreachable"
+    what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    hidden = tuple(secrets)
+    if action and not isinstance(exc, _NOT_SENT):
+        return code, FailoverOutcomeUnknown(operation, f"sent, then no answer ({what})", secrets=hidden)
+    if timed_out:
+        return code, RequestTimeout(operation, f"no answer in time ({what})", secrets=hidden)
+    return code, UnreachableError(operation, f"cannot reach {endpoint} ({what})", secrets=hidden)
+
+
+def from_response(
+    operation: str, response: httpx.Response, *, action: bool, secrets: Iterable[str]
+) -> DwsError:
+    """The typed error of a 4xx/5xx answer, its code and message parsed the way the SDK parses them.
+
+    For an action a 5xx is FailoverOutcomeUnknown: a gateway may time out after the service accepted.
+    """
+    body = _json_or_none(response)
+    code, msg = error_fields(body)
+    if not code and not msg:
+        msg = response.text.strip()[:200] or None
+    request_id = response.headers.get("X-Request-Id")
+    if request_id is None and isinstance(body, dict) and isinstance(body.get("request_id"), str):
+        request_id = body["request_id"]
+    cls = classify_status(response.status_code, code)
+    kw: dict[str, Any] = {
+        "status": response.status_code,
+        "error_code": code or str(response.status_code),
+        "error_msg": msg,
+        "request_id": request_id,
+        "secrets": tuple(secrets),
+    }
+    if action and cls is ServerError:
+        return FailoverOutcomeUnknown(operation, "server error after the request was sent", **kw)
+    if cls is ThrottledError:
+        retry_after = _retry_after(response.headers.get("Retry-After"))
+        return ThrottledError(operation, "throttled", retry_after=retry_after, **kw)
+    return cls(operation, _MESSAGES.get(cls, "request failed"), **kw)
+
+
+def malformed(
+    operation: str, response: httpx.Response, exc: Exception, *, action: bool, secrets: Iterable[str]
+) -> DwsError:
+    """A 2xx we cannot read: MalformedResponseError, or for an action FailoverOutcomeUnknown."""
+    kw: dict[str, Any] = {
+        "status": response.status_code,
+        "request_id": response.headers.get("X-Request-Id"),
+        "secrets": tuple(secrets),
+    }
+    reason = _short_reason(exc)
+    if action:
+        return FailoverOutcomeUnknown(operation, f"answer unreadable: {reason}", **kw)
+    return MalformedResponseError(operation, f"malformed answer: {reason}", **kw)
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except (ValueError, RecursionError):
+        return None
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Retry-After in seconds (the HTTP-date form is ignored: the retry cap bounds the wait anyway)."""
+    try:
+        seconds = float(value) if value is not None else None
+    except ValueError:
+        return None
+    return seconds if seconds is not None and 0 <= seconds < 86400 else None
+
+
+def _short_reason(exc: Exception) -> str:
+    """A one-line reason; pydantic's multi-line report is cut to its first lines."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return " ".join(lines[:3])[:200] if lines else type(exc).__name__
