@@ -97,7 +97,7 @@ def process(sim: Simulator, req: ApiRequest) -> ApiResponse:
         with sim.lock:
             project = authenticate(
                 sim.credentials, sim.tokens, method=req.method, path=req.path, query=req.query,
-                headers=req.headers, body=req.body or None, wall_now=datetime.now(UTC),
+                headers=req.headers, body=req.body or None, wall_now=datetime.now(UTC), lockout=sim.lockout,
             )  # fmt: skip
         _check_project(project, params["project"], req.headers)
     except Rejected as exc:

@@ -39,6 +39,7 @@ def authenticate(
     headers: Mapping[str, str],
     body: bytes | None,
     wall_now: datetime,
+    lockout: Lockout | None = None,
 ) -> str:
     """The project the caller is authenticated for; raises Rejected (401) otherwise."""
     token = _header(headers, "X-Auth-Token")
@@ -57,11 +58,48 @@ def authenticate(
     if entry is None:
         raise _denied("Get secretKey failed, err:ak not exist")
     creds, project = entry
-    _check_date(headers, wall_now)
-    _check_token(creds, headers)
-    if not verify_signature(creds.secret_key, auth, method, path, query, headers, body):
-        raise _denied("verify aksk signature fail")
+    if lockout is not None:
+        lockout.check(auth.access_key, wall_now)
+    try:
+        _check_date(headers, wall_now)
+        _check_token(creds, headers)
+        if not verify_signature(creds.secret_key, auth, method, path, query, headers, body):
+            raise _denied("verify aksk signature fail")
+    except Rejected:
+        if lockout is not None:
+            lockout.failed(auth.access_key, wall_now)
+        raise
+    if lockout is not None:
+        lockout.succeeded(auth.access_key)
     return project
+
+
+class Lockout:
+    """The gateway's AK lockout: `limit` consecutive failures lock the AK for `seconds` (real time).
+
+    Off unless the simulator is built with `ak_lockout=True`, so tests of wrong keys stay independent.
+    """
+
+    def __init__(self, limit: int = 5, seconds: float = 300.0) -> None:
+        self.limit = limit
+        self.span = timedelta(seconds=seconds)
+        self._failures: dict[str, int] = {}
+        self._locked_until: dict[str, datetime] = {}
+
+    def check(self, access_key: str, now: datetime) -> None:
+        until = self._locked_until.get(access_key)
+        if until is not None and now < until:
+            raise _denied("the access key is locked after repeated authentication failures")
+
+    def failed(self, access_key: str, now: datetime) -> None:
+        count = self._failures.get(access_key, 0) + 1
+        self._failures[access_key] = count
+        if count >= self.limit:
+            self._locked_until[access_key] = now + self.span
+            self._failures[access_key] = 0
+
+    def succeeded(self, access_key: str) -> None:
+        self._failures.pop(access_key, None)
 
 
 def _check_date(headers: Mapping[str, str], wall_now: datetime) -> None:

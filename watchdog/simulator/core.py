@@ -18,6 +18,7 @@ from typing import Any
 
 from watchdog.dws.signing import Credentials
 from watchdog.simulator import actions
+from watchdog.simulator.auth import Lockout
 from watchdog.simulator.faults import Fault, FaultBoard, FaultKind
 from watchdog.simulator.model import (
     UUID_PATTERN,
@@ -54,6 +55,7 @@ class Simulator:
         region: str = "cn-north-4",
         seed: int | None = None,
         request_log_size: int = 200_000,
+        ak_lockout: bool = False,
     ) -> None:
         self.lock = threading.RLock()
         self.clock = VirtualClock(time_scale, start)
@@ -70,6 +72,7 @@ class Simulator:
         self._project_clusters: dict[str, dict[str, SimCluster]] = defaultdict(dict)
         self._cluster_pair: dict[str, SimPair] = {}
         self.records = Records(request_log_size)
+        self.lockout = Lockout() if ak_lockout else None  # five failures lock an AK for 5 minutes
         self._timeline = Timeline()
 
     # ---- time -----------------------------------------------------------------------------------

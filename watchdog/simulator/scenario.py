@@ -138,6 +138,7 @@ class Scenario(_Strict):
     time_scale: float = Field(default=1.0, ge=0)
     timestamp_format: TimestampFormat = TimestampFormat.ISO_Z
     emit_active: bool = False
+    ak_lockout: bool = False
     region: str = "cn-north-4"
     seed: int | None = None
     credentials: list[CredentialSpec] = Field(default_factory=list)
@@ -205,6 +206,7 @@ def build_simulator(scenario: Scenario, *, start: datetime | None = None) -> Sim
         emit_active=scenario.emit_active,
         region=scenario.region,
         seed=scenario.seed,
+        ak_lockout=scenario.ak_lockout,
     )
     for cred in scenario.credentials:
         sim.add_credentials(cred.access_key, cred.secret_key, cred.project_id, cred.security_token)

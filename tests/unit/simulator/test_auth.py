@@ -8,7 +8,7 @@ import pytest
 
 from watchdog.dws.signing import Credentials, sign_request
 from watchdog.simulator import Rejected
-from watchdog.simulator.auth import authenticate
+from watchdog.simulator.auth import Lockout, authenticate
 
 P = "0123456789abcdef0123456789abcdef"
 NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
@@ -93,3 +93,26 @@ def test_messages_never_echo_secrets() -> None:
     with pytest.raises(Rejected) as info:
         _check(Credentials("AKNOBODY", "sk-perm", "tok-1"))
     assert not any(s in str(info.value) for s in ("sk-perm", "tok-1", "AKNOBODY"))
+
+
+def test_ak_lockout_after_five_failures() -> None:
+    """With lockout on, five bad signatures lock the AK for 5 minutes even for good requests."""
+    lockout = Lockout()
+
+    def attempt(creds: Credentials, at: datetime) -> bool:
+        headers = sign_request(creds, "GET", "h", PATH, [], {"Content-Type": "application/json"}, now=at)
+        try:
+            authenticate(REGISTRY, TOKENS, method="GET", path=PATH, query=[], headers=headers, body=None,
+                         wall_now=at, lockout=lockout)  # fmt: skip
+        except Rejected:
+            return False
+        return True
+
+    bad = Credentials("AKPERM", "wrong")
+    four_then_good = [attempt(bad, NOW) for _ in range(4)] + [attempt(PERM, NOW)]
+    five_bad = [attempt(bad, NOW) for _ in range(5)]
+    locked = attempt(PERM, NOW + timedelta(minutes=4))
+    unlocked = attempt(PERM, NOW + timedelta(minutes=6))
+    assert four_then_good == [False] * 4 + [True]
+    assert five_bad == [False] * 5
+    assert (locked, unlocked) == (False, True)
