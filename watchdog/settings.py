@@ -10,17 +10,13 @@ environment and no secret directory, so tests and the demo are hermetic.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from contextvars import ContextVar
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Self, get_args
+from typing import Annotated, Any, Self
 
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -34,24 +30,37 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 from pydantic_settings import (
     BaseSettings,
-    EnvSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     YamlConfigSettingsSource,
 )
-from pydantic_settings.sources.utils import parse_env_vars
 
 from watchdog.hooks import HookSettings
 from watchdog.model import Mode, Policy
 from watchdog.notify.settings import NotificationSettings
+from watchdog.settings_sources import (
+    ENV_PREFIX,
+    ConfigError,
+    ContextEnvSource,
+    LoadContext,
+    SecretFilesSource,
+    check_env_names,
+    check_yaml,
+    context,
+    default_secrets_dirs,
+    format_validation_error,
+    loading,
+)
 
-ENV_PREFIX = "DRW_"
-DEFAULT_SECRETS_DIRS: tuple[str, ...] = ("/run/secrets",)
+__all__ = [
+    "ConfigError",
+    "Settings",
+    "format_validation_error",
+    "load_settings",
+    "parse_listen",
+    "settings_schema",
+]
 _STRICT = ConfigDict(extra="forbid", use_attribute_docstrings=True, allow_inf_nan=False)
-
-
-class ConfigError(Exception):
-    """A configuration that cannot be used; `str()` is the one line the CLI prints (never a secret)."""
 
 
 # --- value checks with messages an operator can act on ---------------------------------------------
@@ -259,106 +268,6 @@ class LogSettings(BaseModel):
     """Least severity written. INFO: one line per decision and per action."""
 
 
-# --- sources ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _LoadContext:
-    """What one `load_settings()` call reads: set for the call only, so `Settings(...)` stays hermetic."""
-
-    yaml_file: Path | None = None
-    environ: Mapping[str, str] = field(default_factory=dict)
-    secrets_dirs: tuple[Path, ...] = ()
-
-
-_EMPTY_CONTEXT = _LoadContext()
-_CONTEXT: ContextVar[_LoadContext | None] = ContextVar("drw_settings_context", default=None)
-
-
-def _context() -> _LoadContext:
-    return _CONTEXT.get() or _EMPTY_CONTEXT
-
-
-class _ContextEnvSource(EnvSettingsSource):
-    """The environment source, reading the mapping of the current load instead of `os.environ`."""
-
-    def _load_env_vars(self) -> Mapping[str, str | None]:
-        environ = _context().environ
-        return parse_env_vars(environ, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str)
-
-
-def _submodel(annotation: Any) -> type[BaseModel] | None:
-    """The pydantic model inside `Model`, `Model | None` or `Annotated[...]`, if any."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in get_args(annotation):
-        found = _submodel(arg)
-        if found is not None:
-            return found
-    return None
-
-
-def _resolve_key(model: type[BaseModel], tokens: list[str]) -> list[str] | None:
-    """Match `secret_key`-style tokens against field names, longest field name first, down the tree."""
-    for i in range(len(tokens), 0, -1):
-        name = "_".join(tokens[:i])
-        if name not in model.model_fields:
-            continue
-        if i == len(tokens):
-            return [name]
-        sub = _submodel(model.model_fields[name].annotation)
-        rest = _resolve_key(sub, tokens[i:]) if sub is not None else None
-        if rest is not None:
-            return [name, *rest]
-    return None
-
-
-def _secret_files(directory: Path) -> Iterator[tuple[str, Path]]:
-    """(key, file) under `directory`: `cloud_secret_key` or `cloud/secret_key`; hidden entries
-    (Kubernetes' `..data` links) and files resolving outside the directory are skipped."""
-    root = directory.resolve()
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root)
-        if any(part.startswith(".") for part in rel.parts) or not path.is_file():
-            continue
-        if root not in path.resolve().parents:
-            continue
-        yield "_".join(rel.parts).lower(), path
-
-
-class _SecretFilesSource(PydanticBaseSettingsSource):
-    """Secrets from files named after the key path, at any depth (`notifications_webhook_secret`).
-
-    The stock nested-secrets source splits on one fixed delimiter, so `cloud_secret_key` and a third
-    level cannot both work; here each name is matched against the field tree instead. A file whose
-    first part names a section but whose rest matches no key is an error (a typo), other files
-    (`tls.crt`) are not ours and are ignored.
-    """
-
-    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
-        return None, field_name, False  # everything happens in __call__
-
-    def __call__(self) -> dict[str, Any]:
-        data: dict[str, Any] = {}
-        for directory in _context().secrets_dirs:
-            if directory.is_dir():
-                for key, path in _secret_files(directory):
-                    self._put(data, key, path)
-        return data
-
-    def _put(self, data: dict[str, Any], key: str, path: Path) -> None:
-        tokens = key.split("_")
-        resolved = _resolve_key(self.settings_cls, tokens)
-        if resolved is None:
-            if tokens[0] in self.settings_cls.model_fields:
-                raise ConfigError(f"config error: secret file {path}: names no configuration key")
-            return
-        node = data
-        for part in resolved[:-1]:
-            node = node.setdefault(part, {})
-        node[resolved[-1]] = path.read_text(encoding="utf-8").strip()
-
-
 class Settings(BaseSettings):
     """The whole configuration. Built once by the CLI and handed down; nothing else reads the environment."""
 
@@ -399,12 +308,12 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        ctx = _context()
+        ctx = context()
         sources: list[PydanticBaseSettingsSource] = [init_settings]
         if ctx.environ:
-            sources.append(_ContextEnvSource(settings_cls))
+            sources.append(ContextEnvSource(settings_cls))
         if ctx.secrets_dirs:
-            sources.append(_SecretFilesSource(settings_cls))
+            sources.append(SecretFilesSource(settings_cls))
         if ctx.yaml_file is not None:
             sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=ctx.yaml_file))
         return tuple(sources)
@@ -453,42 +362,6 @@ class Settings(BaseSettings):
         return self.model_dump(mode="json")
 
 
-# --- loading and errors ----------------------------------------------------------------------------
-
-
-def default_secrets_dirs(environ: Mapping[str, str]) -> tuple[Path, ...]:
-    """/run/secrets, then systemd's $CREDENTIALS_DIRECTORY (later directories win)."""
-    dirs = [Path(d) for d in DEFAULT_SECRETS_DIRS]
-    if environ.get("DRW_SECRETS_DIR"):
-        dirs.append(Path(environ["DRW_SECRETS_DIR"]))
-    if environ.get("CREDENTIALS_DIRECTORY"):
-        dirs.append(Path(environ["CREDENTIALS_DIRECTORY"]))
-    return tuple(dirs)
-
-
-@contextlib.contextmanager
-def _loading(ctx: _LoadContext) -> Iterator[None]:
-    token = _CONTEXT.set(ctx)
-    try:
-        yield
-    finally:
-        _CONTEXT.reset(token)
-
-
-def _check_yaml(path: Path) -> None:
-    """Fail with one line on a missing file, bad YAML or a document that is not a mapping."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"config error: {path}: cannot read ({exc.strerror or exc})") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"config error: {path}: not valid YAML{where}") from None
-    if data is not None and not isinstance(data, dict):
-        raise ConfigError(f"config error: {path}: the top level must be a mapping of sections")
-
-
 def load_settings(
     config: str | os.PathLike[str] | None,
     *,
@@ -500,60 +373,14 @@ def load_settings(
     dirs = default_secrets_dirs(env) if secrets_dirs is None else tuple(Path(d) for d in secrets_dirs)
     yaml_file = Path(config) if config is not None else None
     if yaml_file is not None:
-        _check_yaml(yaml_file)
+        check_yaml(yaml_file)
     env_subset = {k: v for k, v in env.items() if k.upper().startswith(ENV_PREFIX)}
-    _check_env_names(env_subset)
-    with _loading(_LoadContext(yaml_file, env_subset, dirs)):
+    check_env_names(env_subset, list(Settings.model_fields))
+    with loading(LoadContext(yaml_file, env_subset, dirs)):
         try:
             return Settings()  # type: ignore[call-arg]  # values come from the sources
         except ValidationError as exc:
             raise ConfigError(format_validation_error(exc)) from None
-
-
-def _check_env_names(env: Mapping[str, str]) -> None:
-    """A `DRW_` variable that names no section is a typo, and typos are errors, not silently ignored."""
-    known = {name.upper() for name in Settings.model_fields} | {"SECRETS_DIR"}
-    for name in sorted(env):
-        section = name.upper().removeprefix(ENV_PREFIX).split("__", 1)[0]
-        if section not in known:
-            raise ConfigError(
-                f"config error: {name}: unknown environment variable (no section {section.lower()!r})"
-            )
-
-
-def _loc(loc: Sequence[int | str]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top level)"
-
-
-def _reason(err: Mapping[str, Any]) -> str:
-    kind, ctx = err["type"], err.get("ctx") or {}
-    reasons = {
-        "missing": "required",
-        "extra_forbidden": "unknown key",
-        "greater_than_equal": f"must be >= {ctx.get('ge')}",
-        "greater_than": f"must be > {ctx.get('gt')}",
-        "less_than_equal": f"must be <= {ctx.get('le')}",
-        "less_than": f"must be < {ctx.get('lt')}",
-        "finite_number": "must be a finite number",
-        "too_short": "must not be empty",
-    }
-    if kind in reasons:
-        return reasons[kind]
-    msg = str(err["msg"])
-    return msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
-
-
-def format_validation_error(exc: ValidationError) -> str:
-    """`config error: policy.failure_threshold: must be >= 1` (+ how many more); never the input value."""
-    errors = exc.errors(include_input=False, include_url=False)
-    first = errors[0]
-    ctx = first.get("ctx") or {}
-    path = str(ctx["path"]) if first["type"] == "field" else _loc(first["loc"])
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return f"config error: {path}: {_reason(first)}{more}"
 
 
 def settings_schema() -> dict[str, Any]:
