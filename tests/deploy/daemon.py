@@ -30,7 +30,9 @@ from watchdog.simulator.testing import (
 PAIR = TEST_PAIR_NAME
 
 
-def daemon_config(sim_url: str, tmp: Path, port: int, **policy: Any) -> Path:
+def daemon_config(
+    sim_url: str, tmp: Path, port: int, extra: dict[str, Any] | None = None, **policy: Any
+) -> Path:
     """A config file for the simulator's test pair: rounds every 0.5 s, a short confirmation window."""
     data = {
         "cloud": {
@@ -51,6 +53,7 @@ def daemon_config(sim_url: str, tmp: Path, port: int, **policy: Any) -> Path:
         },
         "state": {"path": str(tmp / "state" / "watchdog.db")},
         "http": {"listen": f"127.0.0.1:{port}"},
+        **(extra or {}),
     }
     path = tmp / "watchdog.yaml"
     path.write_text(yaml.safe_dump(data))
@@ -58,12 +61,21 @@ def daemon_config(sim_url: str, tmp: Path, port: int, **policy: Any) -> Path:
 
 
 @contextmanager
-def running_daemon(sim_url: str, tmp: Path, **policy: Any) -> Iterator[str]:
-    """Run the daemon until the block ends; yields its base URL once /readyz answers 200."""
+def running_daemon(
+    sim_url: str,
+    tmp: Path,
+    extra: dict[str, Any] | None = None,
+    environ: dict[str, str] | None = None,
+    **policy: Any,
+) -> Iterator[str]:
+    """Run the daemon until the block ends; yields its base URL once /readyz answers 200.
+
+    `extra` adds config sections (notifications, hooks); `environ` adds environment variables.
+    """
     port = free_port()
-    config = daemon_config(sim_url, tmp, port, **policy)
+    config = daemon_config(sim_url, tmp, port, extra, **policy)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DRW_", "NOTIFY_SOCKET", "CREDENTIALS_"))}
-    env |= {"HOME": str(tmp), "PYTHONUNBUFFERED": "1"}
+    env |= {"HOME": str(tmp), "PYTHONUNBUFFERED": "1", **(environ or {})}
     log = tmp / "daemon.log"
     base = f"http://127.0.0.1:{port}"
     with log.open("wb") as sink:

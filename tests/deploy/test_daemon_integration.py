@@ -1,0 +1,115 @@
+"""The deploy-facing features wired into the real daemon: sd_notify, signed webhooks and hooks."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from pathlib import Path
+
+from tests.deploy.daemon import PAIR, running_daemon, wait_for_sample
+from tests.unit.notify.receiver import Receiver
+from watchdog.notify import verify
+from watchdog.simulator import Simulator, SimulatorServer
+from watchdog.simulator.testing import TEST_DR_ID
+
+WEBHOOK_SECRET = "integration-webhook-secret"
+
+
+def _script(tmp_path: Path, name: str, body: str) -> str:
+    path = tmp_path / name
+    path.write_text("#!/bin/sh\n" + body)
+    path.chmod(0o755)
+    return str(path)
+
+
+def _wait(predicate: object, timeout: float = 20) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if callable(predicate) and predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError("condition not met in time")
+
+
+def _messages(sock: socket.socket) -> list[str]:
+    out: list[str] = []
+    while True:
+        try:
+            out.append(sock.recv(4096).decode())
+        except BlockingIOError:
+            return out
+
+
+def test_daemon_speaks_sd_notify(tmp_path: Path, sim_server: SimulatorServer) -> None:
+    """Under a NOTIFY_SOCKET the daemon sends READY=1 once, WATCHDOG=1 keep-alives, and STOPPING=1 on stop."""
+    path = str(tmp_path / "notify.sock")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.bind(path)
+        sock.setblocking(False)
+        env = {"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "1000000"}
+        with running_daemon(sim_server.url, tmp_path, environ=env):
+            time.sleep(2.5)  # about five keep-alives at half of WatchdogSec=1s
+            running = _messages(sock)
+        stopped = _messages(sock)
+    assert sum(m.startswith("READY=1") for m in running) == 1
+    assert running.count("WATCHDOG=1") >= 3
+    assert any(m.startswith("STOPPING=1") for m in stopped)
+
+
+def test_daemon_pushes_a_signed_webhook(
+    tmp_path: Path, simulator: Simulator, sim_server: SimulatorServer
+) -> None:
+    """A confirmed outage in recommend mode reaches the webhook once, signed with the configured secret."""
+    with Receiver() as rx:
+        extra = {"notifications": {"webhook": {"url": rx.url + "/drw", "secret": WEBHOOK_SECRET}}}
+        with running_daemon(sim_server.url, tmp_path, extra) as daemon:
+            wait_for_sample(daemon, "dr_watchdog_production_up", pair=PAIR)
+            assert rx.requests == []
+            simulator.fail_cluster(simulator.pair(TEST_DR_ID).primary_cluster_id)
+            _wait(lambda: rx.requests)
+            time.sleep(1.5)  # later rounds in the same state are not re-sent before repeat_seconds
+    (req,) = rx.requests
+    body = json.loads(req.body)
+    assert (body["pair"], body["name"], body["resolved"]) == (PAIR, "failover_warranted", False)
+    assert body["details"]["expected_data_loss_seconds"] is not None
+    ts = req.headers["x-drw-timestamp"]
+    assert verify(WEBHOOK_SECRET.encode(), ts, req.body, req.headers["x-drw-signature"], now=time.time())
+
+
+def test_pre_failover_veto_stops_the_failover(
+    tmp_path: Path, simulator: Simulator, sim_server: SimulatorServer
+) -> None:
+    """In auto mode a vetoing pre-failover hook runs with the pair's facts and no failover is submitted."""
+    seen = tmp_path / "veto.env"
+    veto = _script(tmp_path, "veto.sh", f"env > {seen}\necho 'change freeze' >&2\nexit 1\n")
+    extra = {"hooks": {"pre_failover": {"command": [veto], "timeout_seconds": 5}}}
+    with running_daemon(sim_server.url, tmp_path, extra, mode="auto"):
+        simulator.fail_cluster(simulator.pair(TEST_DR_ID).primary_cluster_id)
+        _wait(seen.exists)
+        time.sleep(2)
+    env = dict(line.split("=", 1) for line in seen.read_text().splitlines() if "=" in line)
+    assert env["DRW_EVENT"] == "pre_failover" and env["DRW_PAIR"] == PAIR
+    assert env["DRW_DISASTER_RECOVERY_ID"] == TEST_DR_ID
+    assert simulator.failover_calls() == []
+
+
+def test_post_failover_hook_gets_old_and_new_primary(
+    tmp_path: Path, simulator: Simulator, sim_server: SimulatorServer
+) -> None:
+    """After an automatic failover completes, the post hook gets old and new primary and the data loss."""
+    pair = simulator.pair(TEST_DR_ID)
+    old_primary, standby = pair.primary_cluster_id, pair.standby_cluster_id
+    seen = tmp_path / "post.env"
+    post = _script(tmp_path, "post.sh", f"env > {seen}.tmp && mv {seen}.tmp {seen}\n")
+    allow = _script(tmp_path, "allow.sh", "exit 0\n")
+    extra = {"hooks": {"pre_failover": {"command": [allow]}, "post_failover": {"command": [post]}}}
+    with running_daemon(sim_server.url, tmp_path, extra, mode="auto"):
+        simulator.fail_cluster(old_primary)
+        _wait(seen.exists, timeout=40)
+    env = dict(line.split("=", 1) for line in seen.read_text().splitlines() if "=" in line)
+    assert env["DRW_EVENT"] == "post_failover"
+    assert env["DRW_OLD_PRIMARY_CLUSTER_ID"] == old_primary
+    assert env["DRW_NEW_PRIMARY_CLUSTER_ID"] == standby
+    assert float(env["DRW_EXPECTED_DATA_LOSS_SECONDS"]) >= 0
+    assert len(simulator.failover_calls()) == 1
