@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from watchdog.journal.base import AckRefused, JournalError
 from watchdog.journal.core import Journal, RecordedDecision
-from watchdog.journal.intents import IntentConflict
+from watchdog.journal.intents import IntentAlreadyFinal, IntentConflict
 
-__all__ = ["AckRefused", "IntentConflict", "Journal", "JournalError", "RecordedDecision"]
+__all__ = [
+    "AckRefused",
+    "IntentAlreadyFinal",
+    "IntentConflict",
+    "Journal",
+    "JournalError",
+    "RecordedDecision",
+]

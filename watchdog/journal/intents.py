@@ -20,6 +20,10 @@ class IntentConflict(JournalError):
     """A failover intent is already open for this pair: never two at once."""
 
 
+class IntentAlreadyFinal(JournalError):
+    """The intent was already completed or failed (another process finished it first)."""
+
+
 def _intent(r: sqlite3.Row) -> FailoverIntent:
     return FailoverIntent(
         id=int(r["id"]),
@@ -102,9 +106,14 @@ class Intents(Store):
         return self.intent(new_id)
 
     def _update(self, operation: str, intent_id: int, sql: str, args: tuple[object, ...]) -> FailoverIntent:
+        """Update an intent that is not final yet; IntentAlreadyFinal if it is."""
         with self._tx(operation) as db:
-            if db.execute(f"UPDATE intents SET {sql} WHERE id = ?", (*args, intent_id)).rowcount != 1:
+            row = db.execute("SELECT status FROM intents WHERE id = ?", (intent_id,)).fetchone()
+            if row is None:
                 raise JournalError(f"journal {self.path}: {operation}: no intent {intent_id}")
+            if IntentStatus(row[0]).final:
+                raise IntentAlreadyFinal(f"intent {intent_id} is already {row[0]}")
+            db.execute(f"UPDATE intents SET {sql} WHERE id = ?", (*args, intent_id))
         return self.intent(intent_id)
 
     def mark_sent(self, intent_id: int, now: datetime) -> FailoverIntent:
@@ -124,8 +133,8 @@ class Intents(Store):
             "mark intent submitted",
             intent_id,
             "status = 'submitted', submitted_at = COALESCE(submitted_at, ?), "
-            "request_id = COALESCE(?, request_id), detail = COALESCE(?, detail)",
-            (ts(now), request_id, detail),
+            "request_id = COALESCE(?, request_id), detail = COALESCE(detail || '; ' || ?, ?, detail)",
+            (ts(now), request_id, detail, detail),
         )
 
     def mark_unknown(self, intent_id: int, now: datetime, detail: str) -> FailoverIntent:
@@ -133,7 +142,7 @@ class Intents(Store):
         return self._update(
             "mark intent unknown",
             intent_id,
-            "status = 'unknown', detail = ?",
+            "status = 'unknown', detail = COALESCE(detail || '; ', '') || ?",
             (f"{detail} (at {now.isoformat()})",),
         )
 
@@ -157,11 +166,14 @@ class Intents(Store):
         if not status.final:
             raise ValueError(f"status: {status.value} is not final")
         with self._tx("finish intent") as db:
-            row = db.execute("SELECT pair FROM intents WHERE id = ?", (intent_id,)).fetchone()
+            row = db.execute("SELECT pair, status FROM intents WHERE id = ?", (intent_id,)).fetchone()
             if row is None:
                 raise JournalError(f"journal {self.path}: finish intent: no intent {intent_id}")
+            if IntentStatus(row["status"]).final:
+                raise IntentAlreadyFinal(f"intent {intent_id} is already {row['status']}")
             db.execute(
-                "UPDATE intents SET status = ?, finished_at = ?, detail = ? WHERE id = ?",
+                "UPDATE intents SET status = ?, finished_at = ?, "
+                "detail = COALESCE(detail || '; ', '') || ? WHERE id = ?",
                 (status.value, ts(now), detail, intent_id),
             )
             db.execute("INSERT OR IGNORE INTO pair_state (pair) VALUES (?)", (row["pair"],))
