@@ -35,6 +35,7 @@ from watchdog.dws.signing import Credentials, TokenCredentials, sign_request
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 Observer = Callable[[str, str, float], None]
+Parser = Callable[[httpx.Response], T]
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 _REGION = re.compile(r"^[a-z]{2,}(-[a-z0-9]+)+$")
@@ -178,27 +179,31 @@ class DwsClient:
     async def list_disaster_recoveries(self) -> list[models.DisasterRecovery]:
         """Every DR task of the project (one call serves every pair of the project)."""
         path = f"/v2/{self.project_id}/disaster-recoveries"
-        return await self._call(Operation.LIST_DISASTER_RECOVER, path, models.parse_dr_list)
+        return await self._call(Operation.LIST_DISASTER_RECOVER, path, _json(models.parse_dr_list))
 
     async def show_disaster_recovery(self, dr_id: str) -> models.DisasterRecoveryDetail:
         path = f"/v2/{self.project_id}/disaster-recovery/{_check_id('disaster_recovery_id', dr_id)}"
-        return await self._call(Operation.SHOW_DISASTER_DETAIL, path, models.parse_dr_detail)
+        return await self._call(Operation.SHOW_DISASTER_DETAIL, path, _json(models.parse_dr_detail))
 
     async def show_disaster_progress(self, dr_id: str) -> models.DisasterRecoveryProgress:
         dr = _check_id("disaster_recovery_id", dr_id)
         path = f"/v1/{self.project_id}/disaster-recovery/{dr}/show-progress"
-        return await self._call(Operation.SHOW_DISASTER_PROGRESS, path, models.parse_dr_progress)
+        return await self._call(Operation.SHOW_DISASTER_PROGRESS, path, _json(models.parse_dr_progress))
 
     async def show_cluster(self, cluster_id: str) -> models.ClusterDetail:
         path = f"/v1.0/{self.project_id}/clusters/{_check_id('cluster_id', cluster_id)}"
-        return await self._call(Operation.LIST_CLUSTER_DETAILS, path, models.parse_cluster_detail)
+        return await self._call(Operation.LIST_CLUSTER_DETAILS, path, _json(models.parse_cluster_detail))
 
     async def list_clusters(self) -> list[models.ClusterInfo]:
         path = f"/v1.0/{self.project_id}/clusters"
-        return await self._call(Operation.LIST_CLUSTERS, path, models.parse_cluster_list)
+        return await self._call(Operation.LIST_CLUSTERS, path, _json(models.parse_cluster_list))
 
     async def failover(self, dr_id: str) -> str:
-        """Submit a DR failover; returns the DR id the service acknowledged. Never retried."""
+        """Submit a DR failover. Never retried.
+
+        Returns the accepted POST's X-Request-Id (the handle the cloud's support asks for; "" if the
+        gateway sent none): the answer body only echoes the DR id, which is checked, not returned.
+        """
         return await self._action(Operation.SWITCH_FAILOVER_DISASTER, dr_id, "failover")
 
     async def switchover(self, dr_id: str) -> str:
@@ -212,10 +217,10 @@ class DwsClient:
     async def _action(self, operation: Operation, dr_id: str, verb: str) -> str:
         dr = _check_id("disaster_recovery_id", dr_id)
         path = f"/v2/{self.project_id}/disaster-recovery/{dr}/{verb}"
-        return await self._attempt(operation, "POST", path, models.parse_action, self._timeout)
+        return await self._attempt(operation, "POST", path, _acknowledged, self._timeout)
 
     # ------------------------------------------------------------------------------ the engine
-    async def _call(self, operation: Operation, path: str, parse: Callable[[Any], T]) -> T:
+    async def _call(self, operation: Operation, path: str, parse: Parser[T]) -> T:
         """A read with retries inside the policy's deadline."""
         deadline = self._clock.monotonic() + self._retry.deadline
         attempt = 0
@@ -242,7 +247,7 @@ class DwsClient:
         return delay
 
     async def _attempt(
-        self, operation: Operation, method: str, path: str, parse: Callable[[Any], T], timeout: float
+        self, operation: Operation, method: str, path: str, parse: Parser[T], timeout: float
     ) -> T:
         """One HTTP exchange, reported to the observer once, whatever its outcome."""
         started = self._clock.monotonic()
@@ -292,13 +297,13 @@ class DwsClient:
             return (creds.token,)
         return tuple(s for s in (creds.access_key, creds.secret_key, creds.security_token) if s)
 
-    def _parse(self, operation: Operation, response: httpx.Response, parse: Callable[[Any], T]) -> T:
+    def _parse(self, operation: Operation, response: httpx.Response, parse: Parser[T]) -> T:
         """The parsed answer of a 2xx; anything unreadable is malformed (or, for an action, unknown)."""
         status = response.status_code
         try:
             if not 200 <= status < 300:
                 raise ValueError(f"unexpected HTTP {status}")
-            return parse(response.json())
+            return parse(response)
         except (ValueError, RecursionError) as exc:
             raise errors.malformed(
                 operation, response, exc, action=operation in ACTIONS, secrets=self._secrets()
@@ -311,3 +316,14 @@ class DwsClient:
             self._observer(operation.value, code, max(0.0, seconds))
         except Exception:  # a metrics bug must never break a probe
             log.exception("DWS client observer failed")
+
+
+def _json(parse: Callable[[Any], T]) -> Parser[T]:
+    """A model parser applied to the answer's JSON body."""
+    return lambda response: parse(response.json())
+
+
+def _acknowledged(response: httpx.Response) -> str:
+    """The request id of an accepted action, once its body proved to be the documented acknowledgement."""
+    models.parse_action(response.json())
+    return str(response.headers.get("X-Request-Id", ""))

@@ -70,7 +70,7 @@ def test_failover_after_production_outage_end_to_end(fast_sim: tuple[Simulator, 
         return acknowledged, statuses, tasks
 
     acknowledged, statuses, tasks = run_client(server.url, body)
-    assert acknowledged == TEST_DR_ID
+    assert acknowledged and acknowledged == sim.failover_calls(TEST_DR_ID)[0].request_id
     assert "switchovering" in statuses
     assert len(sim.failover_calls(TEST_DR_ID)) == 1
     assert sim.pair(TEST_DR_ID).primary_cluster_id == old_standby

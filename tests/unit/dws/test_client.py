@@ -243,14 +243,14 @@ def test_action_failures_before_acceptance_are_definite(answer: Any, cls: type[e
     assert len(harness.requests) == 1
 
 
-def test_actions_post_once_and_return_the_dr_id() -> None:
-    """failover, switchover and recovery POST to their paths with no body and return the acknowledged id."""
-    harness = Harness([resp(200, ACTION_OK)])
+def test_actions_post_once_and_return_the_request_id() -> None:
+    """failover, switchover and recovery POST to their paths with no body and return the X-Request-Id."""
+    harness = Harness([resp(200, ACTION_OK, {"X-Request-Id": "req-9"})])
 
     async def all_three(c: DwsClient) -> list[str]:
         return [await c.failover("d1"), await c.switchover("d1"), await c.recovery("d1")]
 
-    assert harness.run(all_three) == ["d1", "d1", "d1"]
+    assert harness.run(all_three) == ["req-9", "req-9", "req-9"]
     assert [(r.method, r.url.path.rsplit("/", 1)[1], r.content) for r in harness.requests] == [
         ("POST", "failover", b""),
         ("POST", "switchover", b""),
