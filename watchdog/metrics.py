@@ -157,6 +157,12 @@ class Metrics:
             registry=r,
         )
         self.ready = Gauge(f"{P}ready", "1 once the first round is done", registry=r)
+        self.notifications = Counter(
+            f"{P}notifications",
+            "Notification deliveries by channel and outcome",
+            ["sink", "outcome"],
+            registry=r,
+        )
 
     def add_pair(self, pair: str) -> None:
         """Create every per-pair series at its neutral value, so it exists before the first round."""
@@ -201,6 +207,10 @@ class Metrics:
     def api_observer(self) -> ApiObserver:
         """`observer(operation, code, seconds)` to hand to `DwsClient(observer=...)`."""
         return self.observe_api
+
+    def notification(self, sink: str, outcome: str) -> None:
+        """The notifier's observer: one delivery outcome (sent, retried, failed, dropped) of one channel."""
+        self.notifications.labels(sink=sink, outcome=str(outcome)).inc()
 
     def scheduler_event(self, event: str) -> None:
         """Count one scheduler event (executed, error, missed, max_instances)."""
