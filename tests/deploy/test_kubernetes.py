@@ -142,3 +142,19 @@ def test_config_and_secret_load_as_settings(rendered: str, tmp_path: Path) -> No
     assert settings.http.listen == f"0.0.0.0:{container['ports'][0]['containerPort']}"
     mounts = {m["mountPath"] for m in container["volumeMounts"]}
     assert {"/etc/dr-watchdog", "/run/secrets", "/var/lib/dr-watchdog"} <= mounts
+
+
+def test_helm_existing_secret_and_extra_secret_files() -> None:
+    """With existingSecret the chart creates no Secret and mounts the named one; extra files go into it."""
+    proc = _run([tool("helm"), "template", "r", str(CHART), "--set", "credentials.existingSecret=drw-prod"])
+    assert proc.returncode == 0, proc.stderr
+    objs = _objects(proc.stdout)
+    assert "Secret" not in objs
+    volumes = objs["Deployment"]["spec"]["template"]["spec"]["volumes"]
+    assert {"name": "credentials", "secret": {"secretName": "drw-prod", "defaultMode": 0o400}} in volumes
+    extra = "credentials.extra.notifications_webhook_secret=whsec-0123456789abcdef"
+    proc = _run([tool("helm"), "template", "r", str(CHART), "--set", extra])
+    assert (
+        _objects(proc.stdout)["Secret"]["stringData"]["notifications_webhook_secret"]
+        == "whsec-0123456789abcdef"
+    )

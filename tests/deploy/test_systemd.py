@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.deploy.tools import REPO, tool
+from watchdog.settings import load_settings
 
 UNIT = REPO / "deploy" / "systemd" / "dr-watchdog.service"
 INSTALLED = "/opt/dr-watchdog/bin/dr-watchdog"
@@ -83,3 +84,22 @@ def test_unit_has_the_contracted_settings() -> None:
     creds = {v.split(":")[0] for v in d["LoadCredential"]}
     assert creds == {"cloud_access_key", "cloud_secret_key"}
     assert not any("SECRET" in v.upper() for v in d.get("Environment", []))
+
+
+def test_load_credentials_feed_the_settings(tmp_path: Path) -> None:
+    """The files LoadCredential= puts in $CREDENTIALS_DIRECTORY are the secrets the settings read."""
+    creds = tmp_path / "credentials"
+    creds.mkdir()
+    names = [v.split(":")[0] for v in _directives(UNIT.read_text())["LoadCredential"]]
+    for name in names:
+        (creds / name).write_text(f"value-of-{name}\n")
+    config = tmp_path / "watchdog.yaml"
+    config.write_text(
+        "cloud: {region: cn-north-4, project_id: 0123456789abcdef0123456789abcdef}\n"
+        "pairs: [{name: sales-dw, disaster_recovery_id: 9f5a4c1e-2b7d-4e31-8a6c-0d1e2f3a4b5c}]\n"
+        "state: {path: /var/lib/dr-watchdog/watchdog.db}\n"
+    )
+    settings = load_settings(config, environ={"CREDENTIALS_DIRECTORY": str(creds)})
+    assert settings.cloud.access_key is not None and settings.cloud.secret_key is not None
+    assert settings.cloud.access_key.get_secret_value() == "value-of-cloud_access_key"
+    assert settings.cloud.secret_key.get_secret_value() == "value-of-cloud_secret_key"
