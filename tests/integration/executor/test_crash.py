@@ -1,0 +1,95 @@
+"""SIGKILL the watchdog between each pair of executor steps, restart it: still exactly one failover.
+
+The simulator runs in the test process (it survives the kill); the watchdog is a real subprocess
+(`driver.py`) that stops dead at a chosen step until it is killed.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from watchdog.failover import Step
+from watchdog.journal import Journal
+from watchdog.model import IntentStatus
+from watchdog.simulator import Simulator, SimulatorServer
+from watchdog.simulator.testing import TEST_DR_ID, TEST_PAIR_NAME
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def driver(
+    url: str, journal: Path, step: Step | None = None, flag: Path | None = None
+) -> subprocess.Popen[str]:
+    args = [sys.executable, "-m", "tests.integration.executor.driver", url, str(journal)]
+    if step is not None and flag is not None:
+        args += [step.value, str(flag)]
+    return subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def kill_at(url: str, journal: Path, step: Step, tmp_path: Path) -> None:
+    """Run the driver until it reaches `step`, then SIGKILL it."""
+    flag = tmp_path / f"reached-{step.value}"
+    proc = driver(url, journal, step, flag)
+    deadline = time.monotonic() + 30
+    while not flag.exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            out, err = proc.communicate(timeout=5)
+            pytest.fail(f"driver never reached {step.value} (rc {proc.returncode}): {out} {err}")
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=10)
+    assert proc.returncode == -signal.SIGKILL
+
+
+def restart(url: str, journal: Path) -> str:
+    proc = driver(url, journal)
+    out, err = proc.communicate(timeout=90)
+    assert proc.returncode == 0, err
+    return out
+
+
+@pytest.mark.parametrize("step", [Step.INTENDED, Step.POSTED, Step.SUBMITTED, Step.POLLED, Step.FINISHED])
+def test_sigkill_between_steps_gives_exactly_one_failover(
+    step: Step, sim_server: SimulatorServer, simulator: Simulator, tmp_path: Path
+) -> None:
+    """Killed right after `step` and restarted, the watchdog completes the failover with one POST in all."""
+    simulator.fail_cluster(simulator.pairs[TEST_DR_ID].primary.id)
+    journal = tmp_path / "watchdog.db"
+    kill_at(sim_server.url, journal, step, tmp_path)
+    out = restart(sim_server.url, journal)
+    assert "completed" in out
+    assert len(simulator.failover_calls(TEST_DR_ID)) == 1
+    assert len(simulator.requests("switch_failover_disaster")) == 1
+    with Journal(journal) as j:
+        intents = j.intents(TEST_PAIR_NAME)
+        state = j.load_state(TEST_PAIR_NAME)
+    assert [i.status for i in intents if i.status is IntentStatus.COMPLETED] == [IntentStatus.COMPLETED]
+    if step is Step.INTENDED:  # the first intent was provably never sent: closed, and a new one made
+        assert [i.status for i in intents] == [IntentStatus.FAILED, IntentStatus.COMPLETED]
+        assert intents[0].sent_at is None
+    else:
+        assert len(intents) == 1
+    assert state.latched and state.open_intent_id is None
+
+
+def test_sigkill_after_the_sent_mark_never_resends(
+    sim_server: SimulatorServer, simulator: Simulator, tmp_path: Path
+) -> None:
+    """Killed after `sent_at` is journaled, before the POST left: unknown, for an operator; never re-sent."""
+    simulator.fail_cluster(simulator.pairs[TEST_DR_ID].primary.id)
+    journal = tmp_path / "watchdog.db"
+    kill_at(sim_server.url, journal, Step.SENT, tmp_path)
+    out = restart(sim_server.url, journal)
+    assert "unknown" in out
+    assert simulator.requests("switch_failover_disaster") == []
+    with Journal(journal) as j:
+        [intent] = j.intents(TEST_PAIR_NAME)
+    assert intent.status is IntentStatus.UNKNOWN and intent.sent_at is not None
