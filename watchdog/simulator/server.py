@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -192,11 +193,19 @@ class SimulatorServer:
     """`with SimulatorServer(sim) as server: ... server.url` serves the simulator on loopback."""
 
     def __init__(
-        self, simulator: Simulator, host: str = "127.0.0.1", port: int = 0, *, region: str | None = None
+        self,
+        simulator: Simulator,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        region: str | None = None,
+        tls: tuple[str, str] | None = None,
     ) -> None:
-        """`region` labels this listener: faults with that region hit only it (a regional API outage)."""
+        """`region` labels this listener: faults with that region hit only it (a regional API outage).
+        `tls` = (certificate file, key file) serves HTTPS instead of HTTP."""
         self.simulator = simulator
         self.region = region
+        self.tls = tls
         self.host = host
         self.port = port
         self._server: _Server | None = None
@@ -207,12 +216,16 @@ class SimulatorServer:
         if self._server is None:
             raise RuntimeError("the simulator server is not running")
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
 
     def start(self) -> SimulatorServer:
         if self._server is not None:
             return self
         server = _Server((self.host, self.port), self.simulator, self.region)
+        if self.tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*self.tls)
+            server.socket = context.wrap_socket(server.socket, server_side=True)
         self.port = server.server_address[1]
         self._server = server
         self._thread = threading.Thread(

@@ -6,6 +6,8 @@ example keys) and must never be configured against a real cloud.
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -94,3 +96,17 @@ def signed_request(
         return client.request(method, base_url + path, params=params, headers=signed, content=body)
     with httpx.Client(timeout=timeout) as own:
         return own.request(method, base_url + path, params=params, headers=signed, content=body)
+
+
+def self_signed_certificate(directory: Path) -> tuple[str, str]:
+    """A throw-away certificate for 127.0.0.1/localhost (openssl CLI): (certificate file, key file).
+
+    The certificate file doubles as the CA bundle a client is given to trust the simulator.
+    """
+    cert, key = directory / "simulator.crt", directory / "simulator.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return str(cert), str(key)
