@@ -119,7 +119,7 @@ class Prober:
             return {r.name: unseen(r, now, f"no API client for project {project_id}") for r in refs}
         try:
             async with asyncio.timeout(self._timeout):
-                return await ProjectRound(client, refs, now, self._detail_concurrency).run()
+                return await ProjectRound(client, refs, now, self._detail_concurrency, self._clients).run()
         except TimeoutError:
             why = f"probe of project {project_id} timed out after {self._timeout:g} s"
             return {r.name: unseen(r, now, why) for r in refs}
@@ -141,8 +141,16 @@ SIGNAL_ORDER = (SignalSource.PRODUCTION_CLUSTER, SignalSource.DR_TASK, SignalSou
 class ProjectRound:
     """The reads of one project in one round, and the Observation of each of its pairs."""
 
-    def __init__(self, client: DwsClient, refs: Sequence[PairRef], now: datetime, concurrency: int) -> None:
+    def __init__(
+        self,
+        client: DwsClient,
+        refs: Sequence[PairRef],
+        now: datetime,
+        concurrency: int,
+        others: Mapping[str, DwsClient] | None = None,
+    ) -> None:
         self.client = client
+        self.others = others or {}
         self.refs = refs
         self.now = now
         self._gate = asyncio.Semaphore(max(1, concurrency))
@@ -177,8 +185,8 @@ class ProjectRound:
                 )
         task = task_view(item, detail.value)
         task_error = detail.error or self.tasks.error or "DR task not in the list"
-        production = await self.cluster(task.primary_cluster_id if task else None, task_error)
-        standby = await self.cluster(task.standby_cluster_id if task else None, task_error)
+        production = await self.cluster(task.primary_cluster_id if task else None, task_error, item)
+        standby = await self.cluster(task.standby_cluster_id if task else None, task_error, item)
         last_sync, known = last_sync_of(
             item, detail.value, self.tasks.error is None or detail.value is not None
         )
@@ -208,17 +216,35 @@ class ProjectRound:
         production = (self.clusters.value or {}).get(item.primary_cluster_id or "")
         return production is None or production.status is not ClusterStatus.AVAILABLE
 
-    async def cluster(self, cluster_id: str | None, task_error: str) -> Read[ClusterInfo]:
+    async def cluster(
+        self, cluster_id: str | None, task_error: str, item: DisasterRecovery | None
+    ) -> Read[ClusterInfo]:
         """A cluster from the list; one missing from a good list is looked up, so a 404 proves deletion."""
         if cluster_id is None:
             return Read(error=f"which cluster is unknown: {task_error}")
+        project = item.project_of(cluster_id) if item is not None else None
+        if project is not None and project != self.client.project_id:
+            return await self.foreign_cluster(cluster_id, project)
         if self.clusters.value is None:
             return Read(error=self.clusters.error)
         found = self.clusters.value.get(cluster_id)
-        if found is not None:
-            return Read(found)
+        return Read(found) if found is not None else await self.lookup(self.client, cluster_id)
+
+    async def foreign_cluster(self, cluster_id: str, project: str) -> Read[ClusterInfo]:
+        """A member cluster in another project (cross-region DR): read through that project's client.
+
+        Without one it is UNKNOWN: this project's API would answer 404 for it, which is no deletion.
+        """
+        client = self.others.get(project)
+        if client is None:
+            why = f"cluster {cluster_id} is in project {project}, which no configured client reaches"
+            return Read(error=why)
+        return await self.lookup(client, cluster_id)
+
+    async def lookup(self, client: DwsClient, cluster_id: str) -> Read[ClusterInfo]:
+        """One cluster detail read (bounded by the per-round concurrency gate)."""
         async with self._gate:
-            detail = await read(self.client.show_cluster(cluster_id))
+            detail = await read(client.show_cluster(cluster_id))
         if detail.value is not None:
             return Read(detail.value)
         return Read(error=detail.error, not_found=detail.not_found)

@@ -43,13 +43,14 @@ def with_prober(
     retry: RetryPolicy = FAST_RETRY,
     timeout: float = 10.0,
     credentials: dict[str, Credentials] | None = None,
+    projects: set[str] | None = None,
 ) -> T:
-    """Run `body` with a Prober whose clients (one per project) talk to `url`."""
+    """Run `body` with a Prober whose clients (one per project of `pairs`, or `projects`) talk to `url`."""
 
     async def go() -> T:
         async with AsyncExitStack() as stack:
             clients = {}
-            for project in {p[1] for p in pairs}:
+            for project in projects or {p[1] for p in pairs}:
                 creds = (credentials or CREDS)[project]
                 client = DwsClient(url, project, creds, retry=retry, timeout=2.0)
                 clients[project] = await stack.enter_async_context(client)
@@ -258,3 +259,28 @@ def test_probe_pair_reads_one_pair(simulator: Simulator, sim_server: SimulatorSe
     assert obs.pair == TEST_PAIR_NAME and production_verdict(obs.signals) is Verdict.UP
     with pytest.raises(KeyError, match="nope"):
         with_prober(sim_server.url, [PAIR], lambda p: p.probe_pair("nope"))
+
+
+@pytest.mark.parametrize("both_projects", [True, False], ids=["with-standby-client", "without"])
+def test_cross_region_standby(simulator: Simulator, sim_server: SimulatorServer, both_projects: bool) -> None:
+    """A standby in another project is read through that project's client; without one it is UNKNOWN,
+    never taken for deleted (this project's API would answer 404 for it)."""
+    geo = simulator.add_pair(
+        TEST_PROJECT_ID, "geo-dw", dr_type="region", standby_project_id=OTHER_PROJECT_ID,
+        standby_region="cn-east-3", **FAST_TIMING,
+    )  # fmt: skip
+    pairs = [("geo-dw", TEST_PROJECT_ID, geo.disaster_recovery_id)]
+    projects = {TEST_PROJECT_ID, OTHER_PROJECT_ID} if both_projects else None
+    obs = with_prober(sim_server.url, pairs, lambda p: p.probe_round(datetime.now(UTC)), projects=projects)[
+        "geo-dw"
+    ]
+    assert signal(obs, SignalSource.PRODUCTION_CLUSTER)[0] is Verdict.UP
+    verdict, _, error = signal(obs, SignalSource.DR_CLUSTER)
+    if both_projects:
+        assert (
+            verdict is Verdict.UP
+            and obs.dr_cluster is not None
+            and obs.dr_cluster.id == geo.standby_cluster_id
+        )
+    else:
+        assert verdict is Verdict.UNKNOWN and error is not None and OTHER_PROJECT_ID in error

@@ -101,9 +101,21 @@ class DisasterRecovery(_Model):
     standby_cluster_role: str | None = None
     standby_cluster_status: DrClusterStatusField = DrClusterStatus.UNKNOWN
     standby_cluster_status_raw: str = ""
+    primary_cluster_project_id: str | None = None
+    standby_cluster_project_id: str | None = None
+    primary_cluster_region: str | None = None
+    standby_cluster_region: str | None = None
     last_disaster_time: Timestamp = None
     start_time: str | None = None
     create_time: str | None = None
+
+    def project_of(self, cluster_id: str) -> str | None:
+        """The project a member cluster lives in (cross-region DR puts the standby in another one)."""
+        if cluster_id == self.primary_cluster_id:
+            return self.primary_cluster_project_id or None
+        if cluster_id == self.standby_cluster_id:
+            return self.standby_cluster_project_id or None
+        return None
 
 
 class DisasterRecoveryCluster(_Model):
