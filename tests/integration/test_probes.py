@@ -284,3 +284,20 @@ def test_cross_region_standby(simulator: Simulator, sim_server: SimulatorServer,
         )
     else:
         assert verdict is Verdict.UNKNOWN and error is not None and OTHER_PROJECT_ID in error
+
+
+def test_a_thousand_pairs_cost_two_calls(simulator: Simulator, sim_server: SimulatorServer) -> None:
+    """A healthy project of 1000 pairs is observed with one DR list and one cluster list, in seconds."""
+    bulk = simulator.add_pairs(TEST_PROJECT_ID, 999, **FAST_TIMING)
+    pairs = [PAIR] + [(p.name, TEST_PROJECT_ID, p.disaster_recovery_id) for p in bulk]
+    mark = simulator.request_seq()
+    started = time.monotonic()
+    result = probe(sim_server.url, pairs)
+    elapsed = time.monotonic() - started
+    assert len(result) == 1000
+    assert all(production_verdict(o.signals) is Verdict.UP and o.last_sync_known for o in result.values())
+    assert sorted(r.operation for r in logged(simulator, mark, 2)) == [
+        "list_clusters",
+        "list_disaster_recover",
+    ]
+    assert elapsed < 15.0
