@@ -107,6 +107,17 @@ def samples(text: str) -> list[tuple[str, dict[str, str], float]]:
     ]
 
 
+def exported_names(text: str) -> set[str]:
+    """Every series name the exposition defines: sample names, plus `<name>_total` of counter families
+    that have no sample yet (labelled counters appear at their first increment, e.g. notifications)."""
+    names: set[str] = set()
+    for family in text_string_to_metric_families(text):
+        names |= {s.name for s in family.samples}
+        if family.type == "counter" and not family.samples:
+            names.add(f"{family.name}_total")
+    return names
+
+
 def wait_for_sample(base: str, name: str, timeout: float = 15, **labels: str) -> float:
     """Poll /metrics until the sample exists; its value."""
     end = time.monotonic() + timeout

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.deploy.daemon import running_daemon, samples, scrape, wait_for_sample
+from tests.deploy.daemon import exported_names, running_daemon, samples, scrape, wait_for_sample
 from tests.deploy.dashboard import load, queries, substitute
 from tests.deploy.rules import alert_rules, metric_names
 from tests.deploy.tools import tool
@@ -45,7 +45,7 @@ def _referenced() -> dict[str, set[str]]:
 
 def test_every_referenced_metric_is_exported(metrics_text: str) -> None:
     """No alert or panel queries a metric the daemon does not export (a typo would never fire)."""
-    exported = {name for name, _, _ in samples(metrics_text)}
+    exported = exported_names(metrics_text)
     referenced = _referenced()
     sure = {"dr_watchdog_production_up", "dr_watchdog_round_overruns_total", "dr_watchdog_failovers_total"}
     assert sure | {"dr_watchdog_probe_duration_seconds_bucket", "dr_watchdog_sync_lag_seconds"} <= set(
