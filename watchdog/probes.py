@@ -25,7 +25,7 @@ import logging
 from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from watchdog.clock import Clock, SystemClock
 from watchdog.dws.client import DwsClient
@@ -46,6 +46,7 @@ T = TypeVar("T")
 
 DOWN_CLUSTER = frozenset({ClusterStatus.FAILED, ClusterStatus.DELETED})
 NORMAL_SUB_STATUS = "NORMAL"
+SIGNAL_ORDER = (SignalSource.PRODUCTION_CLUSTER, SignalSource.DR_TASK, SignalSource.DR_CLUSTER)
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,21 @@ async def read(call: Awaitable[T]) -> Read[T]:
         return Read(error=str(exc), not_found=True)
     except DwsError as exc:
         return Read(error=str(exc))
+
+
+class _HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+Item = TypeVar("Item", bound=_HasId)
+
+
+def indexed(listing: Read[list[Item]]) -> Read[dict[str, Item]]:
+    """A list read turned into a read of the same items by id."""
+    if listing.value is None:
+        return Read(error=listing.error)
+    return Read({item.id: item for item in listing.value})
 
 
 class Prober:
@@ -135,9 +151,6 @@ def unseen(ref: PairRef, now: datetime, why: str) -> Observation:
     return Observation(ref.name, ref.disaster_recovery_id, now, signals)
 
 
-SIGNAL_ORDER = (SignalSource.PRODUCTION_CLUSTER, SignalSource.DR_TASK, SignalSource.DR_CLUSTER)
-
-
 class ProjectRound:
     """The reads of one project in one round, and the Observation of each of its pairs."""
 
@@ -161,14 +174,7 @@ class ProjectRound:
         tasks, clusters = await asyncio.gather(
             read(self.client.list_disaster_recoveries()), read(self.client.list_clusters())
         )
-        self.tasks = (
-            Read({t.id: t for t in tasks.value}) if tasks.value is not None else Read(error=tasks.error)
-        )
-        self.clusters = (
-            Read({c.id: c for c in clusters.value})
-            if clusters.value is not None
-            else Read(error=clusters.error)
-        )
+        self.tasks, self.clusters = indexed(tasks), indexed(clusters)
         observations = await asyncio.gather(*(self.pair(ref) for ref in self.refs))
         return {obs.pair: obs for obs in observations}
 
@@ -209,7 +215,7 @@ class ProjectRound:
         """
         if self.tasks.error is not None:
             return False
-        if item is None or item.last_disaster_time is None:
+        if item is None or item.last_disaster_time is None or roles_swapped(item):
             return True
         if item.status is not DrStatus.RUNNING or item.primary_cluster_status is DrClusterStatus.ABNORMAL:
             return True
@@ -261,11 +267,25 @@ def task_view(item: DisasterRecovery | None, detail: DisasterRecoveryDetail | No
         )  # fmt: skip
     if item is None or not item.primary_cluster_id or not item.standby_cluster_id:
         return None
+    first = (item.primary_cluster_id, item.primary_cluster_status_raw or None, item.primary_cluster_role)
+    second = (item.standby_cluster_id, item.standby_cluster_status_raw or None, item.standby_cluster_role)
+    (p_id, p_status, p_role), (s_id, s_status, s_role) = (
+        (second, first) if roles_swapped(item) else (first, second)
+    )
     return DrTaskView(
-        item.id, item.name or "", item.status_raw, item.primary_cluster_id, item.standby_cluster_id,
-        item.primary_cluster_status_raw or None, item.standby_cluster_status_raw or None,
-        item.primary_cluster_role, item.standby_cluster_role, None,
-    )  # fmt: skip
+        item.id, item.name or "", item.status_raw, p_id, s_id, p_status, s_status, p_role, s_role
+    )
+
+
+def roles_swapped(item: DisasterRecovery) -> bool:
+    """Whether the list's `primary_cluster_*` fields name the cluster whose role is now standby.
+
+    The docs only establish that the *detail* is role-based; if the list keeps the fields of the
+    creation, the roles tell which cluster is production now.
+    """
+    return (item.primary_cluster_role or "").strip().lower() == "standby" and (
+        item.standby_cluster_role or ""
+    ).strip().lower() == "primary"
 
 
 def view(cluster: ClusterInfo | None) -> ClusterView | None:

@@ -15,10 +15,11 @@ from hypothesis import strategies as st
 
 from watchdog.clock import FakeClock
 from watchdog.dws.client import DwsClient, RetryPolicy
+from watchdog.dws.models import DisasterRecovery
 from watchdog.dws.signing import Credentials
 from watchdog.model import Observation, SignalSource, Verdict
 from watchdog.policy import production_verdict
-from watchdog.probes import Prober
+from watchdog.probes import Prober, task_view
 
 PROJECT = "0123456789abcdef0123456789abcdef"
 DR, PROD, STBY = "dr-1", "prod-1", "stby-1"
@@ -265,3 +266,23 @@ def test_down_only_on_positive_evidence(
         assert cluster_down or task_down
     if cluster_status != 200:
         assert verdict(obs, SignalSource.PRODUCTION_CLUSTER) is Verdict.UNKNOWN
+
+
+def test_list_roles_name_production_when_fields_keep_creation_order() -> None:
+    """If the list keeps creation order but its roles say swapped, production is the primary-role cluster."""
+    api = FakeApi()
+    api.items[0].update(primary_cluster_role="standby", standby_cluster_role="primary")
+    api.detail["primary_cluster"], api.detail["standby_cluster"] = (
+        {**api.detail["standby_cluster"], "role": "primary"},
+        {**api.detail["primary_cluster"], "role": "standby"},
+    )
+    api.clusters[PROD] = cluster(PROD, "FAILED")  # the old production, now the standby
+    obs = api.observe()
+    assert obs.production is not None and obs.production.id == STBY
+    assert verdict(obs, SignalSource.PRODUCTION_CLUSTER) is Verdict.UP
+    assert verdict(obs, SignalSource.DR_CLUSTER) is Verdict.DOWN
+    from_list = task_view(DisasterRecovery.model_validate(api.items[0]), None)
+    assert from_list is not None and (from_list.primary_cluster_id, from_list.primary_role) == (
+        STBY,
+        "primary",
+    )
