@@ -13,7 +13,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +28,18 @@ class AckRefused(JournalError):
     """`ack` while a failover is still in flight: let it finish (or be reconciled) first."""
 
 
-def ts(value: datetime | None) -> float | None:
-    """A point in time as stored: Unix seconds (REAL), so SQL can compare and order them."""
-    return value.timestamp() if value is not None else None
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO = timedelta(microseconds=1)
+
+
+def ts(value: datetime | None) -> int | None:
+    """A point in time as stored: integer Unix microseconds, exact (a float of seconds loses the last
+    microsecond, and a replayed decision must match its record bit for bit), and SQL can order them."""
+    return (value - _EPOCH) // _MICRO if value is not None else None
 
 
 def dt(value: float | None) -> datetime | None:
-    return datetime.fromtimestamp(value, UTC) if value is not None else None
+    return _EPOCH + timedelta(microseconds=int(value)) if value is not None else None
 
 
 class Store:

@@ -207,7 +207,7 @@ class Journal(Intents):
             (pair,),
         )
         for r in rows:
-            since = datetime.fromtimestamp(r["created_at"], UTC)
+            since = _dt(r["created_at"]) or now or datetime.now(UTC)
             pause = Pause(r["reason"], r["owner"], since, _dt(r["until"]), r["pair"])
             if now is None or pause.active(now):
                 return pause

@@ -1,6 +1,6 @@
 """The journal's schema as ordered migrations: append a new (version, statements) pair, never edit one.
 
-Points in time are REAL Unix seconds; bodies are the JSON of `watchdog.codec`.
+Points in time are integer Unix microseconds (see base.ts); bodies are the JSON of `watchdog.codec`.
 """
 
 from __future__ import annotations
