@@ -7,12 +7,12 @@ poll too eagerly), the in-between status, then the outcome. The POST itself alwa
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
+from watchdog.simulator.create import period_seconds
 from watchdog.simulator.model import DrStatus, FailoverOutcome, Operation, SideStatus
-from watchdog.simulator.pair import INVALID_FORMAT, RECOVERY_REJECTED, Rejected, SimPair
+from watchdog.simulator.pair import RECOVERY_REJECTED, Rejected, SimPair
 
 FAILOVER_FROM = frozenset({DrStatus.RUNNING, DrStatus.ABNORMAL})
 SWITCHOVER_FROM = frozenset({DrStatus.RUNNING})
@@ -31,7 +31,6 @@ DELETE_FROM = frozenset(
         DrStatus.STOP_FAILED,
     }
 )
-_SYNC_PERIOD = re.compile(r"^([1-9][0-9]{0,3})([mHd])$")
 
 
 def failover(pair: SimPair, at: datetime) -> None:
@@ -153,9 +152,7 @@ def update(pair: SimPair, body: Mapping[str, object]) -> None:
     pair.require(UPDATE_FROM, "update")
     period = body.get("dr_sync_period")
     if period is not None:
-        match = _SYNC_PERIOD.match(str(period))
-        if match is None or not 1 <= int(match.group(1)) <= 3000:
-            raise Rejected(400, INVALID_FORMAT, f"dr_sync_period: invalid value {period!r}.")
+        period_seconds(str(period))  # validates: 1..3000 plus m, H or d
         pair.dr_sync_period = str(period)
 
 

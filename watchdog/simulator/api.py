@@ -17,6 +17,7 @@ from typing import Any
 from watchdog.simulator import actions
 from watchdog.simulator.auth import authenticate
 from watchdog.simulator.core import Simulator
+from watchdog.simulator.create import create_pair
 from watchdog.simulator.faults import Fault, FaultKind
 from watchdog.simulator.model import UUID_PATTERN as _UUID
 from watchdog.simulator.model import Operation
@@ -26,6 +27,7 @@ _P = r"(?P<project>[^/]+)"
 _DR = r"(?P<dr>[^/]+)"
 ROUTES: list[tuple[str, re.Pattern[str], Operation]] = [
     ("GET", re.compile(rf"^/v2/{_P}/disaster-recoveries$"), Operation.LIST_DISASTER_RECOVER),
+    ("POST", re.compile(rf"^/v2/{_P}/disaster-recoveries$"), Operation.CREATE_DISASTER_RECOVERY),
     ("GET", re.compile(rf"^/v2/{_P}/disaster-recovery/{_DR}$"), Operation.SHOW_DISASTER_DETAIL),
     ("PUT", re.compile(rf"^/v2/{_P}/disaster-recovery/{_DR}$"), Operation.UPDATE_DISASTER_INFO),
     ("DELETE", re.compile(rf"^/v2/{_P}/disaster-recovery/{_DR}$"), Operation.DELETE_DISASTER_RECOVERY),
@@ -135,6 +137,10 @@ def dispatch(
             if operation in (Operation.LIST_CLUSTERS, Operation.SHOW_CLUSTERS):
                 items = [sim.renderer.cluster_info(c, now) for c in _clusters(sim, project, now)]
                 return 200, {"clusters": items, "count": len(items)}
+            if operation is Operation.CREATE_DISASTER_RECOVERY:
+                created = create_pair(sim, project, _wrapped_body(req.body), now)
+                sim.record_call(operation, created, req.request_id)
+                return 200, {"disaster_recovery": {"id": created.disaster_recovery_id}}
             if operation is Operation.LIST_CLUSTER_DETAILS:
                 return 200, {
                     "cluster": sim.renderer.cluster_detail(
@@ -154,7 +160,7 @@ def dispatch(
 def _act(
     sim: Simulator, operation: Operation, pair: SimPair, req: ApiRequest, now: datetime
 ) -> tuple[int, Any]:
-    body = _update_body(req.body) if operation is Operation.UPDATE_DISASTER_INFO else None
+    body = _wrapped_body(req.body) if operation is Operation.UPDATE_DISASTER_INFO else None
     actions.perform(pair, operation, now, body)
     sim.record_call(operation, pair, req.request_id)
     if operation is Operation.DELETE_DISASTER_RECOVERY:
@@ -162,7 +168,7 @@ def _act(
     return 200, {"disaster_recovery": {"id": pair.disaster_recovery_id}}
 
 
-def _update_body(raw: bytes) -> dict[str, Any]:
+def _wrapped_body(raw: bytes) -> dict[str, Any]:
     try:
         data = json.loads(raw or b"{}")
     except ValueError:

@@ -73,6 +73,7 @@ class Simulator:
         self._cluster_pair: dict[str, SimPair] = {}
         self.records = Records(request_log_size)
         self.lockout = Lockout() if ak_lockout else None  # five failures lock an AK for 5 minutes
+        self.create_timing: dict[str, Any] = {}  # PairTiming overrides for tasks created through the API
         self._timeline = Timeline()
 
     # ---- time -----------------------------------------------------------------------------------
@@ -187,12 +188,16 @@ class Simulator:
                 dr_sync_period=dr_sync_period or _period_string(sync_interval_seconds),
                 dr_type=dr_type,
             )
-            self.pairs[dr_id] = pair
-            self._project_pairs[project_id][dr_id] = pair
-            self._project_pairs[standby.project_id][dr_id] = pair  # visible from the DR side too
-            self._cluster_pair[primary.id] = pair
-            self._cluster_pair[standby.id] = pair
+            self.register_pair(pair)
             return pair
+
+    def register_pair(self, pair: SimPair) -> None:
+        """Make a built pair visible from both clusters' projects."""
+        with self.lock:
+            self.pairs[pair.disaster_recovery_id] = pair
+            for cluster in pair.clusters:
+                self._project_pairs[cluster.project_id][pair.disaster_recovery_id] = pair
+                self._cluster_pair[cluster.id] = pair
 
     def _check_new_ids(self, ids: dict[str, str | None]) -> None:
         """Given ids must be UUIDs (the API rejects anything else) and not yet taken."""

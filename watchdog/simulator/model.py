@@ -67,6 +67,7 @@ class Operation(StrEnum):
     PAUSE_DISASTER_RECOVERY = "pause_disaster_recovery"
     UPDATE_DISASTER_INFO = "update_disaster_info"
     DELETE_DISASTER_RECOVERY = "delete_disaster_recovery"
+    CREATE_DISASTER_RECOVERY = "create_disaster_recovery"
     LIST_CLUSTER_DETAILS = "list_cluster_details"
     LIST_CLUSTERS = "list_clusters"
     SHOW_CLUSTERS = "show_clusters"
@@ -81,6 +82,7 @@ ACTION_OPERATIONS = frozenset(
         Operation.PAUSE_DISASTER_RECOVERY,
         Operation.UPDATE_DISASTER_INFO,
         Operation.DELETE_DISASTER_RECOVERY,
+        Operation.CREATE_DISASTER_RECOVERY,
     }
 )
 
@@ -121,6 +123,7 @@ class PairTiming:
     start_seconds: float = 10.0
     pause_seconds: float = 10.0
     delete_seconds: float = 10.0
+    create_seconds: float = 10.0  # creating -> unstart, for tasks created through the API
     failover_final_status: DrStatus = DrStatus.ABNORMAL
     promote_task: str = "ELB_SWITCHING"
 

@@ -80,7 +80,10 @@ class SimPair:
         status: DrStatus = DrStatus.RUNNING,
         dr_sync_period: str = "5m",
         dr_type: str = "az",
+        history: bool = True,
     ) -> None:
+        """`history`: the pair has existed (and synced) for one interval already; False for a task just
+        created through the API."""
         self.disaster_recovery_id = dr_id
         self.name = name
         self.project_id = project_id
@@ -91,7 +94,8 @@ class SimPair:
         self.dr_type = dr_type
         self.status = status
         self.sides = [SideStatus.STOPPED, SideStatus.STOPPED]
-        self.create_time = now - timedelta(seconds=timing.sync_interval_seconds)
+        age = timing.sync_interval_seconds if history else 0.0
+        self.create_time = now - timedelta(seconds=age)
         self.start_time: datetime | None = self.create_time if status is DrStatus.RUNNING else None
         self.anchor = self.create_time
         self.ok_from: datetime | None = None

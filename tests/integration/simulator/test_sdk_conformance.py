@@ -13,6 +13,9 @@ from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException, ServerResponseException
 from huaweicloudsdkcore.http.http_config import HttpConfig
 from huaweicloudsdkdws.v2 import (
+    CreateDisasterRecovery,
+    CreateDisasterRecoveryReq,
+    CreateDisasterRecoveryRequest,
     DeleteDisasterRecoveryRequest,
     DwsClient,
     ListClusterDetailsRequest,
@@ -266,3 +269,38 @@ def test_injected_503_is_a_server_exception(sdk: DwsClient, simulator: Simulator
         sdk.list_disaster_recover(ListDisasterRecoverRequest())
     assert (info.value.status_code, info.value.error_code) == (503, "DWS.9998")
     assert len(sdk.list_disaster_recover(ListDisasterRecoverRequest()).disaster_recovery) == 1
+
+
+def test_create_then_start(sdk: DwsClient, simulator: Simulator) -> None:
+    """A DR task created through the API is `creating`, then `unstart`, and runs after start."""
+    simulator.create_timing = {"create_seconds": 1, "start_seconds": 1}
+    prod = simulator.add_cluster(TEST_PROJECT_ID, "new-prod")
+    dr = simulator.add_cluster(TEST_PROJECT_ID, "new-dr")
+    spec = CreateDisasterRecovery(
+        name="new-dw", dr_type="az", primary_cluster_id=prod.id, standby_cluster_id=dr.id, dr_sync_period="2H"
+    )
+    request = CreateDisasterRecoveryRequest(body=CreateDisasterRecoveryReq(disaster_recovery=spec))
+    new_id = sdk.create_disaster_recovery(request).disaster_recovery.id
+    creating = sdk.show_disaster_detail(ShowDisasterDetailRequest(disaster_recovery_id=new_id))
+    simulator.advance(2)
+    sdk.start_disaster_recovery(StartDisasterRecoveryRequest(disaster_recovery_id=new_id))
+    simulator.advance(2)
+    running = sdk.show_disaster_detail(
+        ShowDisasterDetailRequest(disaster_recovery_id=new_id)
+    ).disaster_recovery
+    assert creating.disaster_recovery.status == "creating"
+    assert (running.status, running.dr_sync_period, running.primary_cluster.id) == ("running", "2H", prod.id)
+
+
+def test_create_rejects_a_cluster_already_in_dr(sdk: DwsClient, simulator: Simulator) -> None:
+    """Creating a DR task on a cluster that already has one is a 400 client error (an invented code)."""
+    pair = simulator.pair(TEST_DR_ID)
+    spec = CreateDisasterRecovery(
+        name="dup", dr_type="az", primary_cluster_id=pair.primary_cluster_id,
+        standby_cluster_id=simulator.add_cluster(TEST_PROJECT_ID, "spare").id, dr_sync_period="1H",
+    )  # fmt: skip
+    with pytest.raises(ClientRequestException) as info:
+        sdk.create_disaster_recovery(
+            CreateDisasterRecoveryRequest(body=CreateDisasterRecoveryReq(disaster_recovery=spec))
+        )
+    assert (info.value.status_code, info.value.error_code) == (400, "DWS.10114")
