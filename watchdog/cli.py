@@ -95,12 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("simulate", "run the bundled DWS API simulator", config=False)
     p.add_argument("--listen", default="127.0.0.1:18080", metavar="HOST:PORT", help="address to serve on")
     p.add_argument("--scenario", metavar="FILE", help="a scenario file (credentials, pairs, timeline)")
-    p = add(
+    add(
         "demo",
         "a scripted outage against the simulator on loopback; needs no config and no cloud",
         config=False,
     )
-    p.add_argument("--time-scale", type=float, default=None, help="simulated seconds per real second")
     add("config-schema", "print the JSON Schema of the configuration file", config=False)
     p = add("export", "write the journal's observations as JSON lines")
     _pair_option(p, required=False)
@@ -148,7 +147,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from watchdog.demo import run_demo
 
-    return run_demo(time_scale=args.time_scale)
+    return run_demo()
 
 
 def _ops(name: str) -> Callable[[argparse.Namespace], int]:
@@ -178,13 +177,14 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "pause": _ops("pause"),
     "resume": _ops("resume"),
     "export": _ops("export"),
-    "replay": _ops("replay"),
+    "replay": _ops("replay_cmd"),
 }
 
 
 def _one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if isinstance(exc, CommandError | ConfigError) else f"{type(exc).__name__}: {text}"
+    plain = isinstance(exc, CommandError | ConfigError) or hasattr(exc, "exit_code")
+    return text if plain else f"{type(exc).__name__}: {text}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -203,6 +203,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if debug:
             raise
-        code = exc.code if isinstance(exc, CommandError) else EXIT_FAILED
+        code = exc.code if isinstance(exc, CommandError) else int(getattr(exc, "exit_code", EXIT_FAILED))
         print(f"dr-watchdog: error: {_one_line(exc)}", file=sys.stderr)
         return code

@@ -1,50 +1,237 @@
-"""Journal-backed operator commands (status, pause, resume, ack, failover, probe, export, replay).
+"""Operator commands that work on the journal, safe beside a running daemon.
 
-Placeholder while the decision core lands: every command reports that it is not available yet.
+Each opens the journal (SQLite in WAL mode with a busy timeout, so the daemon and the CLI share it),
+does one thing, records who did it, and closes it. The daemon re-reads pauses, latches and intents
+every round, so a pause or an ack counts from its next round.
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
+import json
+import socket
+import sys
+from datetime import UTC, datetime
+from typing import Any
 
+from watchdog import codec, report, rounds
+from watchdog.clock import SystemClock
+from watchdog.failover import ManualOutcome
+from watchdog.hooks import HookRunner
+from watchdog.journal import AckRefused, Journal
+from watchdog.model import Decision, Observation, PairState
+from watchdog.policy import evaluate
+from watchdog.probes import Prober
 from watchdog.settings import Settings
+from watchdog.status import pair_status, status_document
+
+EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 3
 
 
-class NotYetAvailable(Exception):
-    """The part this command needs has not landed yet."""
+class UsageError(Exception):
+    """A command that names something the configuration does not have (exit 2, like bad usage)."""
+
+    exit_code = 2
 
 
-def _missing(name: str) -> int:
-    raise NotYetAvailable(f"{name}: not available in this build yet")
+def operator() -> str:
+    """Who did it, for the audit trail: user@host."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
 
 
-def probe(settings: Settings, args: argparse.Namespace) -> int:
-    return _missing("probe")
+def _pair_names(settings: Settings, pair: str | None) -> list[str]:
+    if pair is None:
+        return [p.name for p in settings.pairs]
+    try:
+        return [settings.pair(pair).name]
+    except KeyError as exc:
+        raise UsageError(str(exc.args[0])) from None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _fmt_seconds(value: Any) -> str:
+    return "-" if value is None else f"{float(value):.0f} s"
+
+
+def _print_pair(entry: dict[str, Any]) -> None:
+    production = entry.get("production", "?")
+    print(f"{entry['name']}: {entry['state']}  (production {production}, DR {entry['dr_status']})")
+    print(f"  sync lag {_fmt_seconds(entry['sync_lag_seconds'])}, last sync {entry['last_sync'] or '-'}")
+    print(f"  expected data loss {_fmt_seconds(entry.get('expected_data_loss_seconds'))}")
+    if entry["paused"]:
+        p = entry["paused"]
+        print(f"  PAUSED by {p['owner']} since {p['since']} until {p['until'] or 'resume'}: {p['reason']}")
+    if entry["latched"]:
+        print("  LATCHED after a failover: automatic failover disarmed until `dr-watchdog ack`")
+    if entry["open_intent"]:
+        print(f"  failover intent {entry['open_intent']['id']}: {entry['open_intent']['status']}")
+    print(f"  last decision {entry['decided_at'] or '-'} rule {entry['rule'] or '-'}")
+    for reason in entry["reasons"]:
+        print(f"    - {reason['message']}")
 
 
 def status(settings: Settings, args: argparse.Namespace) -> int:
-    return _missing("status")
-
-
-def failover(settings: Settings, args: argparse.Namespace) -> int:
-    return _missing("failover")
-
-
-def ack(settings: Settings, args: argparse.Namespace) -> int:
-    return _missing("ack")
+    """Every pair's state from the journal (the same document as GET /status)."""
+    doc = status_document(settings)
+    if args.json:
+        print(json.dumps(doc, indent=2, default=str))
+    else:
+        for entry in doc["pairs"]:
+            _print_pair(entry)
+    return EXIT_OK
 
 
 def pause(settings: Settings, args: argparse.Namespace) -> int:
-    return _missing("pause")
+    """Pause one pair or all: probes and metrics go on, no automatic action."""
+    names = _pair_names(settings, args.pair)
+    with Journal(settings.state.path) as journal:
+        journal.pause(args.pair, args.reason, operator(), _now(), args.until)
+    until = args.until.isoformat() if args.until else "`dr-watchdog resume`"
+    print(f"paused {', '.join(names) if args.pair else 'all pairs'} until {until}: {args.reason}")
+    return EXIT_OK
 
 
 def resume(settings: Settings, args: argparse.Namespace) -> int:
-    return _missing("resume")
+    """End the pause of one pair (or every pause)."""
+    _pair_names(settings, args.pair)
+    with Journal(settings.state.path) as journal:
+        ended = journal.resume(args.pair, operator(), _now())
+    print(f"resumed: {ended} pause(s) ended" if ended else "nothing was paused")
+    return EXIT_OK
+
+
+def ack(settings: Settings, args: argparse.Namespace) -> int:
+    """Re-arm automatic failover on a pair after a failover (the latch); the cooldown still runs."""
+    name = _pair_names(settings, args.pair)[0]
+    with Journal(settings.state.path) as journal:
+        try:
+            was = journal.ack(name, operator(), _now(), args.reason or None)
+        except AckRefused as exc:
+            print(f"dr-watchdog: {exc}", file=sys.stderr)
+            return EXIT_REFUSED
+        entry = pair_status(journal, name, _now())
+    print(f"{name}: acked; automatic failover re-armed" if was else f"{name}: was not latched; ack recorded")
+    if entry["cooldown_until"]:
+        print(f"  cooldown until {entry['cooldown_until']}")
+    return EXIT_OK
+
+
+# ---- commands that call the cloud API --------------------------------------------------------------
+
+
+def _observation_text(obs: Observation) -> list[str]:
+    lines = [f"{obs.pair}: observed {obs.observed_at.isoformat()}"]
+    for signal in obs.signals:
+        lines.append(f"  {signal.source.value:<20} {signal.verdict.value:<8} {signal.detail}")
+    if obs.last_sync_known and obs.last_sync is not None:
+        lag = (obs.observed_at - obs.last_sync).total_seconds()
+        lines.append(f"  last successful sync {obs.last_sync.isoformat()} ({lag:.0f} s ago)")
+    else:
+        lines.append("  last successful sync: unknown")
+    return lines
+
+
+def _decision_json(decision: Decision) -> dict[str, Any]:
+    return report.decision_fields(decision)
+
+
+async def probe(settings: Settings, args: argparse.Namespace) -> int:
+    """One probe round now, and what the policy would decide; writes nothing, acts on nothing."""
+    names = _pair_names(settings, args.pair)
+    clock = SystemClock()
+    async with rounds.build_client(settings, None, clock) as client:
+        refs = [(p.name, settings.cloud.project_id, p.disaster_recovery_id) for p in settings.pairs]
+        prober = Prober({settings.cloud.project_id: client}, refs, timeout=settings.cloud.timeout_seconds * 3)
+        observations = await prober.probe_round(clock.now())
+    states = _states_if_journal(settings, names, clock.now())
+    results = []
+    for name in names:
+        obs = observations[name]
+        decision = evaluate(
+            obs, states.get(name, PairState()), settings.policy_for(name), clock.now()
+        ).decision
+        results.append((obs, decision))
+    _print_probe(results, as_json=args.json)
+    seen_any = any(s.error is None for obs, _ in results for s in obs.signals)
+    return EXIT_OK if seen_any else EXIT_FAILED
+
+
+def _states_if_journal(settings: Settings, names: list[str], now: datetime) -> dict[str, PairState]:
+    """Pair states from an existing journal (so the answer matches the daemon's); none if there is none."""
+    if not settings.state.path.exists():
+        return {}
+    with Journal(settings.state.path) as journal:
+        return {name: journal.load_state(name, now) for name in names}
+
+
+def _print_probe(results: list[tuple[Observation, Decision]], *, as_json: bool) -> None:
+    if as_json:
+        doc = [
+            {"observation": codec.observation_to_dict(o), "decision": _decision_json(d)} for o, d in results
+        ]
+        print(json.dumps(doc, indent=2, default=str))
+        return
+    for obs, decision in results:
+        print("\n".join(_observation_text(obs)))
+        print(f"  would decide: {decision.state.value} (action {decision.action.value})")
+        for reason in decision.reasons:
+            print(f"    - {reason.message}")
+
+
+def _confirmed(pair: str) -> bool:
+    """Ask the operator to type the pair name; anything else (or no terminal) aborts."""
+    prompt = f"Fail over {pair}? This cannot be undone. Type the pair name to confirm: "
+    try:
+        return input(prompt).strip() == pair
+    except EOFError:
+        return False
+
+
+async def failover(settings: Settings, args: argparse.Namespace) -> int:
+    """Operator failover through the same executor and journal; guards apply unless --force."""
+    name = _pair_names(settings, args.pair)[0]
+    if not args.yes and not _confirmed(name):
+        print("dr-watchdog: failover aborted (not confirmed)", file=sys.stderr)
+        return EXIT_FAILED
+    clock = SystemClock()
+    settings.state.path.parent.mkdir(parents=True, exist_ok=True)
+    with Journal(settings.state.path) as journal:
+        async with rounds.build_client(settings, None, clock) as client:
+            ref = [(name, settings.cloud.project_id, settings.pair(name).disaster_recovery_id)]
+            obs = await Prober({settings.cloud.project_id: client}, ref).probe_pair(name)
+            hooks = HookRunner(settings.hooks, clock=clock)
+            executor = rounds.build_executor(settings, journal, lambda _p: client, clock, None, hooks)
+            policy = settings.policy_for(name)
+            print(f"{name}: requesting failover (force={args.force}); this waits until the DR task settles")
+            outcome = await executor.manual_failover(obs, policy, force=args.force, requested_by=operator())
+    return _report_manual(name, outcome)
+
+
+def _report_manual(name: str, outcome: ManualOutcome) -> int:
+    if outcome.intent is None:
+        guards = "; ".join(r.message for r in outcome.decision.reasons)
+        print(f"dr-watchdog: {name}: failover refused by a guard: {guards}", file=sys.stderr)
+    else:
+        intent = outcome.intent
+        print(
+            f"{name}: failover intent {intent.id} {intent.status.value}: {intent.detail or ''}".rstrip(": ")
+        )
+    return outcome.exit_code
 
 
 def export(settings: Settings, args: argparse.Namespace) -> int:
-    return _missing("export")
+    """The journal's observations as JSON lines (the input of `replay`)."""
+    raise UsageError("export: waiting for watchdog.replay to land")
 
 
-def replay(settings: Settings, args: argparse.Namespace) -> int:
-    return _missing("replay")
+def replay_cmd(settings: Settings, args: argparse.Namespace) -> int:
+    """Run the policy over an exported timeline and print each decision with its reasons."""
+    raise UsageError("replay: waiting for watchdog.replay to land")

@@ -28,11 +28,13 @@ from apscheduler.events import (  # type: ignore[import-untyped]  # APScheduler 
 )
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
 from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
+from prometheus_client import CollectorRegistry
 
 from watchdog.clock import Clock, SystemClock
-from watchdog.http import Health
+from watchdog.http import Endpoints, Health, HttpServer
+from watchdog.logs import setup_logging
 from watchdog.metrics import Metrics
-from watchdog.sdnotify import Notifier
+from watchdog.sdnotify import Notifier as SdNotifier
 from watchdog.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -89,14 +91,14 @@ class Loop:
         interval: float,
         metrics: Metrics,
         heartbeat: Heartbeat,
-        notifier: Notifier | None = None,
+        notifier: SdNotifier | None = None,
         clock: Clock | None = None,
     ) -> None:
         self._round_fn = round_fn
         self._interval = interval
         self._metrics = metrics
         self._heartbeat = heartbeat
-        self._notifier = notifier or Notifier({})
+        self._notifier = notifier or SdNotifier({})
         self._clock = clock or SystemClock()
         self._stop = asyncio.Event()
         self._current: asyncio.Task[Any] | None = None
@@ -115,12 +117,13 @@ class Loop:
         try:
             await self._stop.wait()
         finally:
+            self._scheduler.pause()  # no new round; shutdown() would cancel the one in flight
+            if self._current is not None and not self._current.done():
+                log.info("waiting for the round in flight to finish")
+                await asyncio.wait({self._current}, timeout=max(5.0, self._interval * 2))
             self._scheduler.shutdown(wait=False)
             keepalive.cancel()
             await asyncio.gather(keepalive, return_exceptions=True)
-            if self._current is not None and not self._current.done():
-                log.info("waiting for the round in flight to finish")
-                await asyncio.wait({self._current}, timeout=self._interval * 2)
 
     def _make_scheduler(self) -> AsyncIOScheduler:
         scheduler = AsyncIOScheduler(timezone="UTC")
@@ -199,11 +202,55 @@ def _on_signal(sig: signal.Signals, stop: Callable[[], None]) -> None:
     stop()
 
 
-def notify_stopping(notifier: Notifier) -> None:
-    """STOPPING=1 so systemd knows the stop is deliberate."""
-    notifier.stopping()
-
-
 def run_daemon(settings: Settings, log_format: str | None = None) -> int:
-    """`dr-watchdog run` (placeholder until the probes and the decision core land)."""
-    raise RuntimeError("run: not available in this build yet")
+    """`dr-watchdog run`: serve until SIGTERM/SIGINT; 0 on a clean stop (errors raise: the CLI maps them)."""
+    setup_logging(log_format or settings.log.format, settings.log.level, settings.secret_values())
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    return asyncio.run(serve(settings))
+
+
+async def serve(settings: Settings, clock: Clock | None = None) -> int:
+    """Open everything, reconcile, run the loop, and close everything in reverse order."""
+    from watchdog.journal import Journal
+    from watchdog.report import GUARD_REASONS
+    from watchdog.rounds import Runtime
+    from watchdog.status import status_document
+
+    clock = clock or SystemClock()
+    registry = CollectorRegistry()
+    names = [p.name for p in settings.pairs]
+    metrics = Metrics(registry, pairs=names, block_reasons=[g.value for g in GUARD_REASONS])
+    settings.state.path.parent.mkdir(parents=True, exist_ok=True)
+    runtime = Runtime(settings, clock, metrics, Journal(settings.state.path))
+    heartbeat = Heartbeat(settings.policy.probe_interval_seconds)
+    endpoints = Endpoints(registry, heartbeat.health, heartbeat.readiness, lambda: status_document(settings))
+    http = HttpServer(settings.http.listen, endpoints)
+    notifier = SdNotifier()
+    loop = Loop(
+        runtime.round,
+        interval=settings.policy.probe_interval_seconds,
+        metrics=metrics,
+        heartbeat=heartbeat,
+        notifier=notifier,
+        clock=clock,
+    )
+    try:
+        _bind(http, settings.http.listen)
+        install_signal_handlers(loop.stop)
+        log.info("started", extra={"pairs": names, "mode": settings.policy.mode.value, "http": http.url})
+        runtime.start()
+        await loop.run()
+        notifier.stopping()
+        await runtime.finish_actions(grace=settings.cloud.timeout_seconds + 1.0)
+    finally:
+        await runtime.close()
+        http.stop()
+    log.info("stopped cleanly")
+    return 0
+
+
+def _bind(http: HttpServer, listen: str) -> None:
+    try:
+        http.start()
+    except OSError as exc:
+        raise RuntimeError(f"http.listen: cannot listen on {listen}: {exc.strerror or exc}") from None

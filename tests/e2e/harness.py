@@ -57,6 +57,7 @@ def config_data(sim_url: str, state_path: Path, port: int, **policy: Any) -> dic
             "cooldown_seconds": 3600,
             **policy,
         },
+        "failover": {"poll_interval_seconds": 0.3, "settle_seconds": 5, "unknown_grace_seconds": 5},
         "state": {"path": str(state_path)},
         "http": {"listen": f"127.0.0.1:{port}"},
     }

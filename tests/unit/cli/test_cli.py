@@ -103,3 +103,10 @@ def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
         main(["failover", "--config", "x.yaml"])
     assert info.value.code == 2
     assert "--pair" in capsys.readouterr().err
+
+
+def test_unknown_pair_is_exit_2(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A --pair the configuration does not have is one line naming the known pairs, exit 2."""
+    code = main(["pause", "--config", str(config), "--pair", "nope", "--reason", "x"])
+    assert code == 2
+    assert capsys.readouterr().err == "dr-watchdog: error: no pair named 'nope'; configured: sales-dw\n"

@@ -1,0 +1,72 @@
+"""Operator commands beside a running daemon: status, pause, resume, ack, probe, manual failover."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.harness import config_data, free_port, run_cli, running_daemon, wait_for, write_config
+from watchdog.simulator import Simulator, SimulatorServer
+from watchdog.simulator.testing import TEST_DR_ID, TEST_PAIR_NAME
+
+pytestmark = pytest.mark.slow
+PAIR = {"pair": TEST_PAIR_NAME}
+
+
+def test_pause_resume_ack_beside_the_daemon(
+    tmp_path: Path, simulator: Simulator, sim_server: SimulatorServer
+) -> None:
+    """A pause from the CLI stops automatic action at once; resume lets it act; ack clears the latch."""
+    port = free_port()
+    data = config_data(
+        sim_server.url, tmp_path / "state" / "j.db", port, failure_threshold=2, min_outage_seconds=0.5
+    )
+    config = write_config(tmp_path / "watchdog.yaml", data)
+    cli = ("--config", str(config))
+    with running_daemon(config, port, tmp_path) as daemon:
+        paused = run_cli(
+            "pause", *cli, "--pair", TEST_PAIR_NAME, "--reason", "maintenance window", tmp=tmp_path
+        )
+        assert paused.returncode == 0, paused.stderr
+        wait_for(lambda: daemon.sample("dr_watchdog_decision", decision="paused", **PAIR) == 1, 10, "paused")
+        simulator.fail_cluster(simulator.pair(TEST_DR_ID).primary_cluster_id)
+        time.sleep(3.0)
+        assert simulator.failover_calls() == []
+        status = json.loads(run_cli("status", *cli, "--json", tmp=tmp_path).stdout)
+        assert status["pairs"][0]["paused"]["reason"] == "maintenance window"
+        assert run_cli("resume", *cli, "--pair", TEST_PAIR_NAME, tmp=tmp_path).returncode == 0
+        wait_for(
+            lambda: daemon.sample("dr_watchdog_decision", decision="failed_over", **PAIR) == 1, 30, "failover"
+        )
+        status = json.loads(run_cli("status", *cli, "--json", tmp=tmp_path).stdout)
+        assert status["pairs"][0]["latched"] is True
+        live = daemon.status()  # GET /status is the same document (rounds go on, so compare the shape)
+        assert live.keys() == status.keys() and live["pairs"][0].keys() == status["pairs"][0].keys()
+        assert (live["pairs"][0]["state"], live["pairs"][0]["latched"]) == ("failed_over", True)
+        acked = run_cli("ack", *cli, "--pair", TEST_PAIR_NAME, tmp=tmp_path)
+        assert acked.returncode == 0 and "re-armed" in acked.stdout
+        assert (
+            json.loads(run_cli("status", *cli, "--json", tmp=tmp_path).stdout)["pairs"][0]["latched"] is False
+        )
+        assert daemon.terminate() == 0
+    assert len(simulator.failover_calls()) == 1
+
+
+def test_probe_and_manual_failover(tmp_path: Path, simulator: Simulator, sim_server: SimulatorServer) -> None:
+    """probe acts on nothing; a manual failover with --yes goes through the executor once (exit 0)."""
+    data = config_data(sim_server.url, tmp_path / "state" / "j.db", free_port(), mode="observe")
+    config = write_config(tmp_path / "watchdog.yaml", data)
+    probed = run_cli("probe", "--config", str(config), "--json", tmp=tmp_path)
+    assert probed.returncode == 0, probed.stderr
+    doc = json.loads(probed.stdout)
+    assert doc[0]["decision"]["state"] == "healthy"
+    assert simulator.failover_calls() == []
+    done = run_cli("failover", "--config", str(config), "--pair", TEST_PAIR_NAME, "--yes", tmp=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "completed" in done.stdout
+    again = run_cli("failover", "--config", str(config), "--pair", TEST_PAIR_NAME, "--yes", tmp=tmp_path)
+    assert again.returncode == 3, again.stdout + again.stderr
+    assert len(simulator.failover_calls()) == 1

@@ -1,0 +1,292 @@
+"""One round for every pair, split into named steps: observe -> decide -> act -> record.
+
+`observe` is one probe round (per project, through the list endpoints: `watchdog.probes`); `decide`
+is the pure policy on an immutable snapshot and the pair state re-read from the journal (so a
+`pause` or `ack` given by the CLI beside the running daemon counts from the next round); `act` hands
+a FAILOVER decision to the executor in a task of its own, so tracking a failover for minutes never
+delays the rounds of the other pairs; `record` writes the decision, its inputs and the next state to
+the journal and reports it as metrics and one log record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from watchdog import report
+from watchdog.clock import Clock
+from watchdog.dws.client import DwsClient, RetryPolicy, endpoint_for_region
+from watchdog.dws.signing import Credentials, TokenCredentials
+from watchdog.failover import Executor, ExecutorTiming, Step
+from watchdog.hooks import HookContext, HookRunner
+from watchdog.journal import Journal
+from watchdog.metrics import Metrics
+from watchdog.model import (
+    Action,
+    Decision,
+    FailoverIntent,
+    IntentStatus,
+    Observation,
+    PairState,
+    Signal,
+    SignalSource,
+    Verdict,
+)
+from watchdog.notify import Notifier
+from watchdog.policy import Evaluation, evaluate
+from watchdog.probes import Prober
+from watchdog.settings import Settings
+
+log = logging.getLogger("watchdog.round")
+
+
+def credentials(settings: Settings) -> Credentials | TokenCredentials:
+    """AK/SK (with the security token of temporary credentials) or an IAM token."""
+    cloud = settings.cloud
+    if cloud.token is not None:
+        return TokenCredentials(cloud.token.get_secret_value())
+    assert cloud.access_key is not None and cloud.secret_key is not None  # settings validated it
+    token = cloud.security_token.get_secret_value() if cloud.security_token else None
+    return Credentials(cloud.access_key.get_secret_value(), cloud.secret_key.get_secret_value(), token)
+
+
+def build_client(settings: Settings, metrics: Metrics | None, clock: Clock) -> DwsClient:
+    """The one client (one connection pool) for the configured endpoint and project.
+
+    Read retries must end inside a round: their deadline is 80 % of the probe interval.
+    """
+    cloud = settings.cloud
+    endpoint = cloud.endpoint or endpoint_for_region(cloud.region or "")
+    verify: bool | str = str(cloud.ca_bundle) if cloud.verify_tls and cloud.ca_bundle else cloud.verify_tls
+    deadline = max(cloud.timeout_seconds, settings.policy.probe_interval_seconds * 0.8)
+    return DwsClient(
+        endpoint,
+        cloud.project_id,
+        credentials(settings),
+        verify=verify,
+        timeout=cloud.timeout_seconds,
+        retry=RetryPolicy(deadline=deadline),
+        clock=clock,
+        observer=metrics.api_observer if metrics is not None else None,
+    )
+
+
+def unseen(pair: str, dr_id: str, now: datetime, why: str) -> Observation:
+    """The observation of a pair the probe round could not produce: every signal UNKNOWN."""
+    signal = Signal(SignalSource.PRODUCTION_CLUSTER, Verdict.UNKNOWN, why, now, error=why)
+    return Observation(pair=pair, disaster_recovery_id=dr_id, observed_at=now, signals=(signal,))
+
+
+@dataclass
+class RoundResult:
+    """What one round produced (for the demo and the tests)."""
+
+    decisions: dict[str, Decision]
+    seconds: float
+
+
+class Runtime:
+    """Everything the rounds need, opened once and closed once."""
+
+    def __init__(self, settings: Settings, clock: Clock, metrics: Metrics, journal: Journal) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.metrics = metrics
+        self.journal = journal
+        self.client = build_client(settings, metrics, clock)
+        pairs = [(p.name, settings.cloud.project_id, p.disaster_recovery_id) for p in settings.pairs]
+        timeout = settings.policy.probe_interval_seconds * 0.9
+        self.prober = Prober({settings.cloud.project_id: self.client}, pairs, timeout=timeout, clock=clock)
+        self.hooks = HookRunner(settings.hooks, clock=clock)
+        self.notifier = Notifier(settings.notifications, clock=clock, observer=metrics.notification)
+        self.executor = build_executor(
+            settings, journal, lambda _pair: self.client, clock, metrics, self.hooks
+        )
+        self._acting: dict[str, asyncio.Task[None]] = {}
+        self._reconciling: asyncio.Task[None] | None = None
+        self._pruned_at: float | None = None
+
+    def start(self) -> None:
+        """Start reconciling open intents (before the first round decides anything) and the notifier.
+
+        Reconciliation may track a failover for minutes, so it runs as a task: until it ends, the
+        policy sees the open intent (FAILING_OVER, action TRACK) and starts nothing new for that pair.
+        """
+        self.notifier.start()
+        self._reconciling = asyncio.create_task(self._reconcile(), name="drw-reconcile")
+
+    async def _reconcile(self) -> None:
+        try:
+            settled = await self.executor.reconcile()
+        except Exception:
+            log.exception("reconciliation failed; open intents are retried by the rounds")
+            return
+        for intent in settled:
+            log.info("reconciled failover intent", extra={"pair": intent.pair, "status": intent.status.value})
+
+    async def round(self) -> RoundResult:
+        """observe -> decide -> act -> record for every pair."""
+        began = time.monotonic()
+        now = self.clock.now()
+        observations = await self.observe(now)
+        probe_seconds = time.monotonic() - began
+        decisions: dict[str, Decision] = {}
+        for pair in self.settings.pairs:
+            obs = observations.get(pair.name) or unseen(
+                pair.name, pair.disaster_recovery_id, now, "not probed"
+            )
+            state, evaluation = self.decide(obs, self.clock.now())
+            self.act(evaluation.decision, obs)
+            self.record(obs, evaluation, state, probe_seconds)
+            decisions[pair.name] = evaluation.decision
+        self._prune()
+        return RoundResult(decisions, time.monotonic() - began)
+
+    async def observe(self, now: datetime) -> Mapping[str, Observation]:
+        """One probe round; a failure of the whole round makes every pair UNKNOWN, never DOWN."""
+        try:
+            return await self.prober.probe_round(now)
+        except Exception as exc:
+            log.exception("probe round failed: every pair is unknown this round")
+            why = f"probe round failed: {type(exc).__name__}"
+            return {p.name: unseen(p.name, p.disaster_recovery_id, now, why) for p in self.settings.pairs}
+
+    def decide(self, obs: Observation, now: datetime) -> tuple[PairState, Evaluation]:
+        """The pure policy on the snapshot and the pair state as the journal holds it now."""
+        state = self.journal.load_state(obs.pair, now)
+        return state, evaluate(obs, state, self.settings.policy_for(obs.pair), now)
+
+    def act(self, decision: Decision, obs: Observation) -> None:
+        """FAILOVER: run the executor in its own task. TRACK with nobody following: follow the intent."""
+        running = self._acting.get(decision.pair)
+        if running is not None and not running.done():
+            return
+        if decision.action is Action.FAILOVER:
+            self._spawn(decision.pair, self.executor.execute(decision, obs))
+        elif decision.action is Action.TRACK and self._reconciling is not None and self._reconciling.done():
+            intent = self.journal.open_intent(decision.pair)
+            if intent is not None:
+                self._spawn(decision.pair, self.executor.follow(intent))
+
+    def _spawn(self, pair: str, work: Coroutine[Any, Any, FailoverIntent]) -> None:
+        async def guarded() -> None:
+            try:
+                intent = await work
+                log.info("failover intent ended", extra={"pair": pair, "status": intent.status.value})
+            except Exception:
+                log.exception(
+                    "failover execution failed; the journal holds the last step", extra={"pair": pair}
+                )
+
+        self._acting[pair] = asyncio.create_task(guarded(), name=f"drw-failover-{pair}")
+
+    def record(
+        self, obs: Observation, evaluation: Evaluation, before: PairState, probe_seconds: float
+    ) -> None:
+        """Journal the decision, its inputs and the next state; then metrics, log line, notifications."""
+        self.journal.record(obs, evaluation.decision, evaluation.next_state, state_before=before)
+        report.observation_metrics(self.metrics, obs, probe_seconds)
+        report.decision_metrics(self.metrics, evaluation.decision)
+        report.log_decision(evaluation.decision)
+        self.notifier.on_decision(evaluation.decision)
+
+    def _prune(self) -> None:
+        """Retention, at most once an hour: decisions and observations older than state.retention_days."""
+        if self._pruned_at is not None and time.monotonic() - self._pruned_at < 3600:
+            return
+        self._pruned_at = time.monotonic()
+        cut = self.clock.now() - timedelta(days=self.settings.state.retention_days)
+        gone = self.journal.prune(cut)
+        if gone:
+            log.info("journal retention", extra={"deleted_rows": gone, "before": cut.isoformat()})
+
+    async def finish_actions(self, grace: float) -> None:
+        """On stop: give in-flight failovers `grace` seconds to end, then cancel their tracking.
+
+        Cancelling is safe: every step is journaled before the next begins, and the next start
+        reconciles a submitted intent by reading the DR task, never by POSTing again.
+        """
+        pending = [t for t in [*self._acting.values(), self._reconciling] if t is not None and not t.done()]
+        if not pending:
+            return
+        log.info("waiting for in-flight failovers", extra={"count": len(pending), "grace_seconds": grace})
+        _, still = await asyncio.wait(pending, timeout=grace)
+        for task in still:
+            task.cancel()
+        await asyncio.gather(*still, return_exceptions=True)
+
+    async def close(self) -> None:
+        await self.notifier.aclose(grace_seconds=2.0)
+        await self.client.aclose()
+        self.journal.close()
+
+
+def build_executor(
+    settings: Settings,
+    journal: Journal,
+    client_for: Callable[[str], DwsClient],
+    clock: Clock,
+    metrics: Metrics | None,
+    hooks: HookRunner,
+) -> Executor:
+    """The executor with the configured timing, the hooks and the failover counters wired in."""
+    f = settings.failover
+    timing = ExecutorTiming(
+        f.poll_interval_seconds, f.track_timeout_seconds, f.settle_seconds, f.unknown_grace_seconds
+    )
+
+    async def veto(intent: FailoverIntent) -> str | None:
+        result = await hooks.pre_failover(hook_context(intent))
+        if result is None:
+            return None
+        log.info("pre-failover hook", extra={"pair": intent.pair, "hook": result.as_record()})
+        return None if result.allowed else result.summary
+
+    async def after(intent: FailoverIntent) -> None:
+        result = await hooks.post_failover(hook_context(intent))
+        if result is not None:
+            log.info("post-failover hook", extra={"pair": intent.pair, "hook": result.as_record()})
+
+    def on_step(step: Step, intent: FailoverIntent) -> None:
+        if metrics is not None:
+            count_step(metrics, step, intent)
+
+    return Executor(
+        journal, client_for, clock, timing=timing, before_submit=veto, after_complete=after, on_step=on_step
+    )
+
+
+def hook_context(intent: FailoverIntent) -> HookContext:
+    """The failover's facts for a hook's DRW_* environment."""
+    return HookContext(
+        pair=intent.pair,
+        disaster_recovery_id=intent.disaster_recovery_id,
+        old_primary_cluster_id=intent.old_primary_id,
+        new_primary_cluster_id=intent.old_standby_id,
+        expected_data_loss_seconds=intent.expected_data_loss_seconds,
+        intent_id=intent.id,
+        first_down_at=intent.first_down_at,
+        manual=intent.manual,
+        forced=intent.forced,
+        outcome=intent.status.value if intent.status.final else None,
+    )
+
+
+def count_step(metrics: Metrics, step: Step, intent: FailoverIntent) -> None:
+    """dr_watchdog_failovers_total{result}: submitted once journaled so; completed / failed at the end."""
+    if step is Step.SUBMITTED:
+        result = "submitted"
+    elif step is Step.FINISHED and intent.status in (IntentStatus.COMPLETED, IntentStatus.FAILED):
+        result = intent.status.value
+    else:
+        return
+    metrics.failovers.labels(pair=intent.pair, result=result).inc()
+    log.warning(
+        f"{intent.pair}: failover {result}",
+        extra={"pair": intent.pair, "intent": intent.id, "detail": intent.detail},
+    )

@@ -1,0 +1,103 @@
+"""The status document: `dr-watchdog status --json` and `GET /status` serve exactly this.
+
+Built from the journal alone (not from the daemon's memory), so the CLI shows the same thing beside
+a running daemon, or after it stopped, as the daemon's own /status does.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from watchdog import __version__
+from watchdog.journal import Journal
+from watchdog.model import Decision, FailoverIntent, Observation, PairState, Pause
+from watchdog.settings import Settings
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _pause(pause: Pause | None) -> dict[str, Any] | None:
+    if pause is None:
+        return None
+    return {
+        "reason": pause.reason,
+        "owner": pause.owner,
+        "since": _iso(pause.since),
+        "until": _iso(pause.until),
+    }
+
+
+def _intent(intent: FailoverIntent | None) -> dict[str, Any] | None:
+    if intent is None:
+        return None
+    return {
+        "id": intent.id,
+        "status": intent.status.value,
+        "manual": intent.manual,
+        "created_at": _iso(intent.created_at),
+        "submitted_at": _iso(intent.submitted_at),
+        "finished_at": _iso(intent.finished_at),
+        "detail": intent.detail,
+    }
+
+
+def _observed(obs: Observation | None) -> dict[str, Any]:
+    if obs is None:
+        return {"dr_status": None, "production_cluster": None, "last_sync": None, "sync_lag_seconds": None}
+    last_sync = obs.last_sync if obs.last_sync_known else None
+    lag = (obs.observed_at - last_sync).total_seconds() if last_sync is not None else None
+    return {
+        "dr_status": obs.dr_task.status if obs.dr_task else None,
+        "production_cluster": obs.production.status if obs.production else None,
+        "dr_cluster": obs.dr_cluster.status if obs.dr_cluster else None,
+        "last_sync": _iso(last_sync),
+        "sync_lag_seconds": lag,
+        "observed_at": _iso(obs.observed_at),
+    }
+
+
+def _decided(decision: Decision | None) -> dict[str, Any]:
+    if decision is None:
+        return {"state": "unknown", "action": None, "rule": None, "decided_at": None, "reasons": []}
+    return {
+        "state": decision.state.value,
+        "action": decision.action.value,
+        "rule": decision.rule.value,
+        "decided_at": _iso(decision.at),
+        "production": decision.verdict.value,
+        "consecutive_down_rounds": decision.consecutive_down,
+        "first_down_at": _iso(decision.first_down_at),
+        "expected_data_loss_seconds": decision.expected_data_loss_seconds,
+        "mode": decision.policy.mode.value,
+        "reasons": [
+            {"code": r.code.value, "message": r.message, "values": dict(r.values)} for r in decision.reasons
+        ],
+    }
+
+
+def pair_status(journal: Journal, name: str, now: datetime) -> dict[str, Any]:
+    """One pair: state, last decision and its reasons, health, DR status, sync lag, pause, latch, intent."""
+    recorded = journal.decisions(name, limit=1)
+    decision = recorded[0].decision if recorded else None
+    observation = recorded[0].observation if recorded else None
+    state: PairState = journal.load_state(name, now)
+    return {
+        "name": name,
+        **_decided(decision),
+        **_observed(observation),
+        "paused": _pause(state.pause),
+        "latched": state.latched,
+        "cooldown_until": _iso(state.cooldown_until),
+        "open_intent": _intent(journal.open_intent(name)),
+    }
+
+
+def status_document(settings: Settings, now: datetime | None = None) -> dict[str, Any]:
+    """Every configured pair's status from the journal at `settings.state.path`."""
+    now = now or datetime.now(UTC)
+    with Journal(settings.state.path) as journal:
+        pairs = [pair_status(journal, p.name, now) for p in settings.pairs]
+    return {"version": __version__, "generated_at": _iso(now), "pairs": pairs}
