@@ -82,6 +82,9 @@ class ExecutorTiming:
         60.0  # a task still abnormal, never seen switching, this long after submission: failed
     )
     unknown_grace_seconds: float = 120.0  # after an ambiguous POST: how long to look for the switch
+    stale_unsent_seconds: float = (
+        600.0  # an unsent intent this old has no live sender (> any veto hook timeout)
+    )
 
 
 VetoHook = Callable[[FailoverIntent], "Awaitable[str | None] | str | None"]
@@ -136,13 +139,13 @@ class Executor:
         """Act on a FAILOVER decision: journal the intent, then submit and track it to its outcome."""
         if decision.action is not Action.FAILOVER:
             raise ValueError(f"decision: action is {decision.action.value}, not failover")
-        task = observation.dr_task
+        old_primary, old_standby = await self._roles(observation)
         intent = self.journal.create_intent(
             decision.pair,
             observation.disaster_recovery_id,
             self.clock.now(),
-            old_primary_id=task.primary_cluster_id if task else None,
-            old_standby_id=task.standby_cluster_id if task else None,
+            old_primary_id=old_primary,
+            old_standby_id=old_standby,
             manual=decision.manual,
             forced=decision.reason(ReasonCode.FORCED) is not None,
             requested_by=requested_by,
@@ -152,6 +155,20 @@ class Executor:
         )
         self._step(Step.INTENDED, intent)
         return await self._submit(intent)
+
+    async def _roles(self, observation: Observation) -> tuple[str | None, str | None]:
+        """(primary, standby) before the switch: from the observation, else one read of the DR task.
+
+        Without them the swap cannot be recognised and tracking ends `unknown` (only a forced manual
+        failover on an unreadable DR task gets here).
+        """
+        task = observation.dr_task
+        if task is not None:
+            return task.primary_cluster_id, task.standby_cluster_id
+        detail = await self._read_dr(observation.pair, observation.disaster_recovery_id)
+        if detail is None or detail.primary_cluster is None or detail.standby_cluster is None:
+            return None, None
+        return detail.primary_cluster.id, detail.standby_cluster.id
 
     async def manual_failover(
         self, observation: Observation, policy: Policy, *, force: bool = False, requested_by: str
@@ -175,11 +192,17 @@ class Executor:
             for pair in self.journal.latched_pairs():
                 if self.journal.release_orphan_latch(pair, self.clock.now()):
                     log.warning("latch without an intent released", extra={"pair": pair})
-        return [await self.follow(intent) for intent in self.journal.open_intents()]
+        return [await self.follow(intent, startup=startup) for intent in self.journal.open_intents()]
 
-    async def follow(self, intent: FailoverIntent) -> FailoverIntent:
-        """Continue one open intent from what the journal knows about it; never POSTs a sent intent."""
+    async def follow(self, intent: FailoverIntent, *, startup: bool = False) -> FailoverIntent:
+        """Continue one open intent from what the journal knows about it; never POSTs a sent intent.
+
+        An intent never sent is closed (so the next rounds decide again) at start-up, or once it is
+        older than `stale_unsent_seconds`: before that, the process that made it may still send it.
+        """
         if intent.status is IntentStatus.INTENDED and intent.sent_at is None:
+            if not startup and self._age(intent) < self.timing.stale_unsent_seconds:
+                return intent  # another process may be about to send it (e.g. awaiting its veto hook)
             why = "stopped before the failover request was sent; the next rounds decide again"
             return await self._finish(intent, IntentStatus.FAILED, why, release=True)
         if intent.status is IntentStatus.SUBMITTED:
@@ -209,7 +232,10 @@ class Executor:
         refusal = await self._refusal(intent)
         if refusal is not None:
             return await self._finish(intent, IntentStatus.FAILED, refusal, release=True)
-        intent = self.journal.mark_sent(intent.id, self.clock.now())
+        try:
+            intent = self.journal.mark_sent(intent.id, self.clock.now())
+        except IntentAlreadyFinal:  # closed meanwhile (an operator or a reconcile): do not send
+            return self.journal.intent(intent.id)
         self._step(Step.SENT, intent)
         client = self.client_for(intent.pair)
         try:
@@ -234,10 +260,13 @@ class Executor:
         return primary is not None and intent.old_standby_id is not None and primary == intent.old_standby_id
 
     async def _read(self, intent: FailoverIntent) -> DisasterRecoveryDetail | None:
+        return await self._read_dr(intent.pair, intent.disaster_recovery_id)
+
+    async def _read_dr(self, pair: str, dr_id: str) -> DisasterRecoveryDetail | None:
         try:
-            return await self.client_for(intent.pair).show_disaster_recovery(intent.disaster_recovery_id)
+            return await self.client_for(pair).show_disaster_recovery(dr_id)
         except errors.DwsError as exc:
-            log.warning("DR task unreadable while tracking", extra={"pair": intent.pair, "error": str(exc)})
+            log.warning("DR task unreadable", extra={"pair": pair, "error": str(exc)})
             return None
 
     async def _settle_ambiguous(self, intent: FailoverIntent, why: str) -> FailoverIntent:
@@ -288,6 +317,9 @@ class Executor:
                 limit = self.timing.track_timeout_seconds
                 return self._unknown(intent, f"not finished within {limit:.0f} s")
             await self.clock.sleep(self.timing.poll_interval_seconds)
+
+    def _age(self, intent: FailoverIntent) -> float:
+        return (self.clock.now() - intent.created_at).total_seconds()
 
     def _elapsed(self, intent: FailoverIntent) -> float:
         since: datetime = intent.submitted_at or intent.sent_at or intent.created_at

@@ -120,6 +120,8 @@ class Intents(Store):
         """Written right before the POST: an intent without `sent_at` was provably never sent."""
         with self._tx("mark intent sent") as db:
             row = db.execute("SELECT status, sent_at FROM intents WHERE id = ?", (intent_id,)).fetchone()
+            if row is not None and IntentStatus(row["status"]).final:
+                raise IntentAlreadyFinal(f"intent {intent_id} is already {row['status']}: not sent")
             if row is None or row["status"] != IntentStatus.INTENDED.value or row["sent_at"] is not None:
                 raise JournalError(f"journal {self.path}: intent {intent_id} is not an unsent intent")
             db.execute("UPDATE intents SET sent_at = ? WHERE id = ?", (ts(now), intent_id))

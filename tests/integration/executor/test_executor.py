@@ -272,3 +272,58 @@ def test_stale_sync_blocks_with_reason_and_numbers(journal: Journal) -> None:
 
     on_own_simulator(sim, journal, body)
     assert sim.failover_calls() == []
+
+
+def test_fresh_unsent_intent_is_left_to_its_maker(
+    run_loop: Callable[[Body], None], simulator: Simulator, journal: Journal
+) -> None:
+    """Outside start-up, an unsent intent younger than stale_unsent_seconds is left alone; older, closed."""
+
+    async def body(loop: Loop) -> None:
+        made = journal.create_intent(
+            TEST_PAIR_NAME, TEST_DR_ID, simulator.now(), old_primary_id="a", old_standby_id="b"
+        )
+        assert (await loop.executor.follow(made)).status is IntentStatus.INTENDED
+        loop.executor.timing = replace(loop.executor.timing, stale_unsent_seconds=0)
+        assert (await loop.executor.follow(made)).status is IntentStatus.FAILED
+
+    run_loop(body)
+    assert simulator.requests("switch_failover_disaster") == []
+
+
+def test_intent_closed_by_another_process_before_sending_is_not_sent(
+    run_loop: Callable[[Body], None], simulator: Simulator, journal: Journal
+) -> None:
+    """If another process closes the intent while its veto hook runs, the executor does not POST."""
+
+    def closed_elsewhere(intent: FailoverIntent) -> None:
+        with Journal(journal.path) as other:
+            other.finish_intent(
+                intent.id, IntentStatus.FAILED, simulator.now(), "closed by reconcile", release_latch=True
+            )
+
+    async def body(loop: Loop) -> None:
+        loop.executor.before_submit = closed_elsewhere
+        fail_production(simulator)
+        evaluation, obs = await loop.until_failover()
+        intent = await loop.executor.execute(evaluation.decision, obs)
+        assert intent.status is IntentStatus.FAILED and intent.sent_at is None
+
+    run_loop(body)
+    assert simulator.requests("switch_failover_disaster") == []
+
+
+def test_forced_failover_reads_the_roles_when_the_observation_lacks_them(
+    run_loop: Callable[[Body], None], simulator: Simulator, journal: Journal
+) -> None:
+    """A forced manual failover on an observation without the DR task reads the roles, tracks to the end."""
+    old_primary = simulator.pairs[TEST_DR_ID].primary.id
+
+    async def body(loop: Loop) -> None:
+        obs = replace(await loop.observe(), dr_task=None)
+        outcome = await loop.executor.manual_failover(obs, AUTO, force=True, requested_by="alice")
+        assert outcome.intent is not None and outcome.intent.old_primary_id == old_primary
+        assert outcome.intent.status is IntentStatus.COMPLETED and outcome.exit_code == 0
+
+    run_loop(body)
+    assert len(simulator.failover_calls(TEST_DR_ID)) == 1
