@@ -1,11 +1,16 @@
 """The simulator's virtual clock: start + real elapsed x time_scale, plus explicit jumps.
 
+The simulated timestamps follow this clock, so with time_scale != 1 they drift from the real one: a
+process comparing them with its own wall clock must run at time_scale 1 (use short intervals instead),
+or share this clock (it satisfies watchdog.clock.Clock).
+
 `time_scale=60` makes a 5-minute sync interval pass in 5 real seconds; `time_scale=0` freezes time so
 unit tests move it only with `advance()` and every timing assertion is exact.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -21,6 +26,7 @@ class VirtualClock:
         self._scale = time_scale
         self._base = (start or datetime.now(UTC)).astimezone(UTC)
         self._mono = time.monotonic()
+        self._origin = self._base
 
     @property
     def time_scale(self) -> float:
@@ -50,6 +56,16 @@ class VirtualClock:
             self._base = self._now_locked()
             self._mono = time.monotonic()
             self._scale = time_scale
+
+    def monotonic(self) -> float:
+        """Virtual seconds since the clock was made (never jumps back); with now() and sleep() this
+        satisfies watchdog.clock.Clock, so in-process code can share the simulator's time."""
+        return (self.now() - self._origin).total_seconds()
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait `seconds` of virtual time (real time / time_scale); a frozen clock only yields."""
+        real = self.real_seconds(max(0.0, seconds))
+        await asyncio.sleep(0 if real == float("inf") else real)
 
     def real_seconds(self, virtual_seconds: float) -> float:
         """How long `virtual_seconds` take in real time (inf when time is frozen)."""
