@@ -14,6 +14,10 @@ import asyncio
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from watchdog.clock import Clock
 
 
 class VirtualClock:
@@ -70,3 +74,7 @@ class VirtualClock:
     def real_seconds(self, virtual_seconds: float) -> float:
         """How long `virtual_seconds` take in real time (inf when time is frozen)."""
         return float("inf") if self._scale == 0 else virtual_seconds / self._scale
+
+
+if TYPE_CHECKING:
+    _CLOCK_PROTOCOL_CHECK: Clock = VirtualClock()  # mypy proves VirtualClock is a watchdog Clock
