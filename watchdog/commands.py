@@ -15,12 +15,12 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from watchdog import codec, report, rounds
+from watchdog import codec, replay, report, rounds
 from watchdog.clock import SystemClock
 from watchdog.failover import ManualOutcome
 from watchdog.hooks import HookRunner
 from watchdog.journal import AckRefused, Journal
-from watchdog.model import Decision, Observation, PairState
+from watchdog.model import Decision, Observation, PairState, Policy
 from watchdog.policy import evaluate
 from watchdog.probes import Prober
 from watchdog.settings import Settings
@@ -228,10 +228,35 @@ def _report_manual(name: str, outcome: ManualOutcome) -> int:
 
 
 def export(settings: Settings, args: argparse.Namespace) -> int:
-    """The journal's observations as JSON lines (the input of `replay`)."""
-    raise UsageError("export: waiting for watchdog.replay to land")
+    """The journal's observations as JSON lines (the input of `replay`), to a file or stdout."""
+    if args.pair is not None:
+        _pair_names(settings, args.pair)
+    if not settings.state.path.exists():
+        raise UsageError(f"state.path: no journal at {settings.state.path}")
+    with Journal(settings.state.path) as journal:
+        if args.output:
+            with open(args.output, "w", encoding="utf-8") as out:
+                count = replay.export_observations(journal, out, pair=args.pair)
+        else:
+            count = replay.export_observations(journal, sys.stdout, pair=args.pair)
+    print(f"exported {count} observation(s)", file=sys.stderr)
+    return EXIT_OK
 
 
 def replay_cmd(settings: Settings, args: argparse.Namespace) -> int:
-    """Run the policy over an exported timeline and print each decision with its reasons."""
-    raise UsageError("replay: waiting for watchdog.replay to land")
+    """Run the configured policy over an exported timeline and print each decision with its reasons."""
+    try:
+        timeline = replay.load_timeline(args.timeline)
+    except OSError as exc:
+        raise UsageError(f"--timeline: cannot read {args.timeline}: {exc.strerror or exc}") from None
+    except replay.TimelineError as exc:
+        raise UsageError(str(exc)) from None
+    known = {p.name for p in settings.pairs}
+
+    def policy_for(pair: str) -> Policy:
+        return settings.policy_for(pair) if pair in known else Policy(**settings.policy.model_dump())
+
+    steps = replay.replay(timeline, policy_for)
+    count = replay.print_replay(steps, sys.stdout, as_json=args.json)
+    print(f"replayed {count} observation(s)", file=sys.stderr)
+    return EXIT_OK

@@ -70,3 +70,33 @@ def test_probe_and_manual_failover(tmp_path: Path, simulator: Simulator, sim_ser
     again = run_cli("failover", "--config", str(config), "--pair", TEST_PAIR_NAME, "--yes", tmp=tmp_path)
     assert again.returncode == 3, again.stdout + again.stderr
     assert len(simulator.failover_calls()) == 1
+
+
+def test_export_then_replay_backtests_a_policy(
+    tmp_path: Path, simulator: Simulator, sim_server: SimulatorServer
+) -> None:
+    """History recorded in observe mode, exported and replayed in auto mode, shows the one failover."""
+    port = free_port()
+    state = tmp_path / "state" / "j.db"
+    observe = config_data(
+        sim_server.url, state, port, mode="observe", failure_threshold=2, min_outage_seconds=0.5
+    )
+    config = write_config(tmp_path / "observe.yaml", observe)
+    with running_daemon(config, port, tmp_path) as daemon:
+        simulator.fail_cluster(simulator.pair(TEST_DR_ID).primary_cluster_id)
+        wait_for(
+            lambda: daemon.sample("dr_watchdog_decision", decision="failover_warranted", **PAIR) == 1,
+            20,
+            "warranted",
+        )
+        assert daemon.terminate() == 0
+    assert simulator.failover_calls() == []
+    timeline = tmp_path / "timeline.jsonl"
+    exported = run_cli("export", "--config", str(config), "--output", str(timeline), tmp=tmp_path)
+    assert exported.returncode == 0, exported.stderr
+    assert len(timeline.read_text().splitlines()) >= 3
+    auto = write_config(tmp_path / "auto.yaml", {**observe, "policy": {**observe["policy"], "mode": "auto"}})
+    replayed = run_cli("replay", "--config", str(auto), "--timeline", str(timeline), "--json", tmp=tmp_path)
+    assert replayed.returncode == 0, replayed.stderr
+    actions = [json.loads(line)["action"] for line in replayed.stdout.splitlines()]
+    assert actions.count("failover") == 1
