@@ -54,7 +54,7 @@ class Simulator:
         emit_active: bool = False,
         region: str = "cn-north-4",
         seed: int | None = None,
-        request_log_size: int = 200_000,
+        request_log_size: int = 50_000,
         ak_lockout: bool = False,
     ) -> None:
         self.lock = threading.RLock()

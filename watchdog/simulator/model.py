@@ -143,7 +143,7 @@ class PairTiming:
         return min(self.sync_duration_seconds, self.sync_interval_seconds)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ActionCall:
     """One accepted action POST/PUT/DELETE, as the simulator recorded it (tests assert "exactly one")."""
 
@@ -154,7 +154,7 @@ class ActionCall:
     request_id: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RequestRecord:
     """One API request as the simulator answered it (or did not: status 0 = reset or hang)."""
 

@@ -1,7 +1,7 @@
 """What the simulator saw: accepted actions and the request log, for tests that count calls.
 
 `failover_calls()` is the ground truth for "exactly one failover": it lists accepted failover POSTs
-only (rejected ones are in the request log with their status). The request log is bounded.
+only (rejected ones are in the request log with their status). The request log is bounded (50,000 records by default, oldest dropped first).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from watchdog.simulator.model import ActionCall, Operation, RequestRecord
 class Records:
     """Thread-safe record of action calls and requests."""
 
-    def __init__(self, request_log_size: int = 200_000) -> None:
+    def __init__(self, request_log_size: int = 50_000) -> None:
         self._lock = threading.Lock()
         self._calls: list[ActionCall] = []
         self._requests: deque[RequestRecord] = deque(maxlen=request_log_size)
