@@ -40,7 +40,7 @@ def _field(spec: Mapping[str, Any], name: str) -> str:
     return value
 
 
-def _cluster(sim: Simulator, cluster_id: str, projects: set[str]) -> SimCluster:
+def _cluster(sim: Simulator, cluster_id: str, projects: set[str], now: datetime) -> SimCluster:
     if not UUID_PATTERN.match(cluster_id):
         raise Rejected(400, "DWS.0001", f"Invalid cluster ID: {cluster_id[:64]}")
     cluster = sim.clusters.get(cluster_id)
@@ -48,7 +48,10 @@ def _cluster(sim: Simulator, cluster_id: str, projects: set[str]) -> SimCluster:
         raise Rejected(404, "DWS.0047", "The cluster does not exist.")
     if not cluster.healthy:
         raise Rejected(400, STATE_REJECTED, f"The cluster status {cluster.state.value} does not allow DR.")
-    if sim.pair_of_cluster(cluster_id) is not None:
+    owner = sim.pair_of_cluster(cluster_id)
+    if owner is not None:
+        owner.advance(now)
+    if owner is not None and not owner.gone:
         raise Rejected(400, IN_USE, "The cluster already belongs to a disaster recovery task.")
     return cluster
 
@@ -59,8 +62,8 @@ def create_pair(sim: Simulator, project_id: str, spec: Mapping[str, Any], now: d
     if values["dr_type"] not in ("az", "region"):
         raise Rejected(400, INVALID_FORMAT, f"dr_type: invalid value {values['dr_type']!r}.")
     standby_project = str(spec.get("standby_cluster_project_id") or project_id)
-    primary = _cluster(sim, values["primary_cluster_id"], {project_id})
-    standby = _cluster(sim, values["standby_cluster_id"], {project_id, standby_project})
+    primary = _cluster(sim, values["primary_cluster_id"], {project_id}, now)
+    standby = _cluster(sim, values["standby_cluster_id"], {project_id, standby_project}, now)
     if primary is standby:
         raise Rejected(400, INVALID_FORMAT, "standby_cluster_id: must differ from primary_cluster_id.")
     timing = PairTiming(

@@ -1,7 +1,8 @@
 """What the simulator saw: accepted actions and the request log, for tests that count calls.
 
 `failover_calls()` is the ground truth for "exactly one failover": it lists accepted failover POSTs
-only (rejected ones are in the request log with their status). The request log is bounded (50,000 records by default, oldest dropped first).
+only (rejected ones are in the request log with their status). The request log is bounded (50,000
+records by default, oldest dropped first).
 """
 
 from __future__ import annotations

@@ -304,3 +304,18 @@ def test_create_rejects_a_cluster_already_in_dr(sdk: DwsClient, simulator: Simul
             CreateDisasterRecoveryRequest(body=CreateDisasterRecoveryReq(disaster_recovery=spec))
         )
     assert (info.value.status_code, info.value.error_code) == (400, "DWS.10114")
+
+
+def test_clusters_of_a_deleted_task_can_be_paired_again(sdk: DwsClient, simulator: Simulator) -> None:
+    """After delete completes, the same two clusters can be put into a new DR task."""
+    pair = simulator.pair(TEST_DR_ID)
+    sdk.delete_disaster_recovery(DeleteDisasterRecoveryRequest(disaster_recovery_id=TEST_DR_ID))
+    simulator.advance(2)
+    spec = CreateDisasterRecovery(
+        name="again", dr_type="az", primary_cluster_id=pair.primary_cluster_id,
+        standby_cluster_id=pair.standby_cluster_id, dr_sync_period="1H",
+    )  # fmt: skip
+    created = sdk.create_disaster_recovery(
+        CreateDisasterRecoveryRequest(body=CreateDisasterRecoveryReq(disaster_recovery=spec))
+    )
+    assert created.disaster_recovery.id != TEST_DR_ID
