@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 from watchdog.simulator import actions
 from watchdog.simulator.auth import authenticate
 from watchdog.simulator.core import Simulator
-from watchdog.simulator.create import create_pair
+from watchdog.simulator.create import available_clusters, check_name, create_pair
 from watchdog.simulator.faults import Fault, FaultKind
 from watchdog.simulator.model import UUID_PATTERN as _UUID
 from watchdog.simulator.model import Operation
@@ -28,6 +29,12 @@ _DR = r"(?P<dr>[^/]+)"
 ROUTES: list[tuple[str, re.Pattern[str], Operation]] = [
     ("GET", re.compile(rf"^/v2/{_P}/disaster-recoveries$"), Operation.LIST_DISASTER_RECOVER),
     ("POST", re.compile(rf"^/v2/{_P}/disaster-recoveries$"), Operation.CREATE_DISASTER_RECOVERY),
+    ("GET", re.compile(rf"^/v2/{_P}/disaster-recovery/check-name$"), Operation.CHECK_DISASTER_NAME),
+    (
+        "GET",
+        re.compile(rf"^/v2/{_P}/disaster-recovery-clusters$"),
+        Operation.LIST_AVAILABLE_DISASTER_CLUSTERS,
+    ),
     ("GET", re.compile(rf"^/v2/{_P}/disaster-recovery/{_DR}$"), Operation.SHOW_DISASTER_DETAIL),
     ("PUT", re.compile(rf"^/v2/{_P}/disaster-recovery/{_DR}$"), Operation.UPDATE_DISASTER_INFO),
     ("DELETE", re.compile(rf"^/v2/{_P}/disaster-recovery/{_DR}$"), Operation.DELETE_DISASTER_RECOVERY),
@@ -124,48 +131,101 @@ def _check_project(project: str, path_project: str, headers: dict[str, str]) -> 
         raise Rejected(403, "APIGW.0302", "The IAM user is not authorized to access the API in this project.")
 
 
-def dispatch(
-    sim: Simulator, operation: Operation, params: dict[str, str], req: ApiRequest
-) -> tuple[int, Any]:
+@dataclass(frozen=True)
+class _Call:
+    """One authenticated request being answered, with the virtual time it is answered at."""
+
+    sim: Simulator
+    operation: Operation
+    params: dict[str, str]
+    req: ApiRequest
+    now: datetime
+
+    @property
+    def project(self) -> str:
+        return self.params["project"]
+
+    @property
+    def query(self) -> dict[str, str]:
+        return dict(self.req.query)
+
+    def pair(self) -> SimPair:
+        return _pair(self.sim, self.project, self.params["dr"], self.now)
+
+
+Reply = tuple[int, Any]
+
+
+def dispatch(sim: Simulator, operation: Operation, params: dict[str, str], req: ApiRequest) -> Reply:
     """Answer an authenticated request from the simulator state, under its lock."""
-    project = params["project"]
     with sim.lock:
-        now = sim.tick()
+        call = _Call(sim, operation, params, req, sim.tick())
         try:
-            if operation is Operation.LIST_DISASTER_RECOVER:
-                return 200, {"disaster_recovery": _list(sim, project, dict(req.query), now)}
-            if operation in (Operation.LIST_CLUSTERS, Operation.SHOW_CLUSTERS):
-                items = [sim.renderer.cluster_info(c, now) for c in _clusters(sim, project, now)]
-                return 200, {"clusters": items, "count": len(items)}
-            if operation is Operation.CREATE_DISASTER_RECOVERY:
-                created = create_pair(sim, project, _wrapped_body(req.body), now)
-                sim.record_call(operation, created, req.request_id)
-                return 200, {"disaster_recovery": {"id": created.disaster_recovery_id}}
-            if operation is Operation.LIST_CLUSTER_DETAILS:
-                return 200, {
-                    "cluster": sim.renderer.cluster_detail(
-                        _cluster(sim, project, params["cluster"], now), now
-                    )
-                }
-            pair = _pair(sim, project, params["dr"], now)
-            if operation is Operation.SHOW_DISASTER_DETAIL:
-                return 200, {"disaster_recovery": sim.renderer.dr_detail(pair, now)}
-            if operation is Operation.SHOW_DISASTER_PROGRESS:
-                return 200, {"disaster_recovery_progress": sim.renderer.dr_progress(pair, now)}
-            return _act(sim, operation, pair, req, now)
+            return _HANDLERS.get(operation, _act)(call)
         except Rejected as exc:
             return exc.status, error(exc.error_code, exc.error_msg)
 
 
-def _act(
-    sim: Simulator, operation: Operation, pair: SimPair, req: ApiRequest, now: datetime
-) -> tuple[int, Any]:
-    body = _wrapped_body(req.body) if operation is Operation.UPDATE_DISASTER_INFO else None
-    actions.perform(pair, operation, now, body)
-    sim.record_call(operation, pair, req.request_id)
-    if operation is Operation.DELETE_DISASTER_RECOVERY:
+def _list_dr(c: _Call) -> Reply:
+    return 200, {"disaster_recovery": _list(c.sim, c.project, c.query, c.now)}
+
+
+def _list_clusters(c: _Call) -> Reply:
+    items = [c.sim.renderer.cluster_info(cluster, c.now) for cluster in _clusters(c.sim, c.project, c.now)]
+    return 200, {"clusters": items, "count": len(items)}
+
+
+def _cluster_detail(c: _Call) -> Reply:
+    cluster = _cluster(c.sim, c.project, c.params["cluster"], c.now)
+    return 200, {"cluster": c.sim.renderer.cluster_detail(cluster, c.now)}
+
+
+def _dr_detail(c: _Call) -> Reply:
+    return 200, {"disaster_recovery": c.sim.renderer.dr_detail(c.pair(), c.now)}
+
+
+def _dr_progress(c: _Call) -> Reply:
+    return 200, {"disaster_recovery_progress": c.sim.renderer.dr_progress(c.pair(), c.now)}
+
+
+def _check_name(c: _Call) -> Reply:
+    check_name(c.sim, c.project, c.query.get("dr_name", ""), c.now)
+    return 200, {}
+
+
+def _available(c: _Call) -> Reply:
+    free = available_clusters(c.sim, c.project, c.query.get("primary_cluster_id"), c.now)
+    return 200, {"disaster_recovery_clusters": free}
+
+
+def _create(c: _Call) -> Reply:
+    created = create_pair(c.sim, c.project, _wrapped_body(c.req.body), c.now)
+    c.sim.record_call(c.operation, created, c.req.request_id)
+    return 200, {"disaster_recovery": {"id": created.disaster_recovery_id}}
+
+
+def _act(c: _Call) -> Reply:
+    """Every action on an existing task: validated now, effects scheduled, answered at once."""
+    pair = c.pair()
+    body = _wrapped_body(c.req.body) if c.operation is Operation.UPDATE_DISASTER_INFO else None
+    actions.perform(pair, c.operation, c.now, body)
+    c.sim.record_call(c.operation, pair, c.req.request_id)
+    if c.operation is Operation.DELETE_DISASTER_RECOVERY:
         return 200, None
     return 200, {"disaster_recovery": {"id": pair.disaster_recovery_id}}
+
+
+_HANDLERS: dict[Operation, Callable[[_Call], Reply]] = {
+    Operation.LIST_DISASTER_RECOVER: _list_dr,
+    Operation.LIST_CLUSTERS: _list_clusters,
+    Operation.SHOW_CLUSTERS: _list_clusters,
+    Operation.LIST_CLUSTER_DETAILS: _cluster_detail,
+    Operation.SHOW_DISASTER_DETAIL: _dr_detail,
+    Operation.SHOW_DISASTER_PROGRESS: _dr_progress,
+    Operation.CHECK_DISASTER_NAME: _check_name,
+    Operation.LIST_AVAILABLE_DISASTER_CLUSTERS: _available,
+    Operation.CREATE_DISASTER_RECOVERY: _create,
+}
 
 
 def _wrapped_body(raw: bytes) -> dict[str, Any]:

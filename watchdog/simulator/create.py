@@ -56,6 +56,32 @@ def _cluster(sim: Simulator, cluster_id: str, projects: set[str], now: datetime)
     return cluster
 
 
+NAME_TAKEN = "DWS.10115"  # invented: a DR task with this name exists in the project
+
+
+def check_name(sim: Simulator, project_id: str, name: str, now: datetime) -> None:
+    """check-name: 200 when no live task in the project has this name, else 400 (an invented code)."""
+    for pair in sim.project_pairs(project_id):
+        pair.advance(now)
+        if pair.name == name and not pair.gone:
+            raise Rejected(400, NAME_TAKEN, f"The disaster recovery name {name[:64]} already exists.")
+
+
+def available_clusters(
+    sim: Simulator, project_id: str, exclude: str | None, now: datetime
+) -> list[dict[str, str]]:
+    """disaster-recovery-clusters: AVAILABLE clusters of the project that no live DR task uses."""
+    free = []
+    for cluster in sim.project_clusters(project_id):
+        owner = sim.pair_of_cluster(cluster.id)
+        if owner is not None:
+            owner.advance(now)
+        in_use = owner is not None and not owner.gone
+        if cluster.healthy and not in_use and cluster.id != exclude:
+            free.append({"id": cluster.id, "name": cluster.name})
+    return free
+
+
 def create_pair(sim: Simulator, project_id: str, spec: Mapping[str, Any], now: datetime) -> SimPair:
     """Validate the body and register a `creating` task that becomes `unstart` after create_seconds."""
     values = {name: _field(spec, name) for name in REQUIRED}

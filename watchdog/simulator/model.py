@@ -68,6 +68,8 @@ class Operation(StrEnum):
     UPDATE_DISASTER_INFO = "update_disaster_info"
     DELETE_DISASTER_RECOVERY = "delete_disaster_recovery"
     CREATE_DISASTER_RECOVERY = "create_disaster_recovery"
+    CHECK_DISASTER_NAME = "check_disaster_name"
+    LIST_AVAILABLE_DISASTER_CLUSTERS = "list_available_disaster_clusters"
     LIST_CLUSTER_DETAILS = "list_cluster_details"
     LIST_CLUSTERS = "list_clusters"
     SHOW_CLUSTERS = "show_clusters"

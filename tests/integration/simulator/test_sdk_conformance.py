@@ -13,11 +13,13 @@ from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException, ServerResponseException
 from huaweicloudsdkcore.http.http_config import HttpConfig
 from huaweicloudsdkdws.v2 import (
+    CheckDisasterNameRequest,
     CreateDisasterRecovery,
     CreateDisasterRecoveryReq,
     CreateDisasterRecoveryRequest,
     DeleteDisasterRecoveryRequest,
     DwsClient,
+    ListAvailableDisasterClustersRequest,
     ListClusterDetailsRequest,
     ListClustersRequest,
     ListDisasterRecoverRequest,
@@ -319,3 +321,21 @@ def test_clusters_of_a_deleted_task_can_be_paired_again(sdk: DwsClient, simulato
         CreateDisasterRecoveryRequest(body=CreateDisasterRecoveryReq(disaster_recovery=spec))
     )
     assert created.disaster_recovery.id != TEST_DR_ID
+
+
+def test_check_name(sdk: DwsClient) -> None:
+    """check-name answers 200 for a free name and a 400 client error (an invented code) for a taken one."""
+    sdk.check_disaster_name(CheckDisasterNameRequest(dr_name="brand-new", type="az"))
+    with pytest.raises(ClientRequestException) as info:
+        sdk.check_disaster_name(CheckDisasterNameRequest(dr_name="sales-dw", type="az"))
+    assert (info.value.status_code, info.value.error_code) == (400, "DWS.10115")
+
+
+def test_available_disaster_clusters(sdk: DwsClient, simulator: Simulator) -> None:
+    """disaster-recovery-clusters lists AVAILABLE clusters outside any DR task, minus the given primary."""
+    spare = simulator.add_cluster(TEST_PROJECT_ID, "spare")
+    other = simulator.add_cluster(TEST_PROJECT_ID, "other")
+    resp = sdk.list_available_disaster_clusters(
+        ListAvailableDisasterClustersRequest(primary_cluster_id=other.id)
+    )
+    assert [(c.id, c.name) for c in resp.disaster_recovery_clusters] == [(spare.id, "spare")]
