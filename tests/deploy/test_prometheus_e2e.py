@@ -96,6 +96,22 @@ def test_stale_sync_blocks_with_the_reason(
     assert simulator.failover_calls() == []
 
 
+def test_api_answering_503_makes_the_watchdog_blind_not_down(
+    tmp_path: Path, simulator: Simulator, sim_server: SimulatorServer
+) -> None:
+    """The API answering 503: DrWatchdogBlind and DrWatchdogApiErrors fire, DrProductionDown does not."""
+    with (
+        running_daemon(sim_server.url, tmp_path, mode="auto") as daemon,
+        prometheus(tmp_path, daemon.removeprefix("http://"), _fast_rules(tmp_path)) as prom,
+    ):
+        wait_for_sample(daemon, "dr_watchdog_production_up", pair=PAIR)
+        simulator.unreachable(kind="error")
+        firing = _wait_firing(prom, {"DrWatchdogBlind", "DrWatchdogApiErrors"})
+        assert firing["DrWatchdogBlind"]["labels"]["pair"] == PAIR
+        assert "DrProductionDown" not in firing
+    assert simulator.failover_calls() == []
+
+
 def _wait_am(am: str, name: str, timeout: float = 20) -> dict[str, Any]:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
