@@ -383,5 +383,10 @@ class Executor:
             log.exception("post-failover hook failed", extra={"pair": intent.pair})
 
     def _step(self, step: Step, intent: FailoverIntent) -> None:
-        if self.on_step is not None:
+        """Tell the observer (metrics, logs); its failure must never leave a step half-done."""
+        if self.on_step is None:
+            return
+        try:
             self.on_step(step, intent)
+        except Exception:
+            log.exception("on_step observer failed", extra={"pair": intent.pair, "step": step.value})

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from watchdog.journal.base import AckRefused, JournalError
-from watchdog.journal.core import Journal, RecordedDecision
+from watchdog.journal.core import AckRecord, Journal, PauseRecord, RecordedDecision
 from watchdog.journal.intents import IntentAlreadyFinal, IntentConflict
 
 __all__ = [
+    "AckRecord",
     "AckRefused",
     "IntentAlreadyFinal",
     "IntentConflict",
     "Journal",
     "JournalError",
+    "PauseRecord",
     "RecordedDecision",
 ]

@@ -91,6 +91,17 @@ class Store:
                     self._db.execute("ROLLBACK")
                 raise
 
+    @contextmanager
+    def _snapshot(self, operation: str) -> Iterator[None]:
+        """Several reads that must see one consistent state (a WAL read transaction)."""
+        with self._lock, self._errors(operation):
+            self._db.execute("BEGIN")
+            try:
+                yield
+            finally:
+                if self._db.in_transaction:
+                    self._db.execute("COMMIT")
+
     def _read(self, operation: str, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         with self._lock, self._errors(operation):
             return self._db.execute(sql, args).fetchall()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from watchdog import codec
@@ -23,6 +24,7 @@ from watchdog.journal.base import ts as _ts
 from watchdog.journal.intents import Intents
 from watchdog.model import Action, Decision, IntentStatus, Observation, PairState, Pause
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 OPEN_STATUSES = (IntentStatus.INTENDED.value, IntentStatus.SUBMITTED.value)
 
 
@@ -44,13 +46,14 @@ class Journal(Intents):
 
         With `now`, only a pause still active at `now` is returned; without, the newest unresumed one.
         """
-        rows = self._read("load state", "SELECT * FROM pair_state WHERE pair = ?", (pair,))
-        intent = self.open_intent(pair)
-        base = PairState(
-            pause=self.active_pause(pair, now),
-            open_intent_id=intent.id if intent else None,
-            open_intent_status=intent.status if intent else None,
-        )
+        with self._snapshot("load state"):
+            rows = self._read("load state", "SELECT * FROM pair_state WHERE pair = ?", (pair,))
+            intent = self.open_intent(pair)
+            base = PairState(
+                pause=self.active_pause(pair, now),
+                open_intent_id=intent.id if intent else None,
+                open_intent_status=intent.status if intent else None,
+            )
         if not rows:
             return base
         r = rows[0]
@@ -207,11 +210,33 @@ class Journal(Intents):
             (pair,),
         )
         for r in rows:
-            since = _dt(r["created_at"]) or now or datetime.now(UTC)
+            since = _dt(r["created_at"]) or _EPOCH
             pause = Pause(r["reason"], r["owner"], since, _dt(r["until"]), r["pair"])
             if now is None or pause.active(now):
                 return pause
         return None
+
+    def pauses(self, pair: str | None = None) -> list[PauseRecord]:
+        """Every pause given (the pair's own and the global ones), oldest first: who, why, when, until."""
+        where, args = ("WHERE pair = ? OR pair IS NULL", (pair,)) if pair else ("", ())
+        rows = self._read("read pauses", f"SELECT * FROM pauses {where} ORDER BY id", args)
+        return [
+            PauseRecord(
+                Pause(r["reason"], r["owner"], _dt(r["created_at"]) or _EPOCH, _dt(r["until"]), r["pair"]),
+                _dt(r["resumed_at"]),
+                r["resumed_by"],
+            )
+            for r in rows
+        ]
+
+    def acks(self, pair: str | None = None) -> list[AckRecord]:
+        """Every ack, oldest first: who re-armed which pair, when, and why."""
+        where, args = ("WHERE pair = ?", (pair,)) if pair else ("", ())
+        rows = self._read("read acks", f"SELECT * FROM acks {where} ORDER BY id", args)
+        return [
+            AckRecord(r["pair"], r["owner"], _dt(r["at"]) or _EPOCH, r["note"], bool(r["was_latched"]))
+            for r in rows
+        ]
 
     def ack(self, pair: str, owner: str, now: datetime, note: str | None = None) -> bool:
         """Re-arm automatic failover after a failover: clear the latch (the cooldown still runs).
@@ -239,6 +264,26 @@ class Journal(Intents):
                 (pair, owner, note, _ts(now), int(was)),
             )
         return was
+
+
+@dataclass(frozen=True)
+class PauseRecord:
+    """A pause as given, and when and by whom it was ended (None: still in force or expired by itself)."""
+
+    pause: Pause
+    resumed_at: datetime | None
+    resumed_by: str | None
+
+
+@dataclass(frozen=True)
+class AckRecord:
+    """An operator re-armed automatic failover on a pair."""
+
+    pair: str
+    owner: str
+    at: datetime
+    note: str | None
+    was_latched: bool
 
 
 class RecordedDecision:

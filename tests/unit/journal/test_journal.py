@@ -237,3 +237,21 @@ def test_confirmed_builder_is_a_failover() -> None:
     """Sanity of the shared builder the journal tests rely on."""
     assert confirmed().decision.action is Action.FAILOVER
     assert confirmed().next_state.cooldown_until == at(20) + timedelta(seconds=FAST.cooldown_seconds)
+
+
+def test_pauses_and_acks_keep_who_why_and_when(journal: Journal) -> None:
+    """Operator actions are audited: each pause with owner, reason, end and resumer; each ack, its note."""
+    journal.pause(PAIR, "upgrade", "alice", at(0), until=at(600))
+    journal.pause(None, "freeze", "bob", at(5))
+    journal.resume(None, "carol", at(10))
+    journal.ack(PAIR, "dave", at(20), note="checked")
+    [own, everyone] = journal.pauses(PAIR)
+    assert (own.pause.owner, own.pause.reason, own.pause.until, own.resumed_by) == (
+        "alice",
+        "upgrade",
+        at(600),
+        "carol",
+    )
+    assert (everyone.pause.pair, everyone.resumed_at) == (None, at(10))
+    [ack] = journal.acks(PAIR)
+    assert (ack.owner, ack.at, ack.note, ack.was_latched) == ("dave", at(20), "checked", False)
