@@ -11,6 +11,9 @@ disagrees (a gray failure), and "cannot tell" is never "down". No signal, or onl
 Confirmation: a DOWN round counts (the first one sets `first_down_at` = its observation time); an UP
 round resets the count and the start of the outage; an UNKNOWN round neither counts nor resets, and
 its decision is UNKNOWN, so the window can never close on a round that did not see production down.
+A DOWN round whose last successful sync is newer than `first_down_at` restarts the outage at this
+round: a sync needs a live production, so the earlier DOWN evidence is stale (this matters after a
+long UNKNOWN gap, and keeps the expected data loss honest).
 The outage is confirmed on a DOWN round once `consecutive_down >= failure_threshold` AND
 `now - first_down_at >= min_outage_seconds`.
 
@@ -111,7 +114,9 @@ def expected_data_loss(first_down_at: datetime | None, last_sync: datetime | Non
 # ---- counters ------------------------------------------------------------------------------------
 def _track(obs: Observation, state: PairState, verdict: Verdict, now: datetime) -> PairState:
     """Advance the outage counters and the baseline primary for this round's verdict."""
-    if verdict is Verdict.DOWN:
+    if verdict is Verdict.DOWN and _alive_since(obs, state.first_down_at):
+        state = replace(state, consecutive_down=1, first_down_at=obs.observed_at)
+    elif verdict is Verdict.DOWN:
         state = replace(
             state,
             consecutive_down=state.consecutive_down + 1,
@@ -124,6 +129,11 @@ def _track(obs: Observation, state: PairState, verdict: Verdict, now: datetime) 
     if task is not None and task.status.lower() != SWITCHING_TASK_STATUS and learn:
         state = replace(state, baseline_primary_id=task.primary_cluster_id)
     return state
+
+
+def _alive_since(obs: Observation, first_down_at: datetime | None) -> bool:
+    """A DR sync succeeded after the outage's first DOWN round: production was up then after all."""
+    return first_down_at is not None and obs.last_sync is not None and obs.last_sync > first_down_at
 
 
 def _confirmation(state: PairState, policy: Policy, now: datetime) -> tuple[bool, Reason]:

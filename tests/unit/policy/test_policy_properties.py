@@ -119,7 +119,8 @@ def test_failover_exactly_when_the_window_closes(timeline: list[Round], policy: 
         if r.verdict is Verdict.UP:
             count, first_down = 0, None
         elif r.verdict is Verdict.DOWN:
-            count, first_down = count + 1, first_down or now
+            synced_since = first_down is not None and now - timedelta(seconds=r.sync_age) > first_down
+            count, first_down = (1, now) if synced_since else (count + 1, first_down or now)
         window_closed = (
             r.verdict is Verdict.DOWN
             and count >= policy.failure_threshold

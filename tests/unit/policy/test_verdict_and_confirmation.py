@@ -128,3 +128,11 @@ def test_failover_decision_latches_and_starts_cooldown() -> None:
     assert ev.decision.action is Action.FAILOVER
     assert ev.next_state.latched and ev.next_state.latched_at == at(20)
     assert ev.next_state.cooldown_until == at(20 + FAST.cooldown_seconds)
+
+
+def test_sync_after_first_down_restarts_the_outage() -> None:
+    """A DOWN round whose last sync is newer than the first DOWN restarts the count: production lived then."""
+    first = run([(0, D)], last_sync=at(-30))[0]
+    again = evaluate(observation(at(3600), D, last_sync=at(1800)), first.next_state, FAST, at(3600))
+    assert (again.next_state.consecutive_down, again.next_state.first_down_at) == (1, at(3600))
+    assert again.decision.expected_data_loss_seconds == 1800.0
