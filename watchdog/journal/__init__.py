@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from watchdog.journal.base import AckRefused, JournalError
-from watchdog.journal.core import AckRecord, Journal, PauseRecord, RecordedDecision
+from watchdog.journal.core import AckRecord, Journal, PauseRecord, RecordedDecision, RoundRecord
 from watchdog.journal.intents import IntentAlreadyFinal, IntentConflict
 
 __all__ = [
@@ -15,4 +15,5 @@ __all__ = [
     "JournalError",
     "PauseRecord",
     "RecordedDecision",
+    "RoundRecord",
 ]

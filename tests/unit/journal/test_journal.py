@@ -13,7 +13,7 @@ import pytest
 
 from tests.unit.policy.builders import FAST, PAIR, at, confirmed, observation, run
 from watchdog import codec
-from watchdog.journal import AckRefused, IntentConflict, Journal, JournalError
+from watchdog.journal import AckRefused, IntentConflict, Journal, JournalError, RoundRecord
 from watchdog.model import Action, IntentStatus, PairState, State, Verdict
 from watchdog.policy import evaluate
 
@@ -255,3 +255,20 @@ def test_pauses_and_acks_keep_who_why_and_when(journal: Journal) -> None:
     assert (everyone.pause.pair, everyone.resumed_at) == (None, at(10))
     [ack] = journal.acks(PAIR)
     assert (ack.owner, ack.at, ack.note, ack.was_latched) == ("dave", at(20), "checked", False)
+
+
+def test_record_many_is_one_atomic_round(journal: Journal) -> None:
+    """A whole round for many pairs is written in one transaction: all of it, or (on error) none of it."""
+    def round_for(pair: str) -> RoundRecord:
+        obs = replace(observation(at(0), Verdict.DOWN), pair=pair)
+        ev = evaluate(obs, PairState(), FAST, at(0))
+        return RoundRecord(obs, ev.decision, ev.next_state, PairState())
+
+    ids = journal.record_many([round_for(f"p{i}") for i in range(50)])
+    assert len(ids) == 50 and len(journal.decisions()) == 50
+    assert journal.load_state("p49").consecutive_down == 1
+    pages = journal._db.execute("PRAGMA page_count").fetchone()[0]
+    journal._db.execute(f"PRAGMA max_page_count = {pages + 2}")
+    with pytest.raises(JournalError):
+        journal.record_many([round_for(f"q{i}" * 500) for i in range(50)])
+    assert len(journal.decisions()) == 50
