@@ -187,13 +187,6 @@ class ReasonCode(StrEnum):
     FORCED = "forced"
 
 
-# Guards that only concern automatic failover: a manual failover from the CLI is not stopped by them.
-AUTOMATIC_ONLY_GUARDS = frozenset(
-    {ReasonCode.COOLDOWN, ReasonCode.LATCHED, ReasonCode.PAUSED, ReasonCode.MODE_OBSERVE}
-    | {ReasonCode.MODE_RECOMMEND, ReasonCode.CONFIRMING}
-)
-
-
 @dataclass(frozen=True)
 class Reason:
     """One reason with the numbers behind it, e.g. data_loss_exceeded with expected 4012 s, limit 3600 s.

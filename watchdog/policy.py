@@ -248,7 +248,10 @@ def _degraded(obs: Observation) -> list[Reason]:
 def _intent_reason(state: PairState) -> Reason:
     status = state.open_intent_status.value if state.open_intent_status else "?"
     values = {"intent_id": float(state.open_intent_id or 0)}
-    return Reason(ReasonCode.INTENT_OPEN, f"failover intent {state.open_intent_id} is {status}", values)
+    text = f"failover intent {state.open_intent_id} is {status}"
+    if state.open_intent_status is IntentStatus.UNKNOWN:
+        text += ": check the DR task, then ack"
+    return Reason(ReasonCode.INTENT_OPEN, text, values)
 
 
 def _held(state: PairState, now: datetime) -> tuple[State, Action, Reason] | None:
@@ -321,20 +324,17 @@ def evaluate_manual(
     """An operator asks for a failover now (`dr-watchdog failover`).
 
     The safety guards apply (data loss, DR cluster and task, version, roles, cooldown) unless `force`;
-    the confirmation window, mode, pause and latch are automatic-failover rules and do not. A failover
-    already in flight (intent intended or submitted) refuses even with `force`; an unresolved
-    (unknown) intent refuses unless `force`.
+    the confirmation window, mode, pause and latch are automatic-failover rules and do not. An open
+    intent refuses even with `force`: one in flight must finish, and an unresolved (unknown) one may
+    still turn into a failover, so an operator checks the DR task and `ack`s it first.
     """
     verdict = production_verdict(observation.signals)
     tracked = _track(observation, state, verdict, now)
-    intent = tracked.open_intent_status
-    in_flight = intent in (IntentStatus.INTENDED, IntentStatus.SUBMITTED)
+    open_intent = tracked.open_intent_status is not None and not tracked.open_intent_status.final
     blocking = guards(observation, tracked, policy, now)
-    if intent is IntentStatus.UNKNOWN:
-        blocking.insert(0, _intent_reason(tracked))
     verdict_reason = _verdict_reason(observation.signals, verdict)
-    if in_flight or (blocking and not force):
-        head = [_intent_reason(tracked)] if in_flight else []
+    if open_intent or (blocking and not force):
+        head = [_intent_reason(tracked)] if open_intent else []
         reasons = [*head, *blocking, verdict_reason]
         decision = _decision(observation, tracked, policy, now, State.BLOCKED, Action.NONE, reasons, True)
         return Evaluation(decision, tracked)

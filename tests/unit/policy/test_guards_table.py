@@ -233,9 +233,9 @@ def test_manual_axis(force: bool, kwargs: dict[str, object], state: State, actio
     assert ev.next_state.latched
 
 
-@pytest.mark.parametrize("status", [IntentStatus.INTENDED, IntentStatus.SUBMITTED])
-def test_manual_refused_while_in_flight_even_forced(status: IntentStatus) -> None:
-    """A failover in flight refuses a manual one even with force: never two POSTs at once."""
+@pytest.mark.parametrize("status", [IntentStatus.INTENDED, IntentStatus.SUBMITTED, IntentStatus.UNKNOWN])
+def test_manual_refused_while_an_intent_is_open_even_forced(status: IntentStatus) -> None:
+    """An open intent (in flight or unresolved) refuses a manual failover even with force: never two POSTs."""
     state = PairState(open_intent_id=3, open_intent_status=status)
     ev = evaluate_manual(observation(at(0)), state, FAST, at(0), force=True)
     assert ev.decision.action is Action.NONE and ev.decision.rule is ReasonCode.INTENT_OPEN
