@@ -100,9 +100,11 @@ EventAction = Literal[
     "set_failover_outcome",
     "inject",
     "clear_faults",
+    "override",
+    "clear_override",
 ]
 _NEEDS_PAIR = {"fail_cluster", "recover_cluster", "set_sub_status", "stall_sync", "resume_sync"}
-_NEEDS_PAIR |= {"set_failover_outcome"}
+_NEEDS_PAIR |= {"set_failover_outcome", "override", "clear_override"}
 
 
 class EventSpec(_Strict):
@@ -117,6 +119,8 @@ class EventSpec(_Strict):
     state: ClusterState = ClusterState.FAILED
     outcome: FailoverOutcome | None = None
     fault: dict[str, Any] | None = None
+    target: Literal["task", "cluster"] = "task"  # override: the DR task, or the `side` cluster
+    fields: dict[str, Any] | None = None  # override: field -> value (a__b reaches a nested object)
 
     @model_validator(mode="after")
     def _fields_for_action(self) -> EventSpec:
@@ -129,6 +133,8 @@ class EventSpec(_Strict):
                 Fault.from_mapping(self.fault)
             except ValueError as exc:
                 raise ValueError(f"fault.{exc}") from None
+        if self.action == "override" and not self.fields:
+            raise ValueError("fields: required for action override")
         if self.action == "set_failover_outcome" and self.outcome is None:
             raise ValueError("outcome: required for action set_failover_outcome")
         return self
@@ -268,3 +274,8 @@ def _apply(sim: Simulator, event: EventSpec, pair: SimPair | None, cluster_id: s
             sim.faults.add(Fault.from_mapping(event.fault), at)
         case "clear_faults":
             sim.clear_faults()
+        case "override" | "clear_override":
+            assert pair is not None
+            target = pair.disaster_recovery_id if event.target == "task" else cluster_id
+            forced = (event.fields or {}) if event.action == "override" else {}
+            sim.override(target, **forced)

@@ -92,3 +92,24 @@ def test_bad_scenarios_fail_in_one_line_naming_the_field(text: str, field: str) 
     assert message.startswith("scenario game.yaml: ") or message.startswith("scenario game.yaml:")
     assert field in message
     assert "\n" not in message
+
+
+def test_timeline_override_and_clear() -> None:
+    """An override event makes the API report odd values from its time; clear_override ends it."""
+    text = BASE + (
+        "timeline:\n"
+        "  - {at: 10, action: override, pair: a, fields: {status: limbo}}\n"
+        "  - {at: 10, action: override, pair: a, target: cluster, fields: {status: MAINTAINING}}\n"
+        "  - {at: 20, action: clear_override, pair: a}\n"
+    )
+    sim = build_simulator(parse_scenario(text), start=T0)
+    (pair,) = sim.pairs.values()
+    move_to(sim, 15)
+    during = (
+        sim.dr_detail(pair.disaster_recovery_id)["status"],
+        sim.cluster_detail(pair.primary_cluster_id)["status"],
+    )
+    move_to(sim, 25)
+    after = sim.dr_detail(pair.disaster_recovery_id)["status"]
+    assert during == ("limbo", "MAINTAINING")
+    assert after == "running"
