@@ -32,7 +32,7 @@ from typing import Protocol
 from watchdog.clock import Clock
 from watchdog.dws import errors
 from watchdog.dws.models import ClusterDetail, ClusterStatus, DisasterRecoveryDetail, DrStatus
-from watchdog.journal import IntentAlreadyFinal, Journal
+from watchdog.journal import IntentAlreadyFinal, IntentConflict, Journal
 from watchdog.model import (
     Action,
     Decision,
@@ -97,6 +97,7 @@ class ManualOutcome:
 
     decision: Decision
     intent: FailoverIntent | None
+    refused: str | None = None  # why no intent was made although the decision allowed it (a race)
 
     @property
     def exit_code(self) -> int:
@@ -180,7 +181,10 @@ class Executor:
         self.journal.record(observation, evaluation.decision, evaluation.next_state, state_before=state)
         if evaluation.decision.action is not Action.FAILOVER:
             return ManualOutcome(evaluation.decision, None)
-        intent = await self.execute(evaluation.decision, observation, requested_by=requested_by)
+        try:
+            intent = await self.execute(evaluation.decision, observation, requested_by=requested_by)
+        except IntentConflict as exc:  # the daemon (or another CLI) opened one a moment earlier
+            return ManualOutcome(evaluation.decision, None, str(exc))
         return ManualOutcome(evaluation.decision, intent)
 
     async def reconcile(self, *, startup: bool = True) -> list[FailoverIntent]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+import time
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -259,6 +260,7 @@ def test_pauses_and_acks_keep_who_why_and_when(journal: Journal) -> None:
 
 def test_record_many_is_one_atomic_round(journal: Journal) -> None:
     """A whole round for many pairs is written in one transaction: all of it, or (on error) none of it."""
+
     def round_for(pair: str) -> RoundRecord:
         obs = replace(observation(at(0), Verdict.DOWN), pair=pair)
         ev = evaluate(obs, PairState(), FAST, at(0))
@@ -272,3 +274,39 @@ def test_record_many_is_one_atomic_round(journal: Journal) -> None:
     with pytest.raises(JournalError):
         journal.record_many([round_for(f"q{i}" * 500) for i in range(50)])
     assert len(journal.decisions()) == 50
+
+
+RACER = """
+import sys, time
+from tests.unit.journal.test_journal import race_for_intent
+race_for_intent(sys.argv[1], float(sys.argv[2]))
+"""
+
+
+def race_for_intent(path: str, start: float) -> None:
+    """Subprocess body: wait for the common start instant, then try to open an intent for PAIR."""
+    with Journal(path) as journal:
+        while time.time() < start:
+            time.sleep(0.001)
+        try:
+            journal.create_intent(PAIR, "dr", at(0), old_primary_id="a", old_standby_id="b")
+            print("won")
+        except IntentConflict:
+            print("refused")
+
+
+def test_processes_racing_for_an_intent_open_exactly_one(tmp_path: Path) -> None:
+    """Six processes (daemon and CLIs) create an intent for one pair at one instant: exactly one wins."""
+    path = tmp_path / "race.db"
+    Journal(path).close()
+    start = time.time() + 1.5
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACER, str(path), str(start)], cwd=ROOT, stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(6)
+    ]
+    results = sorted(p.communicate(timeout=60)[0].strip() for p in procs)
+    assert results == ["refused"] * 5 + ["won"]
+    with Journal(path) as journal:
+        assert len(journal.intents(PAIR)) == 1
