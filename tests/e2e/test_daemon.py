@@ -91,6 +91,12 @@ def test_outage_exactly_one_failover(
         assert daemon.sample("dr_watchdog_decision", decision="failed_over", **PAIR) == 1
         assert daemon.terminate() == 0
     assert len(simulator.failover_calls(TEST_DR_ID)) == 1
+    decisions = [r for r in daemon.log_records() if r.get("event") == "decision"]
+    acted = [r for r in decisions if r["action"] == "failover"]
+    assert len(acted) == 1 and acted[0]["state"] == "failover_warranted"
+    codes = {reason["code"] for reason in acted[0]["reasons"]}
+    assert {"outage_confirmed", "production_down"} <= codes
+    assert acted[0]["expected_data_loss_seconds"] is not None
 
 
 def test_flapping_production_never_fails_over(
