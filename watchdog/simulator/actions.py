@@ -48,7 +48,7 @@ def _finish_failover(pair: SimPair, at: datetime) -> None:
     pair.busy = False
     if pair.failover_outcome is FailoverOutcome.FAIL:
         pair.set_status(DrStatus.ABNORMAL, at)
-        pair._fault_sides()
+        pair.fault_sides()
         pair.sides[pair.primary_idx] = SideStatus.ABNORMAL
         return
     pair.primary_idx = 1 - pair.primary_idx
@@ -57,7 +57,7 @@ def _finish_failover(pair: SimPair, at: datetime) -> None:
     pair.start_task(new_primary, pair.timing.promote_task, at, pair.timing.promote_seconds)
     pair.schedule(pair.after(at, pair.timing.promote_seconds), lambda t: pair.end_task(new_primary, t))
     pair.set_status(pair.timing.failover_final_status, at)
-    pair._set_sides(SideStatus.STOPPED, SideStatus.ABNORMAL)
+    pair.set_sides(SideStatus.STOPPED, SideStatus.ABNORMAL)
 
 
 def switchover(pair: SimPair, at: datetime) -> None:
@@ -71,7 +71,7 @@ def switchover(pair: SimPair, at: datetime) -> None:
         pair.set_status(DrStatus.SWITCHOVERING, t)
         if healthy:
             pair.last_success = t  # every committed transaction is shipped before the switch
-        pair._set_sides(SideStatus.WAITING, SideStatus.WAITING)
+        pair.set_sides(SideStatus.WAITING, SideStatus.WAITING)
 
     def finish(t: datetime) -> None:
         pair.busy = False
@@ -141,7 +141,7 @@ def _two_step(pair: SimPair, at: datetime, middle: DrStatus, final: DrStatus, se
             pair.start_time = t
         pair.set_status(final, t)
         if final is not DrStatus.RUNNING:
-            pair._set_sides(SideStatus.STOPPED, SideStatus.STOPPED)
+            pair.set_sides(SideStatus.STOPPED, SideStatus.STOPPED)
 
     pair.schedule(begin, enter)
     pair.schedule(pair.after(begin, seconds), finish)

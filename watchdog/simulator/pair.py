@@ -164,7 +164,7 @@ class SimPair:
             self.last_success = self.last_success_at(at)
             self.ok_from = None
 
-    def _phase(self, at: datetime) -> SyncPhase:
+    def phase(self, at: datetime) -> SyncPhase:
         offset = (at - self.anchor).total_seconds()
         interval = self.timing.sync_interval_seconds
         index = math.floor(offset / interval)
@@ -183,7 +183,7 @@ class SimPair:
         if self.ok_from is None:
             return self.last_success
         shifted = at - timedelta(seconds=self.timing.cycle_seconds())
-        newest = self._phase(shifted).index
+        newest = self.phase(shifted).index
         if (at - self.anchor).total_seconds() < self.timing.cycle_seconds() or newest < self._first_cycle():
             return self.last_success
         point = self.cycle_start(newest)
@@ -195,7 +195,7 @@ class SimPair:
             if not self.standby.healthy:
                 return SideStatus.WAITING, SideStatus.RESTORING
             return SideStatus.BACKUPING, SideStatus.WAITING
-        phase = self._phase(now)
+        phase = self.phase(now)
         half = self.timing.cycle_seconds() / 2
         if phase.index < self._first_cycle() or phase.offset >= 2 * half:
             return SideStatus.WAITING, SideStatus.WAITING
@@ -208,11 +208,11 @@ class SimPair:
             return self.running_sides(now)
         return self.sides[self.primary_idx], self.sides[1 - self.primary_idx]
 
-    def _set_sides(self, primary: SideStatus, standby: SideStatus) -> None:
+    def set_sides(self, primary: SideStatus, standby: SideStatus) -> None:
         self.sides[self.primary_idx] = primary
         self.sides[1 - self.primary_idx] = standby
 
-    def _fault_sides(self) -> None:
+    def fault_sides(self) -> None:
         """Outside `running`: the side of an unhealthy cluster is abnormal, a healthy side stopped."""
         for i, cluster in enumerate(self.clusters):
             self.sides[i] = SideStatus.STOPPED if cluster.healthy else SideStatus.ABNORMAL
@@ -234,7 +234,7 @@ class SimPair:
     def _go_abnormal(self, at: datetime) -> None:
         if self.status is DrStatus.RUNNING and not (self.primary.healthy and self.standby.healthy):
             self.set_status(DrStatus.ABNORMAL, at)
-            self._fault_sides()
+            self.fault_sides()
 
     def set_stalled(self, stalled: bool, at: datetime) -> None:
         self.stalled = stalled

@@ -132,9 +132,9 @@ class Renderer:
         last = pair.last_success_at(now)
         timing = pair.timing
         half = timing.cycle_seconds() / 2
-        index = max(0, pair._phase(now).index)
+        index = max(0, pair.phase(now).index)
         if pair.ok_from is None and last is not None:
-            index = pair._phase(last).index
+            index = pair.phase(last).index
         begin = pair.cycle_start(index)
         backup_end = begin + timedelta(seconds=half)
         restore_end = begin + timedelta(seconds=2 * half)
