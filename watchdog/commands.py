@@ -93,7 +93,10 @@ def pause(settings: Settings, args: argparse.Namespace) -> int:
     """Pause one pair or all: probes and metrics go on, no automatic action."""
     names = _pair_names(settings, args.pair)
     with Journal(settings.state.path) as journal:
-        journal.pause(args.pair, args.reason, operator(), _now(), args.until)
+        try:
+            journal.pause(args.pair, args.reason, operator(), _now(), args.until)
+        except ValueError as exc:  # a blank reason, an --until in the past
+            raise UsageError(str(exc)) from None
     until = args.until.isoformat() if args.until else "`dr-watchdog resume`"
     print(f"paused {', '.join(names) if args.pair else 'all pairs'} until {until}: {args.reason}")
     return EXIT_OK

@@ -46,6 +46,8 @@ def test_pause_resume_ack_beside_the_daemon(
         live = daemon.status()  # GET /status is the same document (rounds go on, so compare the shape)
         assert live.keys() == status.keys() and live["pairs"][0].keys() == status["pairs"][0].keys()
         assert (live["pairs"][0]["state"], live["pairs"][0]["latched"]) == ("failed_over", True)
+        text = run_cli("status", *cli, tmp=tmp_path).stdout
+        assert f"{TEST_PAIR_NAME}: failed_over" in text and "LATCHED" in text
         acked = run_cli("ack", *cli, "--pair", TEST_PAIR_NAME, tmp=tmp_path)
         assert acked.returncode == 0 and "re-armed" in acked.stdout
         assert (

@@ -110,3 +110,20 @@ def test_unknown_pair_is_exit_2(config: Path, capsys: pytest.CaptureFixture[str]
     code = main(["pause", "--config", str(config), "--pair", "nope", "--reason", "x"])
     assert code == 2
     assert capsys.readouterr().err == "dr-watchdog: error: no pair named 'nope'; configured: sales-dw\n"
+
+
+def test_pause_until_in_the_past_is_exit_2(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """pause --until a past time is refused with one line naming --until's field, exit 2."""
+    config.write_text(yaml.safe_dump(dict(CONFIG, state={"path": str(config.parent / "j.db")})))
+    code = main(["pause", "--config", str(config), "--reason", "x", "--until", "2020-01-01T00:00:00Z"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("dr-watchdog: error: until: ") and "not in the future" in err
+
+
+def test_pause_needs_a_time_zone(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An --until without a time zone is a usage error (a maintenance window must not shift by hours)."""
+    with pytest.raises(SystemExit) as info:
+        main(["pause", "--config", str(config), "--reason", "x", "--until", "2030-01-01T00:00:00"])
+    assert info.value.code == 2
+    assert "time zone" in capsys.readouterr().err
