@@ -40,8 +40,15 @@ def failover(pair: SimPair, at: datetime) -> None:
     pair.busy = True
     timing = pair.timing
     begin = pair.after(at, timing.action_delay_seconds)
-    pair.schedule(begin, lambda t: pair.set_status(DrStatus.SWITCHOVERING, t))
+    pair.schedule(begin, lambda t: _enter_switch(pair, t))
     pair.schedule(pair.after(begin, timing.failover_seconds), lambda t: _finish_failover(pair, t))
+
+
+def _enter_switch(pair: SimPair, at: datetime) -> None:
+    """`switchovering`: healthy sides wait, an unhealthy one stays abnormal."""
+    pair.set_status(DrStatus.SWITCHOVERING, at)
+    for i, cluster in enumerate(pair.clusters):
+        pair.sides[i] = SideStatus.WAITING if cluster.healthy else SideStatus.ABNORMAL
 
 
 def _finish_failover(pair: SimPair, at: datetime) -> None:
@@ -68,10 +75,9 @@ def switchover(pair: SimPair, at: datetime) -> None:
 
     def enter(t: datetime) -> None:
         healthy = pair.primary.healthy
-        pair.set_status(DrStatus.SWITCHOVERING, t)
+        _enter_switch(pair, t)
         if healthy:
             pair.last_success = t  # every committed transaction is shipped before the switch
-        pair.set_sides(SideStatus.WAITING, SideStatus.WAITING)
 
     def finish(t: datetime) -> None:
         pair.busy = False

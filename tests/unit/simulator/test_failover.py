@@ -181,3 +181,17 @@ def test_start_update_and_delete() -> None:
     assert bad_period.value.error_code == "DWS.5065"
     assert update_running.value.error_code == "DWS.10110"
     assert sim.dr_list(P) == []
+
+
+def test_sides_during_a_failover() -> None:
+    """While switchovering, the healthy DR side is waiting and the failed production side abnormal."""
+    sim, pair = frozen(abnormal_delay_seconds=5, failover_seconds=30)
+    sim.fail_cluster(pair.primary_cluster_id)
+    move_to(sim, 10)
+    sim.act(FAILOVER, pair.disaster_recovery_id)
+    (item,) = sim.dr_list(P)
+    assert (item["status"], item["primary_cluster_status"], item["standby_cluster_status"]) == (
+        "switchovering",
+        "abnormal",
+        "waiting",
+    )
