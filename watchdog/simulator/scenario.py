@@ -60,6 +60,8 @@ class TimingSpec(_Strict):
     start_seconds: float | None = Field(default=None, ge=0)
     pause_seconds: float | None = Field(default=None, ge=0)
     delete_seconds: float | None = Field(default=None, ge=0)
+    create_seconds: float | None = Field(default=None, ge=0)
+    promote_task: str | None = Field(default=None, min_length=1)
     failover_final_status: DrStatus | None = None
     version: str = "8.2.1.220"
     standby_version: str | None = None

@@ -113,3 +113,13 @@ def test_timeline_override_and_clear() -> None:
     after = sim.dr_detail(pair.disaster_recovery_id)["status"]
     assert during == ("limbo", "MAINTAINING")
     assert after == "running"
+
+
+def test_every_pair_timing_knob_is_a_scenario_key() -> None:
+    """Each PairTiming field can be set from a scenario pair (no knob is Python-only)."""
+    from dataclasses import fields
+
+    from watchdog.simulator import PairTiming
+    from watchdog.simulator.scenario import PairSpec
+
+    assert {f.name for f in fields(PairTiming)} <= set(PairSpec.model_fields)
