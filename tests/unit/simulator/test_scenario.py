@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
-from watchdog.simulator.scenario import ScenarioError, build_simulator, load_scenario, parse_scenario
+from watchdog.simulator import PairTiming
+from watchdog.simulator.scenario import (
+    PairSpec,
+    ScenarioError,
+    build_simulator,
+    load_scenario,
+    parse_scenario,
+)
 
 from .helpers import T0, iso, move_to
 
@@ -117,9 +125,4 @@ def test_timeline_override_and_clear() -> None:
 
 def test_every_pair_timing_knob_is_a_scenario_key() -> None:
     """Each PairTiming field can be set from a scenario pair (no knob is Python-only)."""
-    from dataclasses import fields
-
-    from watchdog.simulator import PairTiming
-    from watchdog.simulator.scenario import PairSpec
-
     assert {f.name for f in fields(PairTiming)} <= set(PairSpec.model_fields)
