@@ -40,7 +40,13 @@ def failover(pair: SimPair, at: datetime) -> None:
     pair.busy = True
     timing = pair.timing
     begin = pair.after(at, timing.action_delay_seconds)
-    pair.schedule(begin, lambda t: _enter_switch(pair, t))
+
+    def enter(t: datetime) -> None:
+        _enter_switch(pair, t)
+        if timing.swap_at_start:
+            pair.primary_idx = 1 - pair.primary_idx
+
+    pair.schedule(begin, enter)
     pair.schedule(pair.after(begin, timing.failover_seconds), lambda t: _finish_failover(pair, t))
 
 
@@ -53,6 +59,8 @@ def _enter_switch(pair: SimPair, at: datetime) -> None:
 
 def _finish_failover(pair: SimPair, at: datetime) -> None:
     pair.busy = False
+    if pair.timing.swap_at_start:
+        pair.primary_idx = 1 - pair.primary_idx  # undo the early swap; the real one happens below
     if pair.failover_outcome is FailoverOutcome.FAIL:
         pair.set_status(DrStatus.ABNORMAL, at)
         pair.fault_sides()

@@ -128,6 +128,7 @@ class PairTiming:
     create_seconds: float = 10.0  # creating -> unstart, for tasks created through the API
     failover_final_status: DrStatus = DrStatus.ABNORMAL
     promote_task: str = "ELB_SWITCHING"
+    swap_at_start: bool = False  # roles swap when `switchovering` begins instead of when it ends
 
     def __post_init__(self) -> None:
         self.failover_final_status = DrStatus(self.failover_final_status)

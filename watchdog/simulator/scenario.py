@@ -62,6 +62,7 @@ class TimingSpec(_Strict):
     delete_seconds: float | None = Field(default=None, ge=0)
     create_seconds: float | None = Field(default=None, ge=0)
     promote_task: str | None = Field(default=None, min_length=1)
+    swap_at_start: bool | None = None
     failover_final_status: DrStatus | None = None
     version: str = "8.2.1.220"
     standby_version: str | None = None

@@ -195,3 +195,27 @@ def test_sides_during_a_failover() -> None:
         "abnormal",
         "waiting",
     )
+
+
+@pytest.mark.parametrize(("swap_at_start", "during_primary"), [(False, "old"), (True, "new")])
+def test_when_roles_swap_is_a_knob(swap_at_start: bool, during_primary: str) -> None:
+    """swap_at_start: roles swap when switchovering begins (default: when it ends); the end is the same."""
+    sim, pair = frozen(failover_seconds=10, swap_at_start=swap_at_start)
+    old, new = pair.primary_cluster_id, pair.standby_cluster_id
+    sim.act(FAILOVER, pair.disaster_recovery_id)
+    during = sim.dr_detail(pair.disaster_recovery_id)["primary_cluster"]["id"]
+    move_to(sim, 10)
+    after = sim.dr_detail(pair.disaster_recovery_id)["primary_cluster"]["id"]
+    assert during == {"old": old, "new": new}[during_primary]
+    assert after == new
+
+
+def test_early_swap_is_undone_when_the_failover_fails() -> None:
+    """With swap_at_start and an injected failure, the roles end where they began."""
+    sim, pair = frozen(failover_seconds=10, swap_at_start=True)
+    old = pair.primary_cluster_id
+    sim.set_failover_outcome(pair.disaster_recovery_id, FailoverOutcome.FAIL)
+    sim.act(FAILOVER, pair.disaster_recovery_id)
+    move_to(sim, 10)
+    detail = sim.dr_detail(pair.disaster_recovery_id)
+    assert (detail["status"], detail["primary_cluster"]["id"]) == ("abnormal", old)
