@@ -102,14 +102,20 @@ class Narrator:
         if self.last.get(pair) == key:
             return
         self.last[pair] = key
-        reasons = "; ".join(r.message for r in d.reasons)
-        self.say(f"  decision {pair}: {d.state.value.upper()} (action {d.action.value}) <- {reasons}")
+        self.say(f"  decision {pair}: {d.state.value.upper()} (action {d.action.value}), because:")
+        for reason in d.reasons:
+            self.say(f"      - {_short(reason.message)}")
         if d.action is Action.FAILOVER and pair not in self.seen_failover:
             self.seen_failover.add(pair)
             self.say(f"  >>> {pair}: failover intent journaled; submitting the failover to the DWS API")
         if d.state is State.BLOCKED:
             guards = [c.value for c in d.codes if c in GUARD_REASONS]
             self.say(f"  !!! {pair}: failover BLOCKED by guard(s) {', '.join(guards)}")
+
+
+def _short(text: str, limit: int = 110) -> str:
+    """One reason on one terminal line."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def demo_settings(sim_url: str, state_dir: Path, pairs: dict[str, str]) -> Settings:
@@ -183,7 +189,7 @@ def _summary(
         calls = len(sim.failover_calls(pairs[name].disaster_recovery_id)) if name in pairs else 0
         say(f"  {name}: state {entry.get('state')}, failover POSTs seen by the API: {calls}")
         for reason in entry.get("reasons", [])[:3]:
-            say(f"      - {reason.get('message')}")
+            say(f"      - {_short(str(reason.get('message')))}")
     say(f"  metrics were at {url}/metrics (status at {url}/status); the journal was in a temp dir")
 
 
