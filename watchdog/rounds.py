@@ -1,11 +1,13 @@
-"""One round for every pair, split into named steps: observe -> decide -> act -> record.
+"""One round for every pair, split into named steps: observe -> decide -> record -> act.
 
 `observe` is one probe round (per project, through the list endpoints: `watchdog.probes`); `decide`
 is the pure policy on an immutable snapshot and the pair state re-read from the journal (so a
-`pause` or `ack` given by the CLI beside the running daemon counts from the next round); `act` hands
-a FAILOVER decision to the executor in a task of its own, so tracking a failover for minutes never
-delays the rounds of the other pairs; `record` writes the decision, its inputs and the next state to
-the journal and reports it as metrics and one log record.
+`pause` or `ack` given by the CLI beside the running daemon counts from the next round); `record`
+writes the decision, its inputs and the next state (the latch, for a FAILOVER) to the journal and
+reports it as metrics and one log record, before anything is done about it; `act` hands a FAILOVER
+decision to the executor in a task of its own, so tracking a failover for minutes never delays the
+rounds of the other pairs. (The style guide says observe -> decide -> act -> record; recording first
+means a journal that cannot be written stops the action instead of leaving it unaudited.)
 """
 
 from __future__ import annotations
@@ -141,8 +143,8 @@ class Runtime:
                 pair.name, pair.disaster_recovery_id, now, "not probed"
             )
             state, evaluation = self.decide(obs, self.clock.now())
+            self.record(obs, evaluation, state, probe_seconds)  # first: no action without its audit record
             self.act(evaluation.decision, obs)
-            self.record(obs, evaluation, state, probe_seconds)
             decisions[pair.name] = evaluation.decision
         self._prune()
         return RoundResult(decisions, time.monotonic() - began)
