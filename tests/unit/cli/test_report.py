@@ -1,0 +1,96 @@
+"""Decisions and observations as metric values: the translation the dashboards and alerts rely on."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+
+from prometheus_client import CollectorRegistry
+
+from watchdog.metrics import Metrics
+from watchdog.model import (
+    Action,
+    Decision,
+    Observation,
+    Policy,
+    Reason,
+    ReasonCode,
+    Signal,
+    SignalSource,
+    State,
+    Verdict,
+)
+from watchdog.report import GUARD_REASONS, decision_fields, decision_metrics, observation_metrics
+
+NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+
+def decision(state: State, verdict: Verdict, *codes: ReasonCode, loss: float | None = None) -> Decision:
+    reasons = tuple(Reason(code, code.value, {"n": 1.0}) for code in codes) or (
+        Reason(ReasonCode.PRODUCTION_UP, "up"),
+    )
+    first_down = NOW - timedelta(seconds=30) if verdict is Verdict.DOWN else None
+    return Decision(
+        "p1", NOW, state, Action.NONE, reasons[0].code, reasons, verdict, 2, first_down, loss, Policy(), NOW
+    )
+
+
+def metrics() -> Metrics:
+    return Metrics(CollectorRegistry(), pairs=["p1"], block_reasons=[g.value for g in GUARD_REASONS])
+
+
+def value(m: Metrics, name: str, **labels: str) -> float | None:
+    return m.registry.get_sample_value(name, {"pair": "p1", **labels})
+
+
+def test_unknown_round_is_nan_never_zero() -> None:
+    """An UNKNOWN verdict leaves production_up NaN: the watchdog never reports down because it cannot see."""
+    m = metrics()
+    decision_metrics(m, decision(State.UNKNOWN, Verdict.UNKNOWN, ReasonCode.PRODUCTION_UNKNOWN))
+    up = value(m, "dr_watchdog_production_up")
+    assert up is not None and math.isnan(up)
+    assert value(m, "dr_watchdog_decision", decision="unknown") == 1
+    assert value(m, "dr_watchdog_decision", decision="healthy") == 0
+
+
+def test_blocked_sets_only_its_guards_and_clears_them_after() -> None:
+    """A BLOCKED decision raises failover_blocked for its guards only; the next healthy round clears them."""
+    m = metrics()
+    blocked = decision(
+        State.BLOCKED, Verdict.DOWN, ReasonCode.DATA_LOSS_EXCEEDED, ReasonCode.OUTAGE_CONFIRMED, loss=900.0
+    )
+    decision_metrics(m, blocked)
+    assert value(m, "dr_watchdog_failover_blocked", reason="data_loss_exceeded") == 1
+    assert value(m, "dr_watchdog_failover_blocked", reason="cooldown") == 0
+    assert value(m, "dr_watchdog_failover_blocked", reason="outage_confirmed") is None  # a fact, not a guard
+    assert value(m, "dr_watchdog_expected_data_loss_seconds") == 900.0
+    assert value(m, "dr_watchdog_production_up") == 0
+    decision_metrics(m, decision(State.HEALTHY, Verdict.UP))
+    assert value(m, "dr_watchdog_failover_blocked", reason="data_loss_exceeded") == 0
+    loss = value(m, "dr_watchdog_expected_data_loss_seconds")
+    assert loss is not None and math.isnan(loss)
+
+
+def test_observation_sets_sync_lag_from_the_observation_time() -> None:
+    """sync_lag is observed_at minus last sync (the API's truth); probe_success 0 only for a failed read."""
+    m = metrics()
+    signals = (
+        Signal(SignalSource.PRODUCTION_CLUSTER, Verdict.UP, "ok", NOW),
+        Signal(SignalSource.DR_TASK, Verdict.UNKNOWN, "no evidence", NOW),
+        Signal(SignalSource.DR_CLUSTER, Verdict.UNKNOWN, "timeout", NOW, error="timeout"),
+    )
+    obs = Observation("p1", "id", NOW, signals, last_sync=NOW - timedelta(seconds=42), last_sync_known=True)
+    observation_metrics(m, obs, 0.1)
+    assert value(m, "dr_watchdog_sync_lag_seconds") == 42.0
+    assert value(m, "dr_watchdog_last_sync_timestamp_seconds") == (NOW - timedelta(seconds=42)).timestamp()
+    assert value(m, "dr_watchdog_probe_success", probe="production_cluster") == 1
+    assert value(m, "dr_watchdog_probe_success", probe="dr_task") == 1
+    assert value(m, "dr_watchdog_probe_success", probe="dr_cluster") == 0
+
+
+def test_decision_record_carries_reasons_with_numbers() -> None:
+    """The log record of a decision holds each reason's code, message and numbers."""
+    fields = decision_fields(decision(State.SUSPECT, Verdict.DOWN, ReasonCode.CONFIRMING))
+    assert fields["state"] == "suspect" and fields["reasons"] == [
+        {"code": "confirming", "message": "confirming", "n": 1.0}
+    ]
