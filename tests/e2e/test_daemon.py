@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from datetime import UTC, datetime
@@ -221,3 +222,48 @@ def test_promtool_on_real_metrics(tmp_path: Path, simulator: Simulator, sim_serv
     )
     assert result.returncode == 0, (result.stdout + result.stderr).decode()
     assert "dr_watchdog_api_requests_total" in text and "process_cpu_seconds_total" in text
+
+
+def test_sigint_stops_cleanly(tmp_path: Path, simulator: Simulator, sim_server: SimulatorServer) -> None:
+    """SIGINT (Ctrl-C in a terminal) is a graceful stop like SIGTERM: exit 0, no traceback."""
+    config, port, _ = setup(tmp_path, sim_server)
+    with running_daemon(config, port, tmp_path) as daemon:
+        assert daemon.terminate(signal.SIGINT) == 0
+        assert "Traceback" not in daemon.stderr() + daemon.stdout()
+
+
+def test_listen_address_in_use_is_one_line_exit_1(tmp_path: Path, sim_server: SimulatorServer) -> None:
+    """An HTTP address already taken ends the daemon at once: exit 1, one line naming http.listen."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = int(taken.getsockname()[1])
+        config, _, _ = setup(tmp_path, sim_server)
+        data = config_data(sim_server.url, tmp_path / "j.db", port)
+        result = run_cli("run", "--config", str(write_config(config, data)), tmp=tmp_path, timeout=30)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert "http.listen: cannot listen on 127.0.0.1:" in result.stderr
+
+
+def test_wrong_secret_key_is_blind_not_down(
+    tmp_path: Path, simulator: Simulator, sim_server: SimulatorServer
+) -> None:
+    """A wrong SK: every call is a 401, production is unknown (never down), and the key appears nowhere."""
+    wrong = "wrong-secret-key-for-this-test-0000000001"
+    port = free_port()
+    data = config_data(sim_server.url, tmp_path / "j.db", port)
+    data["cloud"]["secret_key"] = wrong
+    config = write_config(tmp_path / "wrong.yaml", data)
+    with running_daemon(config, port, tmp_path) as daemon:
+        simulator.fail_cluster(primary(simulator))
+        wait_for(lambda: (daemon.sample("dr_watchdog_rounds_total") or 0) >= 4, 15, "four rounds")
+        assert (daemon.sample("dr_watchdog_api_requests_total", code="401") or 0) > 0
+        assert daemon.sample("dr_watchdog_decision", decision="unknown", **PAIR) == 1
+        up = daemon.sample("dr_watchdog_production_up", **PAIR)
+        texts = [daemon.metrics_text(), daemon.get("/status").text]
+        assert daemon.terminate() == 0
+        texts += [daemon.stdout(), daemon.stderr()]
+    assert up is not None and math.isnan(up)
+    assert all(wrong not in text for text in texts)
+    assert simulator.failover_calls() == []
