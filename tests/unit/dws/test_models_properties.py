@@ -58,7 +58,7 @@ PARSERS: list[Callable[[Any], object]] = [
 ]
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(payload=payloads, parser=st.sampled_from(PARSERS))
 def test_parsers_return_a_model_or_raise_value_error(
     payload: object, parser: Callable[[Any], object]
