@@ -62,6 +62,9 @@ def _fmt_seconds(value: Any) -> str:
 
 
 def _print_pair(entry: dict[str, Any]) -> None:
+    if "journal" in entry:
+        print(f"{entry['name']}: unknown (no journal yet: has the daemon run with this state.path?)")
+        return
     production = entry.get("production", "?")
     print(f"{entry['name']}: {entry['state']}  (production {production}, DR {entry['dr_status']})")
     print(f"  sync lag {_fmt_seconds(entry['sync_lag_seconds'])}, last sync {entry['last_sync'] or '-'}")

@@ -98,6 +98,12 @@ def pair_status(journal: Journal, name: str, now: datetime) -> dict[str, Any]:
 def status_document(settings: Settings, now: datetime | None = None) -> dict[str, Any]:
     """Every configured pair's status from the journal at `settings.state.path`."""
     now = now or datetime.now(UTC)
+    if not settings.state.path.exists():  # the daemon never ran here: say so, create nothing
+        pairs = [
+            {"name": p.name, **_decided(None), **_observed(None), "journal": "none yet"}
+            for p in settings.pairs
+        ]
+        return {"version": __version__, "generated_at": _iso(now), "pairs": pairs}
     with Journal(settings.state.path) as journal:
         pairs = [pair_status(journal, p.name, now) for p in settings.pairs]
     return {"version": __version__, "generated_at": _iso(now), "pairs": pairs}

@@ -127,3 +127,14 @@ def test_pause_needs_a_time_zone(config: Path, capsys: pytest.CaptureFixture[str
         main(["pause", "--config", str(config), "--reason", "x", "--until", "2030-01-01T00:00:00"])
     assert info.value.code == 2
     assert "time zone" in capsys.readouterr().err
+
+
+def test_status_without_a_journal(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """status before the daemon ever ran says so, exits 0 and creates no journal file."""
+    journal = config.parent / "state" / "j.db"
+    config.write_text(yaml.safe_dump(dict(CONFIG, state={"path": str(journal)})))
+    assert main(["status", "--config", str(config)]) == EXIT_OK
+    assert "no journal yet" in capsys.readouterr().out
+    assert main(["status", "--config", str(config), "--json"]) == EXIT_OK
+    assert json.loads(capsys.readouterr().out)["pairs"][0]["state"] == "unknown"
+    assert not journal.exists()
