@@ -92,10 +92,16 @@ def status(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _journal(settings: Settings) -> Journal:
+    """The journal for a command that writes (a pause may well come before the daemon's first start)."""
+    settings.state.path.parent.mkdir(parents=True, exist_ok=True)
+    return Journal(settings.state.path)
+
+
 def pause(settings: Settings, args: argparse.Namespace) -> int:
     """Pause one pair or all: probes and metrics go on, no automatic action."""
     names = _pair_names(settings, args.pair)
-    with Journal(settings.state.path) as journal:
+    with _journal(settings) as journal:
         try:
             journal.pause(args.pair, args.reason, operator(), _now(), args.until)
         except ValueError as exc:  # a blank reason, an --until in the past
@@ -108,7 +114,7 @@ def pause(settings: Settings, args: argparse.Namespace) -> int:
 def resume(settings: Settings, args: argparse.Namespace) -> int:
     """End the pause of one pair (or every pause)."""
     _pair_names(settings, args.pair)
-    with Journal(settings.state.path) as journal:
+    with _journal(settings) as journal:
         ended = journal.resume(args.pair, operator(), _now())
     print(f"resumed: {ended} pause(s) ended" if ended else "nothing was paused")
     return EXIT_OK
@@ -117,7 +123,7 @@ def resume(settings: Settings, args: argparse.Namespace) -> int:
 def ack(settings: Settings, args: argparse.Namespace) -> int:
     """Re-arm automatic failover on a pair after a failover (the latch); the cooldown still runs."""
     name = _pair_names(settings, args.pair)[0]
-    with Journal(settings.state.path) as journal:
+    with _journal(settings) as journal:
         try:
             was = journal.ack(name, operator(), _now(), args.reason or None)
         except AckRefused as exc:
@@ -208,8 +214,7 @@ async def failover(settings: Settings, args: argparse.Namespace) -> int:
         print("dr-watchdog: failover aborted (not confirmed)", file=sys.stderr)
         return EXIT_FAILED
     clock = SystemClock()
-    settings.state.path.parent.mkdir(parents=True, exist_ok=True)
-    with Journal(settings.state.path) as journal:
+    with _journal(settings) as journal:
         async with rounds.build_client(settings, None, clock) as client:
             ref = [(name, settings.cloud.project_id, settings.pair(name).disaster_recovery_id)]
             obs = await Prober({settings.cloud.project_id: client}, ref).probe_pair(name)

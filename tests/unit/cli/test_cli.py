@@ -114,7 +114,7 @@ def test_unknown_pair_is_exit_2(config: Path, capsys: pytest.CaptureFixture[str]
 
 def test_pause_until_in_the_past_is_exit_2(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """pause --until a past time is refused with one line naming --until's field, exit 2."""
-    config.write_text(yaml.safe_dump(dict(CONFIG, state={"path": str(config.parent / "j.db")})))
+    config.write_text(yaml.safe_dump(dict(CONFIG, state={"path": str(config.parent / "new" / "j.db")})))
     code = main(["pause", "--config", str(config), "--reason", "x", "--until", "2020-01-01T00:00:00Z"])
     assert code == 2
     err = capsys.readouterr().err
