@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -138,3 +139,14 @@ def test_status_without_a_journal(config: Path, capsys: pytest.CaptureFixture[st
     assert main(["status", "--config", str(config), "--json"]) == EXIT_OK
     assert json.loads(capsys.readouterr().out)["pairs"][0]["state"] == "unknown"
     assert not journal.exists()
+
+
+def test_failover_asks_for_confirmation(
+    config: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without --yes, anything but the pair name typed back aborts (exit 1) before any API call."""
+    monkeypatch.setattr("sys.stdin", io.StringIO("yes\n"))
+    assert main(["failover", "--config", str(config), "--pair", "sales-dw"]) == 1
+    out, err = capsys.readouterr()
+    assert "Type the pair name to confirm" in out
+    assert err == "dr-watchdog: failover aborted (not confirmed)\n"
