@@ -160,15 +160,26 @@ class Journal(Intents):
         found = self.decisions(pair, limit=1)
         return found[0].decision if found else None
 
-    def observations(self, pair: str | None = None, since: datetime | None = None) -> Iterator[Observation]:
-        """Recorded observations in time order (for `export`)."""
-        sql = "SELECT body FROM observations WHERE observed_at >= ?"
-        args: list[object] = [_ts(since) if since is not None else float("-inf")]
-        if pair:
-            sql += " AND pair = ?"
-            args.append(pair)
-        for row in self._read("read observations", sql + " ORDER BY observed_at, id", tuple(args)):
-            yield codec.observation_from_dict(codec.loads(row["body"]))
+    def observations(
+        self, pair: str | None = None, since: datetime | None = None, *, page: int = 1000
+    ) -> Iterator[Observation]:
+        """Recorded observations in time order (for `export`), read a page at a time (a month is big)."""
+        start = _ts(since)
+        # keyset pagination on (observed_at, id); the first key sits just before `since`
+        after: tuple[object, int] = (start - 1, 2**62) if start is not None else (float("-inf"), 0)
+        pair_filter = " AND pair = ?" if pair else ""
+        sql = (
+            "SELECT id, observed_at, body FROM observations WHERE (observed_at, id) > (?, ?)"
+            f"{pair_filter} ORDER BY observed_at, id LIMIT {int(page)}"
+        )
+        while True:
+            args = (*after, pair) if pair else after
+            rows = self._read("read observations", sql, args)
+            for row in rows:
+                yield codec.observation_from_dict(codec.loads(row["body"]))
+            if len(rows) < page:
+                return
+            after = (rows[-1]["observed_at"], rows[-1]["id"])
 
     def prune(self, before: datetime) -> int:
         """Retention: delete decisions and observations older than `before` (intents, acks, pauses stay)."""

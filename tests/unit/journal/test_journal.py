@@ -310,3 +310,11 @@ def test_processes_racing_for_an_intent_open_exactly_one(tmp_path: Path) -> None
     assert results == ["refused"] * 5 + ["won"]
     with Journal(path) as journal:
         assert len(journal.intents(PAIR)) == 1
+
+
+def test_observations_are_read_in_pages_in_time_order(journal: Journal) -> None:
+    """Export reads page by page: every observation once, in time order, whatever the page size."""
+    record_rounds(journal, [Verdict.UP] * 7)
+    times = [o.observed_at for o in journal.observations(page=3)]
+    assert times == [at(10 * i) for i in range(7)]
+    assert [o.observed_at for o in journal.observations(since=at(40), page=2)] == [at(40), at(50), at(60)]
