@@ -23,6 +23,12 @@ Modes only change the action of a warranted failover: auto => FAILOVER, recommen
 observe => NONE (the state is still failover_warranted, so metrics and the audit trail show what
 auto mode would have done).
 
+Guards, each a named reason with its numbers, all reported together: expected data loss (first DOWN
+time - last successful sync) above `max_data_loss_seconds`, or the last sync unknown / never; DR
+cluster not AVAILABLE/ACTIVE; DR task not running/abnormal (switchovering: a switch in progress);
+production no longer the cluster remembered as baseline (roles swapped by someone else); DR cluster
+version unreadable or below `min_version` (production's too, when reported); inside the cooldown.
+
 A FAILOVER decision latches the pair and starts the cooldown in the next state itself, so the policy
 alone never decides FAILOVER twice for one outage: only `ack` re-arms it (and the cooldown still runs).
 """
@@ -112,7 +118,7 @@ def expected_data_loss(first_down_at: datetime | None, last_sync: datetime | Non
 
 
 # ---- counters ------------------------------------------------------------------------------------
-def _track(obs: Observation, state: PairState, verdict: Verdict, now: datetime) -> PairState:
+def _track(obs: Observation, state: PairState, verdict: Verdict) -> PairState:
     """Advance the outage counters and the baseline primary for this round's verdict."""
     if verdict is Verdict.DOWN and _alive_since(obs, state.first_down_at):
         state = replace(state, consecutive_down=1, first_down_at=obs.observed_at)
@@ -302,7 +308,7 @@ def evaluate(observation: Observation, state: PairState, policy: Policy, now: da
     """Decide one round for one pair. Pure: the same inputs always give the same evaluation."""
     verdict = production_verdict(observation.signals)
     verdict_reason = _verdict_reason(observation.signals, verdict)
-    tracked = _track(observation, state, verdict, now)
+    tracked = _track(observation, state, verdict)
     held = _held(tracked, now)
     if held is not None:
         st, action, reasons = held[0], held[1], [held[2], verdict_reason]
@@ -329,7 +335,7 @@ def evaluate_manual(
     still turn into a failover, so an operator checks the DR task and `ack`s it first.
     """
     verdict = production_verdict(observation.signals)
-    tracked = _track(observation, state, verdict, now)
+    tracked = _track(observation, state, verdict)
     open_intent = tracked.open_intent_status is not None and not tracked.open_intent_status.final
     blocking = guards(observation, tracked, policy, now)
     verdict_reason = _verdict_reason(observation.signals, verdict)
