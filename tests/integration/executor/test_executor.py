@@ -327,3 +327,34 @@ def test_forced_failover_reads_the_roles_when_the_observation_lacks_them(
 
     run_loop(body)
     assert len(simulator.failover_calls(TEST_DR_ID)) == 1
+
+
+def test_tracking_survives_a_flaky_api(run_loop: Callable[[Body], None], simulator: Simulator) -> None:
+    """503s and resets on the DR detail while tracking are waited out; the failover still completes once."""
+
+    async def body(loop: Loop) -> None:
+        fail_production(simulator)
+        evaluation, obs = await loop.until_failover()
+        simulator.inject(kind="error", operation="show_disaster_detail", status=503, count=6)
+        simulator.inject(kind="reset", operation="list_cluster_details", count=2)
+        intent = await loop.executor.execute(evaluation.decision, obs)
+        assert intent.status is IntentStatus.COMPLETED, intent.detail
+
+    run_loop(body)
+    assert len(simulator.failover_calls(TEST_DR_ID)) == 1
+
+
+def test_degraded_production_is_reported_not_down(
+    run_loop: Callable[[Body], None], simulator: Simulator
+) -> None:
+    """A DEGRADED production (a node down, still AVAILABLE) is healthy with a degraded reason; no failover."""
+
+    async def body(loop: Loop) -> None:
+        simulator.set_sub_status(simulator.pairs[TEST_DR_ID].primary.id, "DEGRADED | UNBALANCED")
+        for _ in range(5):
+            evaluation, _ = await loop.round()
+            assert evaluation.decision.state is State.HEALTHY
+            assert ReasonCode.DEGRADED in evaluation.decision.codes
+
+    run_loop(body)
+    assert simulator.failover_calls() == []
