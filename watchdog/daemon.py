@@ -145,8 +145,7 @@ class Loop:
     def _on_event(self, event: JobEvent) -> None:
         name = _EVENTS.get(event.code, "other")
         self._metrics.scheduler_event(name)
-        if name in ("missed", "max_instances"):
-            self._metrics.round_overruns.inc()
+        if name in ("missed", "max_instances"):  # skipped runs; the overrun itself is counted at its end
             log.warning(
                 "round skipped: the previous one is still running or the loop was late", extra={"event": name}
             )
