@@ -132,7 +132,7 @@ class Runtime:
             log.info("reconciled failover intent", extra={"pair": intent.pair, "status": intent.status.value})
 
     async def round(self) -> RoundResult:
-        """observe -> decide -> act -> record for every pair."""
+        """observe -> (decide -> record -> act) for every pair; one pair's failure never stops the others."""
         began = time.monotonic()
         now = self.clock.now()
         observations = await self.observe(now)
@@ -142,12 +142,20 @@ class Runtime:
             obs = observations.get(pair.name) or unseen(
                 pair.name, pair.disaster_recovery_id, now, "not probed"
             )
-            state, evaluation = self.decide(obs, self.clock.now())
-            self.record(obs, evaluation, state, probe_seconds)  # first: no action without its audit record
-            self.act(evaluation.decision, obs)
-            decisions[pair.name] = evaluation.decision
+            try:
+                decisions[pair.name] = self.tick_pair(obs, probe_seconds)
+            except Exception:
+                self.metrics.round_errors.inc()
+                log.exception("pair failed this round; the other pairs go on", extra={"pair": pair.name})
         self._prune()
         return RoundResult(decisions, time.monotonic() - began)
+
+    def tick_pair(self, obs: Observation, probe_seconds: float) -> Decision:
+        """decide -> record -> act for one pair: no action without its audit record in the journal."""
+        state, evaluation = self.decide(obs, self.clock.now())
+        self.record(obs, evaluation, state, probe_seconds)
+        self.act(evaluation.decision, obs)
+        return evaluation.decision
 
     async def observe(self, now: datetime) -> Mapping[str, Observation]:
         """One probe round; a failure of the whole round makes every pair UNKNOWN, never DOWN."""
@@ -167,6 +175,13 @@ class Runtime:
         """FAILOVER: run the executor in its own task. TRACK with nobody following: follow the intent."""
         running = self._acting.get(decision.pair)
         if running is not None and not running.done():
+            if (
+                decision.action is Action.FAILOVER
+            ):  # the policy's intent precedence should make this impossible
+                log.error(
+                    "FAILOVER decided while a failover task still runs; not started",
+                    extra={"pair": decision.pair},
+                )
             return
         if decision.action is Action.FAILOVER:
             self._spawn(decision.pair, self.executor.execute(decision, obs))
