@@ -7,6 +7,7 @@ the packaged scenario file and in docs/simulator.md.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import signal
 import sys
@@ -79,7 +80,8 @@ def run_simulate(listen: str, scenario: str | None) -> int:
     stop = threading.Event()
     restore = _install_signals(stop)
     try:
-        describe(sim, server.url, sys.stdout)
+        with contextlib.suppress(OSError):  # a closed stdout (`| head`) must not stop the server
+            describe(sim, server.url, sys.stdout)
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:
@@ -87,7 +89,8 @@ def run_simulate(listen: str, scenario: str | None) -> int:
     finally:
         restore()
         server.stop()
-    print("simulator stopped", file=sys.stdout, flush=True)
+    with contextlib.suppress(OSError):
+        print("simulator stopped", file=sys.stdout, flush=True)
     return EXIT_OK
 
 
