@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import tempfile
 
-os.environ.setdefault("HOME", tempfile.mkdtemp(prefix="drw-home-"))
+# Always a fresh HOME: HOME is always set, so setdefault would leave the real one in place.
+os.environ["HOME"] = tempfile.mkdtemp(prefix="drw-home-")
 
 
 # ---- simulator fixtures (H2) --------------------------------------------------------------------
