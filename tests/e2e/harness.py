@@ -106,7 +106,7 @@ def wait_for(predicate: Callable[[], Any], timeout: float, what: str, interval: 
 class Daemon:
     """A running `python -m watchdog run` with its stdout/stderr in files and its HTTP base URL."""
 
-    def __init__(self, config: Path, port: int, tmp: Path, name: str = "daemon") -> None:
+    def __init__(self, config: Path, port: int, tmp: Path, name: str = "daemon", **env: str) -> None:
         self.url = f"http://127.0.0.1:{port}"
         self.stdout_path = tmp / f"{name}.stdout"
         self.stderr_path = tmp / f"{name}.stderr"
@@ -116,7 +116,7 @@ class Daemon:
                 stdout=out,
                 stderr=err,
                 cwd=tmp,
-                env=child_env(tmp),
+                env=child_env(tmp, **env),
             )
 
     def get(self, path: str) -> httpx.Response:
@@ -169,9 +169,9 @@ class Daemon:
 
 
 @contextmanager
-def running_daemon(config: Path, port: int, tmp: Path, name: str = "daemon") -> Iterator[Daemon]:
+def running_daemon(config: Path, port: int, tmp: Path, name: str = "daemon", **env: str) -> Iterator[Daemon]:
     """A daemon that is ready on entry and always gone on exit (SIGKILL if a test left it running)."""
-    daemon = Daemon(config, port, tmp, name)
+    daemon = Daemon(config, port, tmp, name, **env)
     try:
         daemon.wait_ready()
         yield daemon

@@ -102,3 +102,26 @@ def test_export_then_replay_backtests_a_policy(
     assert replayed.returncode == 0, replayed.stderr
     actions = [json.loads(line)["action"] for line in replayed.stdout.splitlines()]
     assert actions.count("failover") == 1
+
+
+def test_secret_from_systemd_credentials(
+    tmp_path: Path, simulator: Simulator, sim_server: SimulatorServer
+) -> None:
+    """The SK only in $CREDENTIALS_DIRECTORY/cloud_secret_key (systemd LoadCredential=): the daemon signs
+    with it, sees production healthy, and never prints it; check-config shows it masked."""
+    port = free_port()
+    data = config_data(sim_server.url, tmp_path / "state" / "j.db", port)
+    secret = data["cloud"].pop("secret_key")
+    creds = tmp_path / "credentials"
+    creds.mkdir()
+    (creds / "cloud_secret_key").write_text(secret + "\n")
+    config = write_config(tmp_path / "watchdog.yaml", data)
+    env = {"CREDENTIALS_DIRECTORY": str(creds)}
+    with running_daemon(config, port, tmp_path, **env) as daemon:
+        wait_for(lambda: daemon.sample("dr_watchdog_production_up", **PAIR) == 1, 15, "production seen up")
+        assert daemon.terminate() == 0
+        printed = daemon.stdout() + daemon.stderr()
+    checked = run_cli("check-config", "--config", str(config), tmp=tmp_path, **env)
+    assert checked.returncode == 0, checked.stderr
+    assert json.loads(checked.stdout)["cloud"]["secret_key"] == "**********"
+    assert secret not in printed + checked.stdout + checked.stderr
