@@ -26,7 +26,7 @@ from watchdog.dws.client import DwsClient, RetryPolicy, endpoint_for_region
 from watchdog.dws.signing import Credentials, TokenCredentials
 from watchdog.failover import Executor, ExecutorTiming, Step
 from watchdog.hooks import HookContext, HookRunner
-from watchdog.journal import Journal
+from watchdog.journal import Journal, JournalError
 from watchdog.metrics import Metrics
 from watchdog.model import (
     Action,
@@ -251,7 +251,11 @@ def build_executor(
     metrics: Metrics | None,
     hooks: HookRunner,
 ) -> Executor:
-    """The executor with the configured timing, the hooks and the failover counters wired in."""
+    """The executor with the configured timing, the hooks and the failover counters wired in.
+
+    Every hook run is journaled (`Journal.record_hook_run`) against its intent: the daemon and the
+    manual `dr-watchdog failover` both build their executor here, so both leave the record.
+    """
     f = settings.failover
     timing = ExecutorTiming(
         f.poll_interval_seconds, f.track_timeout_seconds, f.settle_seconds, f.unknown_grace_seconds
@@ -262,12 +266,20 @@ def build_executor(
         if result is None:
             return None
         log.info("pre-failover hook", extra={"pair": intent.pair, "hook": result.as_record()})
+        # before the POST, like the intent: a run that cannot be journaled raises, and the
+        # executor treats a failing veto check as a veto (no failover without its audit record)
+        journal.record_hook_run(intent.pair, intent.id, result)
         return None if result.allowed else result.summary
 
     async def after(intent: FailoverIntent) -> None:
         result = await hooks.post_failover(hook_context(intent))
-        if result is not None:
-            log.info("post-failover hook", extra={"pair": intent.pair, "hook": result.as_record()})
+        if result is None:
+            return
+        log.info("post-failover hook", extra={"pair": intent.pair, "hook": result.as_record()})
+        try:
+            journal.record_hook_run(intent.pair, intent.id, result)
+        except JournalError:  # the failover stands; the log line above keeps the result
+            log.exception("post-failover hook run not journaled", extra={"pair": intent.pair})
 
     def on_step(step: Step, intent: FailoverIntent) -> None:
         if metrics is not None:

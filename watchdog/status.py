@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from watchdog import __version__
-from watchdog.journal import Journal
+from watchdog.journal import HookRunRecord, Journal
 from watchdog.model import Decision, FailoverIntent, Observation, PairState, Pause
 from watchdog.settings import Settings
 
@@ -41,6 +41,27 @@ def _intent(intent: FailoverIntent | None) -> dict[str, Any] | None:
         "submitted_at": _iso(intent.submitted_at),
         "finished_at": _iso(intent.finished_at),
         "detail": intent.detail,
+    }
+
+
+HOOK_RUNS_SHOWN = 5  # the latest hook runs per pair in the status document
+
+
+def _hook_run(run: HookRunRecord) -> dict[str, Any]:
+    return {
+        "id": run.id,
+        "hook": run.hook.value,
+        "intent_id": run.intent_id,
+        "command": list(run.command),
+        "started_at": _iso(run.started_at),
+        "duration_seconds": run.duration_seconds,
+        "exit_code": run.exit_code,
+        "timed_out": run.timed_out,
+        "could_not_start": run.could_not_start,
+        "error": run.error,
+        "vetoed": run.vetoed,
+        "stdout_tail": run.stdout_tail,
+        "stderr_tail": run.stderr_tail,
     }
 
 
@@ -79,7 +100,8 @@ def _decided(decision: Decision | None) -> dict[str, Any]:
 
 
 def pair_status(journal: Journal, name: str, now: datetime) -> dict[str, Any]:
-    """One pair: state, last decision and its reasons, health, DR status, sync lag, pause, latch, intent."""
+    """One pair: state, last decision and its reasons, health, DR status, sync lag, pause, latch, intent,
+    and the latest hook runs (newest first)."""
     recorded = journal.decisions(name, limit=1)
     decision = recorded[0].decision if recorded else None
     observation = recorded[0].observation if recorded else None
@@ -92,6 +114,7 @@ def pair_status(journal: Journal, name: str, now: datetime) -> dict[str, Any]:
         "latched": state.latched,
         "cooldown_until": _iso(state.cooldown_until),
         "open_intent": _intent(journal.open_intent(name)),
+        "hook_runs": [_hook_run(r) for r in reversed(journal.hook_runs(name, limit=HOOK_RUNS_SHOWN))],
     }
 
 

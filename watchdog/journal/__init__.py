@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from watchdog.journal.base import AckRefused, JournalError
 from watchdog.journal.core import AckRecord, Journal, PauseRecord, RecordedDecision, RoundRecord
+from watchdog.journal.hookruns import HookRunRecord
 from watchdog.journal.intents import IntentAlreadyFinal, IntentConflict
 
 __all__ = [
     "AckRecord",
     "AckRefused",
+    "HookRunRecord",
     "IntentAlreadyFinal",
     "IntentConflict",
     "Journal",

@@ -21,6 +21,7 @@ from watchdog import codec
 from watchdog.journal.base import AckRefused
 from watchdog.journal.base import dt as _dt
 from watchdog.journal.base import ts as _ts
+from watchdog.journal.hookruns import HookRuns
 from watchdog.journal.intents import Intents
 from watchdog.model import Action, Decision, IntentStatus, Observation, PairState, Pause
 
@@ -28,7 +29,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 OPEN_STATUSES = (IntentStatus.INTENDED.value, IntentStatus.SUBMITTED.value)
 
 
-class Journal(Intents):
+class Journal(Intents, HookRuns):
     """The SQLite journal at `path` (created with its directory if missing, migrated to the newest schema).
 
     Raises `JournalError` for anything the file system or SQLite refuses.

@@ -84,6 +84,29 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             )""",
         ],
     ),
+    (
+        2,
+        [
+            # One row per pre-/post-failover hook run (issue 5: "both in the audit trail"). `command`
+            # is the argv as JSON, never the environment; the output columns hold bounded tails.
+            """CREATE TABLE hook_runs (
+                id INTEGER PRIMARY KEY,
+                pair TEXT NOT NULL,
+                intent_id INTEGER,
+                hook TEXT NOT NULL,
+                command TEXT NOT NULL,
+                started_at INTEGER NOT NULL,
+                duration_seconds REAL NOT NULL,
+                exit_code INTEGER,
+                timed_out INTEGER NOT NULL,
+                error TEXT,
+                vetoed INTEGER NOT NULL,
+                stdout_tail TEXT NOT NULL,
+                stderr_tail TEXT NOT NULL
+            )""",
+            "CREATE INDEX hook_runs_pair ON hook_runs (pair, id)",
+        ],
+    ),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

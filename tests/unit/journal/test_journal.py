@@ -40,12 +40,12 @@ def record_rounds(journal: Journal, verdicts: list[Verdict]) -> list[int]:
 
 def test_wal_and_schema_version(journal: Journal) -> None:
     """The file is in WAL mode at the newest schema version, and reopening keeps it."""
-    assert journal.schema_version == 1
+    assert journal.schema_version == 2
     with sqlite3.connect(journal.path) as raw:
         assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     raw.close()
     with Journal(journal.path) as again:
-        assert again.schema_version == 1
+        assert again.schema_version == 2
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:
