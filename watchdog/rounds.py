@@ -3,8 +3,9 @@
 `observe` is one probe round (per project, through the list endpoints: `watchdog.probes`); `decide`
 is the pure policy on an immutable snapshot and the pair state re-read from the journal (so a
 `pause` or `ack` given by the CLI beside the running daemon counts from the next round); `record`
-writes the decision, its inputs and the next state (the latch, for a FAILOVER) to the journal and
-reports it as metrics and one log record, before anything is done about it; `act` hands a FAILOVER
+writes every pair's decision, its inputs and the next state (the latch, for a FAILOVER) to the
+journal in one transaction per round, then reports them as metrics and log records, before anything
+is done about them; `act` hands a FAILOVER
 decision to the executor in a task of its own, so tracking a failover for minutes never delays the
 rounds of the other pairs. (The style guide says observe -> decide -> act -> record; recording first
 means a journal that cannot be written stops the action instead of leaving it unaudited.)
@@ -26,7 +27,7 @@ from watchdog.dws.client import DwsClient, RetryPolicy, endpoint_for_region
 from watchdog.dws.signing import Credentials, TokenCredentials
 from watchdog.failover import Executor, ExecutorTiming, Step
 from watchdog.hooks import HookContext, HookRunner
-from watchdog.journal import Journal, JournalError
+from watchdog.journal import EncodedRound, Journal, JournalError, RoundRecord
 from watchdog.metrics import Metrics
 from watchdog.model import (
     Action,
@@ -84,6 +85,15 @@ def unseen(pair: str, dr_id: str, now: datetime, why: str) -> Observation:
     return Observation(pair=pair, disaster_recovery_id=dr_id, observed_at=now, signals=(signal,))
 
 
+@dataclass(frozen=True)
+class Decided:
+    """One pair's decided round, encoded for the round's single journal transaction."""
+
+    obs: Observation
+    evaluation: Evaluation
+    encoded: EncodedRound
+
+
 @dataclass
 class RoundResult:
     """What one round produced (for the demo and the tests)."""
@@ -132,30 +142,56 @@ class Runtime:
             log.info("reconciled failover intent", extra={"pair": intent.pair, "status": intent.status.value})
 
     async def round(self) -> RoundResult:
-        """observe -> (decide -> record -> act) for every pair; one pair's failure never stops the others."""
+        """observe -> decide (each pair) -> record (all pairs, one transaction) -> report -> act.
+
+        One pair's failure to decide or to report never stops the others. The decisions and the
+        latches of the whole round are journaled in ONE transaction (one fsync per round, not per
+        pair: at 5,000 pairs the difference is seconds) before anything acts; if that write fails,
+        no pair acts this round, and the next round decides again from the journal as it stands.
+        """
         began = time.monotonic()
         now = self.clock.now()
         observations = await self.observe(now)
         probe_seconds = time.monotonic() - began
-        decisions: dict[str, Decision] = {}
-        for pair in self.settings.pairs:
-            obs = observations.get(pair.name) or unseen(
-                pair.name, pair.disaster_recovery_id, now, "not probed"
-            )
-            try:
-                decisions[pair.name] = self.tick_pair(obs, probe_seconds)
-            except Exception:
-                self.metrics.round_errors.inc()
-                log.exception("pair failed this round; the other pairs go on", extra={"pair": pair.name})
+        decided = [d for d in map(self._decide_pair, self._observed(observations, now)) if d is not None]
+        try:
+            self.journal.record_many([d.encoded for d in decided])
+        except Exception:
+            self.metrics.round_errors.inc()
+            log.exception("journal write failed: nothing of this round is recorded and no pair acts")
+            return RoundResult({}, time.monotonic() - began)
+        for d in decided:
+            self._isolated(d.obs.pair, "report", self.report, d.obs, d.evaluation, probe_seconds)
+        for d in decided:
+            self._isolated(d.obs.pair, "act", self.act, d.evaluation.decision, d.obs)
         self._prune()
-        return RoundResult(decisions, time.monotonic() - began)
+        return RoundResult({d.obs.pair: d.evaluation.decision for d in decided}, time.monotonic() - began)
 
-    def tick_pair(self, obs: Observation, probe_seconds: float) -> Decision:
-        """decide -> record -> act for one pair: no action without its audit record in the journal."""
-        state, evaluation = self.decide(obs, self.clock.now())
-        self.record(obs, evaluation, state, probe_seconds)
-        self.act(evaluation.decision, obs)
-        return evaluation.decision
+    def _observed(self, observations: Mapping[str, Observation], now: datetime) -> list[Observation]:
+        """Every configured pair's observation; a pair the probe round left out is UNKNOWN."""
+        return [
+            observations.get(p.name) or unseen(p.name, p.disaster_recovery_id, now, "not probed")
+            for p in self.settings.pairs
+        ]
+
+    def _decide_pair(self, obs: Observation) -> Decided | None:
+        """decide and encode one pair's round record; None (logged, counted) if that pair failed."""
+        try:
+            state, evaluation = self.decide(obs, self.clock.now())
+            record = RoundRecord(obs, evaluation.decision, evaluation.next_state, state)
+            return Decided(obs, evaluation, Journal.encode_round(record))
+        except Exception:
+            self.metrics.round_errors.inc()
+            log.exception("pair failed this round; the other pairs go on", extra={"pair": obs.pair})
+            return None
+
+    def _isolated(self, pair: str, step: str, work: Callable[..., None], *args: Any) -> None:
+        """Run one pair's step; its failure is logged and counted, the other pairs go on."""
+        try:
+            work(*args)
+        except Exception:
+            self.metrics.round_errors.inc()
+            log.exception(f"pair failed to {step} this round; the other pairs go on", extra={"pair": pair})
 
     async def observe(self, now: datetime) -> Mapping[str, Observation]:
         """One probe round; a failure of the whole round makes every pair UNKNOWN, never DOWN."""
@@ -202,11 +238,8 @@ class Runtime:
 
         self._acting[pair] = asyncio.create_task(guarded(), name=f"drw-failover-{pair}")
 
-    def record(
-        self, obs: Observation, evaluation: Evaluation, before: PairState, probe_seconds: float
-    ) -> None:
-        """Journal the decision, its inputs and the next state; then metrics, log line, notifications."""
-        self.journal.record(obs, evaluation.decision, evaluation.next_state, state_before=before)
+    def report(self, obs: Observation, evaluation: Evaluation, probe_seconds: float) -> None:
+        """A recorded decision as metrics, one log line and notifications."""
         report.observation_metrics(self.metrics, obs, probe_seconds)
         report.decision_metrics(self.metrics, evaluation.decision)
         report.log_decision(evaluation.decision)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from watchdog.journal.base import AckRefused, JournalError
-from watchdog.journal.core import AckRecord, Journal, PauseRecord, RecordedDecision, RoundRecord
+from watchdog.journal.core import AckRecord, EncodedRound, Journal, PauseRecord, RecordedDecision, RoundRecord
 from watchdog.journal.hookruns import HookRunRecord
 from watchdog.journal.intents import IntentAlreadyFinal, IntentConflict
 
 __all__ = [
     "AckRecord",
     "AckRefused",
+    "EncodedRound",
     "HookRunRecord",
     "IntentAlreadyFinal",
     "IntentConflict",

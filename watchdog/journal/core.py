@@ -88,17 +88,33 @@ class Journal(Intents, HookRuns):
         """
         return self.record_many([RoundRecord(observation, decision, next_state, state_before)])[0]
 
-    def record_many(self, rounds: Sequence[RoundRecord]) -> list[int]:
-        """`record` for many pairs in ONE transaction (one fsync per round, not per pair: scale)."""
-        with self._tx("record decisions") as db:
-            return [self._insert_round(db, r) for r in rounds]
+    def record_many(self, rounds: Sequence[RoundRecord | EncodedRound]) -> list[int]:
+        """`record` for many pairs in ONE transaction (one fsync per round, not per pair: scale).
 
-    def _insert_round(self, db: sqlite3.Connection, r: RoundRecord) -> int:
-        obs, decision = r.observation, r.decision
-        before = codec.dumps(codec.pair_state_to_dict(r.state_before)) if r.state_before is not None else None
+        All or nothing: if the write fails, no decision of the batch is recorded. The JSON bodies are
+        encoded before the transaction opens (so the write lock is held for the inserts only); pass
+        `encode_round` results to keep one pair's unencodable observation from failing the batch.
+        """
+        encoded = [r if isinstance(r, EncodedRound) else self.encode_round(r) for r in rounds]
+        with self._tx("record decisions") as db:
+            return [self._insert_round(db, r) for r in encoded]
+
+    @staticmethod
+    def encode_round(r: RoundRecord) -> EncodedRound:
+        """The JSON bodies of one pair's round, checked before any write (raises if unencodable)."""
+        before = r.state_before
+        return EncodedRound(
+            r,
+            codec.dumps(codec.observation_to_dict(r.observation)),
+            codec.dumps(codec.decision_to_dict(r.decision)),
+            codec.dumps(codec.pair_state_to_dict(before)) if before is not None else None,
+        )
+
+    def _insert_round(self, db: sqlite3.Connection, e: EncodedRound) -> int:
+        obs, decision = e.round.observation, e.round.decision
         obs_id = db.execute(
             "INSERT INTO observations (pair, observed_at, body) VALUES (?, ?, ?)",
-            (obs.pair, _ts(obs.observed_at), codec.dumps(codec.observation_to_dict(obs))),
+            (obs.pair, _ts(obs.observed_at), e.observation_body),
         ).lastrowid
         dec_id = db.execute(
             "INSERT INTO decisions (pair, at, state, action, rule, verdict, observation_id, body, "
@@ -111,13 +127,13 @@ class Journal(Intents, HookRuns):
                 decision.rule.value,
                 decision.verdict.value,
                 obs_id,
-                codec.dumps(codec.decision_to_dict(decision)),
-                before,
+                e.decision_body,
+                e.state_before_body,
             ),
         ).lastrowid
-        self._write_counters(db, decision.pair, r.next_state, decision.at)
+        self._write_counters(db, decision.pair, e.round.next_state, decision.at)
         if decision.action is Action.FAILOVER:
-            self._write_latch(db, decision.pair, r.next_state)
+            self._write_latch(db, decision.pair, e.round.next_state)
         assert dec_id is not None
         return dec_id
 
@@ -292,6 +308,16 @@ class RoundRecord:
     decision: Decision
     next_state: PairState
     state_before: PairState | None = None
+
+
+@dataclass(frozen=True)
+class EncodedRound:
+    """A `RoundRecord` with its JSON bodies already encoded (`Journal.encode_round`)."""
+
+    round: RoundRecord
+    observation_body: str
+    decision_body: str
+    state_before_body: str | None
 
 
 @dataclass(frozen=True)

@@ -318,3 +318,21 @@ def test_observations_are_read_in_pages_in_time_order(journal: Journal) -> None:
     times = [o.observed_at for o in journal.observations(page=3)]
     assert times == [at(10 * i) for i in range(7)]
     assert [o.observed_at for o in journal.observations(since=at(40), page=2)] == [at(40), at(50), at(60)]
+
+
+def test_record_many_is_all_or_nothing(journal: Journal) -> None:
+    """A batch with one round that cannot be encoded is refused before any row of the batch is written."""
+    good = observation(at(0), Verdict.UP)
+    bad = replace(observation(at(0), Verdict.UP), pair="other-dw", rpo_seconds=object())  # not JSON
+    rounds = [
+        RoundRecord(o, ev.decision, ev.next_state, PairState())
+        for o in (good, bad)
+        for ev in [evaluate(o, PairState(), FAST, at(0))]
+    ]
+    with pytest.raises(TypeError):
+        journal.record_many(rounds)
+    assert journal.decisions() == [] and list(journal.observations()) == []
+    with pytest.raises(TypeError):
+        Journal.encode_round(rounds[1])  # the round loop encodes per pair, so only this pair is left out
+    ids = journal.record_many([Journal.encode_round(rounds[0])])
+    assert [r.id for r in journal.decisions()] == ids

@@ -1,0 +1,173 @@
+"""The daemon's round (watchdog.rounds.Runtime) against the simulator over real HTTP, on a real journal file.
+
+A round decides every pair, journals all of them in one transaction, and only then acts: a journal
+that cannot be written stops every action of the round, and one pair that cannot be decided does not
+stop the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from prometheus_client import CollectorRegistry
+
+from watchdog.clock import SystemClock
+from watchdog.journal import Journal
+from watchdog.metrics import Metrics
+from watchdog.model import Action
+from watchdog.rounds import Runtime
+from watchdog.settings import Settings
+from watchdog.simulator import Simulator, SimulatorServer
+from watchdog.simulator.testing import (
+    FAST_TIMING,
+    TEST_ACCESS_KEY,
+    TEST_DR_ID,
+    TEST_PAIR_NAME,
+    TEST_PROJECT_ID,
+    TEST_SECRET_KEY,
+)
+
+OTHERS = ("finance-dw", "hr-dw")
+
+
+def _settings(url: str, tmp: Path, pairs: dict[str, str], **policy: Any) -> Settings:
+    data: dict[str, Any] = {
+        "cloud": {
+            "endpoint": url,
+            "project_id": TEST_PROJECT_ID,
+            "access_key": TEST_ACCESS_KEY,
+            "secret_key": TEST_SECRET_KEY,
+            "timeout_seconds": 2,
+        },
+        "pairs": [{"name": n, "disaster_recovery_id": d} for n, d in pairs.items()],
+        "policy": {"mode": "auto", "probe_interval_seconds": 5, "min_outage_seconds": 0, **policy},
+        "failover": {"poll_interval_seconds": 0.2, "settle_seconds": 5, "unknown_grace_seconds": 5},
+        "state": {"path": str(tmp / "state" / "watchdog.db")},
+    }
+    return Settings(**data)
+
+
+def _world(simulator: Simulator) -> dict[str, str]:
+    """The fixture's pair plus two more in the same project: pair name -> DR id."""
+    pairs = {TEST_PAIR_NAME: TEST_DR_ID}
+    for name in OTHERS:
+        pairs[name] = simulator.add_pair(TEST_PROJECT_ID, name, **FAST_TIMING).disaster_recovery_id
+    return pairs
+
+
+@contextmanager
+def _runtime(settings: Settings, busy_timeout: float = 10.0) -> Iterator[tuple[Runtime, Metrics]]:
+    """A Runtime wired as the daemon wires it (its own registry; a journal with the given busy timeout)."""
+    metrics = Metrics(CollectorRegistry(), pairs=[p.name for p in settings.pairs])
+    settings.state.path.parent.mkdir(parents=True, exist_ok=True)
+    runtime = Runtime(
+        settings, SystemClock(), metrics, Journal(settings.state.path, busy_timeout_seconds=busy_timeout)
+    )
+    yield runtime, metrics
+
+
+def _errors(metrics: Metrics) -> float:
+    value = metrics.registry.get_sample_value("dr_watchdog_round_errors_total")
+    assert value is not None
+    return value
+
+
+def _decisions(path: Path) -> dict[str, int]:
+    with Journal(path) as journal:
+        return {p: len(journal.decisions(p)) for p in (TEST_PAIR_NAME, *OTHERS)}
+
+
+def test_round_records_every_pair_before_the_failover_acts(
+    tmp_path: Path, simulator: Simulator, sim_server: SimulatorServer
+) -> None:
+    """Each round journals a decision for every pair; the one FAILOVER then runs once, to completion."""
+    settings = _settings(sim_server.url, tmp_path, _world(simulator), failure_threshold=2)
+    simulator.fail_cluster(simulator.pair(TEST_DR_ID).primary_cluster_id)
+
+    async def scenario() -> list[dict[str, Action]]:
+        with _runtime(settings) as (runtime, _):
+            runtime.start()
+            try:
+                actions = [
+                    {p: d.action for p, d in (await runtime.round()).decisions.items()} for _ in range(2)
+                ]
+                await runtime.finish_actions(grace=30)
+                return actions
+            finally:
+                await runtime.close()
+
+    first, second = asyncio.run(scenario())
+    assert set(first) == set(second) == {TEST_PAIR_NAME, *OTHERS}
+    assert first[TEST_PAIR_NAME] is Action.NONE and second[TEST_PAIR_NAME] is Action.FAILOVER
+    assert all(second[p] is Action.NONE for p in OTHERS)
+    assert _decisions(settings.state.path) == {TEST_PAIR_NAME: 2, OTHERS[0]: 2, OTHERS[1]: 2}
+    assert len(simulator.failover_calls()) == 1
+    with Journal(settings.state.path) as journal:
+        (intent,) = journal.intents(TEST_PAIR_NAME)
+        assert intent.decision_id == journal.decisions(TEST_PAIR_NAME)[-1].id
+
+
+def test_a_journal_that_cannot_be_written_stops_every_action(
+    tmp_path: Path, simulator: Simulator, sim_server: SimulatorServer
+) -> None:
+    """While another writer holds the journal, a round that would fail over records and acts on nothing."""
+    settings = _settings(sim_server.url, tmp_path, _world(simulator), failure_threshold=2)
+    simulator.fail_cluster(simulator.pair(TEST_DR_ID).primary_cluster_id)
+
+    async def scenario() -> tuple[int, float, int]:
+        with _runtime(settings, busy_timeout=0.2) as (runtime, metrics):
+            runtime.start()
+            try:
+                await runtime.round()  # suspect: the first down round is journaled
+                blocker = sqlite3.connect(settings.state.path, isolation_level=None)
+                try:
+                    blocker.execute("BEGIN IMMEDIATE")  # another writer holds the write lock
+                    blocked = await runtime.round()  # would decide FAILOVER
+                    await asyncio.sleep(0.5)  # an executor task, had one started, would have posted
+                    blocker.execute("ROLLBACK")
+                finally:
+                    blocker.close()
+                calls = len(simulator.failover_calls())
+                assert blocked.decisions == {}
+                await runtime.round()  # the journal is writable again: decided afresh, recorded, acted
+                await runtime.finish_actions(grace=30)
+                return calls, _errors(metrics), len(simulator.failover_calls())
+            finally:
+                await runtime.close()
+
+    calls_while_blocked, errors, calls_after = asyncio.run(scenario())
+    assert calls_while_blocked == 0 and errors == 1
+    assert calls_after == 1
+    assert _decisions(settings.state.path) == {TEST_PAIR_NAME: 2, OTHERS[0]: 2, OTHERS[1]: 2}
+
+
+def test_one_pair_that_cannot_be_decided_does_not_sink_the_round(
+    tmp_path: Path, simulator: Simulator, sim_server: SimulatorServer
+) -> None:
+    """A pair whose journaled state is unreadable is logged and counted; the other pairs are recorded."""
+    settings = _settings(sim_server.url, tmp_path, _world(simulator))
+    Journal(settings.state.path).close()
+    raw = sqlite3.connect(settings.state.path)
+    try:
+        raw.execute("INSERT INTO pair_state (pair, first_down_at) VALUES (?, 'garbage')", (OTHERS[0],))
+        raw.commit()
+    finally:
+        raw.close()
+
+    async def scenario() -> tuple[set[str], float]:
+        with _runtime(settings) as (runtime, metrics):
+            runtime.start()
+            try:
+                result = await runtime.round()
+                return set(result.decisions), _errors(metrics)
+            finally:
+                await runtime.close()
+
+    decided, errors = asyncio.run(scenario())
+    assert decided == {TEST_PAIR_NAME, OTHERS[1]} and errors == 1
+    assert _decisions(settings.state.path) == {TEST_PAIR_NAME: 1, OTHERS[0]: 0, OTHERS[1]: 1}
