@@ -37,7 +37,14 @@ Json = dict[str, Any]
 
 
 # ---- encoding ------------------------------------------------------------------------------------
+_SCALARS = frozenset({str, int, bool, type(None)})
+
+
 def _plain(value: Any) -> Any:
+    if type(value) in _SCALARS:  # exact types (an enum member is a subclass: it goes on below);
+        return value  # the common case first: a round encodes 5,000 of these trees
+    if hasattr(value, "__dataclass_fields__"):
+        return {name: _plain(getattr(value, name)) for name in value.__dataclass_fields__}
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, Enum):
@@ -48,8 +55,6 @@ def _plain(value: Any) -> Any:
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, tuple | list):
         return [_plain(v) for v in value]
-    if hasattr(value, "__dataclass_fields__"):
-        return {name: _plain(getattr(value, name)) for name in value.__dataclass_fields__}
     return value
 
 
