@@ -29,13 +29,14 @@ demo: $(STAMP)
 	$(BIN)/dr-watchdog demo
 
 test: $(STAMP) tools
-	$(BIN)/ruff check watchdog tests
+	$(BIN)/ruff check watchdog tests benchmarks
+	$(BIN)/ruff format --check watchdog tests benchmarks
 	$(BIN)/mypy
 	HOME=$$(mktemp -d) $(BIN)/pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check watchdog tests
-	$(BIN)/ruff format --check watchdog tests
+	$(BIN)/ruff check watchdog tests benchmarks
+	$(BIN)/ruff format --check watchdog tests benchmarks
 	$(BIN)/mypy
 
 clean:

@@ -59,7 +59,12 @@ def write_scenario(path: Path, projects: int, per_project: int) -> None:
         ],
         "pairs": [],
         "bulk": [
-            {"project_id": project_id(i), "count": per_project, "prefix": f"p{i}", "sync_interval_seconds": 300}
+            {
+                "project_id": project_id(i),
+                "count": per_project,
+                "prefix": f"p{i}",
+                "sync_interval_seconds": 300,
+            }
             for i in range(1, projects + 1)
         ],
         "timeline": [],
@@ -69,7 +74,16 @@ def write_scenario(path: Path, projects: int, per_project: int) -> None:
 
 def start_simulator(scenario: Path) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "watchdog", "simulate", "--listen", "127.0.0.1:0", "--scenario", str(scenario)],
+        [
+            sys.executable,
+            "-m",
+            "watchdog",
+            "simulate",
+            "--listen",
+            "127.0.0.1:0",
+            "--scenario",
+            str(scenario),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
