@@ -114,6 +114,9 @@ def test_flapping_production_never_fails_over(
         assert (daemon.sample("dr_watchdog_consecutive_down_rounds", **PAIR) or 0) < 3
         assert daemon.terminate() == 0
     assert simulator.failover_calls() == []
+    states = {r["state"] for r in daemon.log_records() if r.get("event") == "decision"}
+    assert {"suspect", "healthy"} <= states, states  # it saw the flaps, and each recovery reset them
+    assert "failover_warranted" not in states
 
 
 @pytest.mark.parametrize("fault", ["unreachable", "503"])
