@@ -118,6 +118,12 @@ class Metrics:
             registry=r,
         )
         self.failovers = Counter(f"{P}failovers", "Failovers by result", [*pair, "result"], registry=r)
+        self.max_data_loss = Gauge(
+            f"{P}max_data_loss_seconds",
+            "The pair's RPO guard limit (policy.max_data_loss_seconds, with its per-pair override)",
+            pair,
+            registry=r,
+        )
         self.paused = Gauge(f"{P}paused", "1 while automatic action is paused on the pair", pair, registry=r)
         self.latched = Gauge(f"{P}latched", "1 after a failover until an operator acks it", pair, registry=r)
 
@@ -157,6 +163,14 @@ class Metrics:
             registry=r,
         )
         self.ready = Gauge(f"{P}ready", "1 once the first round is done", registry=r)
+        self.journal_errors = Counter(
+            f"{P}journal_errors",
+            "Rounds whose journal write failed (disk full, I/O error, locked): nothing recorded, no action",
+            registry=r,
+        )
+        self.journal_size = Gauge(
+            f"{P}journal_size_bytes", "Size of the SQLite journal on disk, its WAL included", registry=r
+        )
         self.notifications = Counter(
             f"{P}notifications",
             "Notification deliveries by channel and outcome",
@@ -173,6 +187,7 @@ class Metrics:
         self.last_sync.labels(pair=pair).set(math.nan)
         self.sync_lag.labels(pair=pair).set(math.nan)
         self.expected_data_loss.labels(pair=pair).set(math.nan)
+        self.max_data_loss.labels(pair=pair).set(math.nan)
         self.consecutive_down.labels(pair=pair).set(0)
         self.set_decision(pair, "unknown")
         self.set_blocked(pair, ())

@@ -14,6 +14,7 @@ means a journal that cannot be written stops the action instead of leaving it un
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Coroutine, Mapping
@@ -121,6 +122,8 @@ class Runtime:
             settings, journal, lambda _pair: self.client, clock, metrics, self.hooks
         )
         self._policies: dict[str, Policy] = {}
+        for pair in settings.pairs:
+            metrics.max_data_loss.labels(pair=pair.name).set(self.policy_for(pair.name).max_data_loss_seconds)
         self._acting: dict[str, asyncio.Task[None]] = {}
         self._reconciling: asyncio.Task[None] | None = None
         self._pruned_at: float | None = None
@@ -159,15 +162,38 @@ class Runtime:
         try:
             self.journal.record_many([d.encoded for d in decided])
         except Exception:
-            self.metrics.round_errors.inc()
-            log.exception("journal write failed: nothing of this round is recorded and no pair acts")
+            self._journal_failed(decided, probe_seconds)
             return RoundResult({}, time.monotonic() - began)
+        finally:
+            self._journal_size()
         for d in decided:
             self._isolated(d.obs.pair, "report", self.report, d.obs, d.evaluation, probe_seconds)
         for d in decided:
             self._isolated(d.obs.pair, "act", self.act, d.evaluation.decision, d.obs)
         self._prune()
         return RoundResult({d.obs.pair: d.evaluation.decision for d in decided}, time.monotonic() - began)
+
+    def _journal_failed(self, decided: list[Decided], probe_seconds: float) -> None:
+        """Nothing is recorded, so nothing acts; what was seen still reaches /metrics, so production
+        down still alerts a human while the journal (a full disk, say) cannot be written."""
+        self.metrics.round_errors.inc()
+        self.metrics.journal_errors.inc()
+        log.exception("journal write failed: nothing of this round is recorded and no pair acts")
+        for d in decided:
+            self._isolated(d.obs.pair, "report", self._report_seen, d.obs, d.evaluation, probe_seconds)
+
+    def _report_seen(self, obs: Observation, evaluation: Evaluation, probe_seconds: float) -> None:
+        report.observation_metrics(self.metrics, obs, probe_seconds)
+        verdict = evaluation.decision.verdict
+        self.metrics.set_production(obs.pair, {Verdict.UP: True, Verdict.DOWN: False}.get(verdict))
+
+    def _journal_size(self) -> None:
+        path = self.settings.state.path
+        total = 0
+        for part in (path, path.with_name(path.name + "-wal")):
+            with contextlib.suppress(OSError):
+                total += part.stat().st_size
+        self.metrics.journal_size.set(total)
 
     def _observed(self, observations: Mapping[str, Observation], now: datetime) -> list[Observation]:
         """Every configured pair's observation; a pair the probe round left out is UNKNOWN."""

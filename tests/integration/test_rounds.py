@@ -171,3 +171,49 @@ def test_one_pair_that_cannot_be_decided_does_not_sink_the_round(
     decided, errors = asyncio.run(scenario())
     assert decided == {TEST_PAIR_NAME, OTHERS[1]} and errors == 1
     assert _decisions(settings.state.path) == {TEST_PAIR_NAME: 1, OTHERS[0]: 0, OTHERS[1]: 1}
+
+
+def _sample(metrics: Metrics, name: str, **labels: str) -> float | None:
+    return metrics.registry.get_sample_value(name, labels)
+
+
+def test_a_full_journal_disk_acts_on_nothing_but_still_shows_production_down(
+    tmp_path: Path, simulator: Simulator, sim_server: SimulatorServer
+) -> None:
+    """SQLite full (as on a full disk): no failover, journal_errors counts, production_up still reads 0
+    so a human is alerted; space freed, the next round records and fails over once."""
+    settings = _settings(sim_server.url, tmp_path, _world(simulator), failure_threshold=2)
+    pair = {"pair": TEST_PAIR_NAME}
+
+    async def scenario() -> dict[str, Any]:
+        with _runtime(settings) as (runtime, metrics):
+            runtime.start()
+            try:
+                await runtime.round()  # healthy, recorded
+                seen: dict[str, Any] = {"size": _sample(metrics, "dr_watchdog_journal_size_bytes")}
+                db = runtime.journal._db  # the journal's own connection: cap the file where it is
+                pages = db.execute("PRAGMA page_count").fetchone()[0]
+                db.execute(f"PRAGMA max_page_count = {pages}")
+                simulator.fail_cluster(simulator.pair(TEST_DR_ID).primary_cluster_id)
+                for _ in range(3):  # enough down rounds to fail over, had they been recorded
+                    assert (await runtime.round()).decisions == {}
+                await asyncio.sleep(0.5)
+                seen["calls_while_full"] = len(simulator.failover_calls())
+                seen["up_while_full"] = _sample(metrics, "dr_watchdog_production_up", **pair)
+                seen["journal_errors"] = _sample(metrics, "dr_watchdog_journal_errors_total")
+                db.execute("PRAGMA max_page_count = 1073741823")  # space freed
+                await runtime.round()
+                await runtime.round()
+                await runtime.finish_actions(grace=30)
+                seen["calls_after"] = len(simulator.failover_calls())
+                seen["limit"] = _sample(metrics, "dr_watchdog_max_data_loss_seconds", **pair)
+                return seen
+            finally:
+                await runtime.close()
+
+    seen = asyncio.run(scenario())
+    assert seen["size"] is not None and seen["size"] > 0
+    assert seen["calls_while_full"] == 0 and seen["journal_errors"] == 3
+    assert seen["up_while_full"] == 0
+    assert seen["calls_after"] == 1
+    assert seen["limit"] == settings.policy.max_data_loss_seconds
