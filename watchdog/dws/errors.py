@@ -27,10 +27,20 @@ THROTTLED_CODES = frozenset({"APIGW.0308"})
 AUTH_CODE_PREFIX = "APIGW.03"
 
 
+def one_line(text: str) -> str:
+    """`text` folded onto one line: a gateway's HTML error page or a multi-line message must not
+    split a log record or a `status` row."""
+    lines = text.splitlines()
+    if len(lines) <= 1:
+        return text
+    return " ".join(part.strip() for part in lines if part.strip())
+
+
 def scrub(text: str, secrets: Iterable[str]) -> str:
-    """Replace every occurrence of a secret (longest first) and cap the length of `text`."""
+    """Replace every occurrence of a secret (longest first), fold `text` onto one line, cap its length."""
     for secret in sorted((s for s in secrets if s), key=len, reverse=True):
         text = text.replace(secret, REDACTED)
+    text = one_line(text)
     if len(text) > MAX_MESSAGE_CHARS:
         text = text[:MAX_MESSAGE_CHARS] + "..."
     return text
@@ -58,7 +68,7 @@ class DwsError(Exception):
         self.status = status
         self.error_code = scrub(error_code, hidden) if error_code else None
         self.error_msg = scrub(error_msg, hidden) if error_msg else None
-        self.request_id = request_id
+        self.request_id = one_line(request_id) if request_id else request_id
         self.message = scrub(message, hidden)
         super().__init__(self._render())
 

@@ -7,6 +7,7 @@ Over-the-wire behaviour against the simulator is in tests/integration/dws/.
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -352,3 +353,32 @@ def test_ca_bundle_path_is_accepted_and_repr_hides_credentials() -> None:
 
     text = asyncio.run(go())
     assert "dws.x.test:8443" in text and AK not in text and SK not in text and TOKEN not in text
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        resp(
+            502, text="<html>\n<head><title>502 Bad Gateway</title></head>\r\n<body>nginx</body>\n</html>\n"
+        ),
+        resp(400, {"error_code": "DWS.5065", "error_msg": "line one\nline two\u2028line three"}),
+        resp(500, {"error_code": "DWS.9999", "error_msg": "boom", "request_id": "req\n-2"}),
+    ],
+    ids=["html-page", "multi-line-msg", "multi-line-request-id"],
+)
+def test_error_text_is_one_line(answer: httpx.Response) -> None:
+    """A multi-line error page, message or request id is folded: the exception's text is one line."""
+    exc = Harness([answer], retry=RetryPolicy(attempts=1)).error(list_dr)
+    assert len(str(exc).splitlines()) == 1
+    assert len((exc.error_msg or "").splitlines()) <= 1
+    assert exc.status == answer.status_code and exc.error_msg
+
+
+def test_backoff_is_jittered_exponential_and_capped() -> None:
+    """The pause doubles per attempt up to the cap, each scaled by a random factor in [0.5, 1]."""
+    policy = RetryPolicy(attempts=10, base=0.5, cap=3.0, deadline=60.0)
+    for attempt, ceiling in [(1, 0.5), (2, 1.0), (3, 2.0), (4, 3.0), (8, 3.0)]:
+        pauses = {policy.backoff(attempt, random.Random(seed)) for seed in range(50)}
+        assert all(ceiling * 0.5 <= p <= ceiling for p in pauses), (attempt, pauses)
+        assert len(pauses) > 40  # jittered: many watchdogs do not retry in lockstep
+        assert max(pauses) - min(pauses) > ceiling * 0.3
