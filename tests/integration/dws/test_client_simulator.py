@@ -122,6 +122,19 @@ def test_throttling_is_retried_until_it_clears(simulator: Simulator, sim_server:
     assert recorder.codes() == ["429", "429", "200"]
 
 
+def test_persistent_throttling_is_a_throttled_error(
+    simulator: Simulator, sim_server: SimulatorServer
+) -> None:
+    """A 429 that never clears is retried `attempts` times, then raised as ThrottledError APIGW.0308."""
+    simulator.inject(kind="error", operation="list_clusters", status=429)
+    recorder = Recorder()
+    with pytest.raises(errors.ThrottledError) as info:
+        run_client(sim_server.url, lambda c: c.list_clusters(), observer=recorder)
+    assert (info.value.status, info.value.error_code) == (429, "APIGW.0308")
+    assert info.value.retriable and info.value.request_id
+    assert recorder.codes() == ["429"] * 3
+
+
 @pytest.mark.parametrize("status", [500, 503])
 def test_server_errors_are_retried_then_raised(
     simulator: Simulator, sim_server: SimulatorServer, status: int

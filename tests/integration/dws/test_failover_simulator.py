@@ -13,7 +13,7 @@ from tests.integration.dws.support import Recorder, closed_port_url, logged_stat
 from watchdog.dws import errors
 from watchdog.dws.client import DwsClient
 from watchdog.dws.models import ClusterStatus, DrStatus
-from watchdog.simulator import Simulator, SimulatorServer
+from watchdog.simulator import FailoverOutcome, Simulator, SimulatorServer
 from watchdog.simulator.testing import TEST_DR_ID, make_test_simulator
 
 
@@ -88,6 +88,70 @@ def test_switchover_swaps_roles_and_returns_to_running(fast_sim: tuple[Simulator
 
     statuses = run_client(server.url, body)
     assert statuses[-1] == "running" and "switchovering" in statuses
+
+
+def test_recovery_after_failover_end_to_end(fast_sim: tuple[Simulator, SimulatorServer]) -> None:
+    """Failover, then recovery (switchback): DR_RECOVERING shows, and the task ends running with the
+    old production as the standby."""
+    sim, server = fast_sim
+    pair = sim.pair(TEST_DR_ID)
+    old_primary, old_standby = pair.primary_cluster_id, pair.standby_cluster_id
+    sim.configure_pair(TEST_DR_ID, recovery_seconds=4.0)  # 0.8 s real: room to see it under way
+
+    async def body(c: DwsClient) -> tuple[str, list[str], list[str]]:
+        await c.failover(TEST_DR_ID)
+        await _until_settled(c, old_primary)
+        await _until_available(c, old_standby)
+        acknowledged = await c.recovery(TEST_DR_ID)
+        tasks = [(await c.show_cluster(old_primary)).task_status or ""]
+        statuses: list[str] = []
+        deadline = time.monotonic() + 10.0
+        while time.monotonic() < deadline:
+            detail = await c.show_disaster_recovery(TEST_DR_ID)
+            statuses.append(detail.status_raw)
+            standby = detail.standby_cluster.id if detail.standby_cluster else None
+            if detail.status is DrStatus.RUNNING and standby == old_primary:
+                return acknowledged, tasks, statuses
+            await asyncio.sleep(0.03)
+        raise AssertionError(f"recovery never completed; saw {statuses}")
+
+    acknowledged, tasks, statuses = run_client(server.url, body)
+    assert acknowledged == sim.action_calls(dr_id=TEST_DR_ID)[-1].request_id
+    assert [c.operation.value for c in sim.action_calls(dr_id=TEST_DR_ID)] == [
+        "switch_failover_disaster",
+        "restore_disaster",
+    ]
+    assert tasks == ["DR_RECOVERING"]
+    assert statuses[-1] == "running" and statuses[0] != "running"
+    assert sim.pair(TEST_DR_ID).primary_cluster_id == old_standby
+
+
+def test_injected_failover_failure_ends_abnormal_without_swap(
+    fast_sim: tuple[Simulator, SimulatorServer],
+) -> None:
+    """An accepted failover that fails in the service: the client reads abnormal with the roles unchanged."""
+    sim, server = fast_sim
+    old_primary = sim.pair(TEST_DR_ID).primary_cluster_id
+    sim.set_failover_outcome(TEST_DR_ID, FailoverOutcome.FAIL)
+    sim.configure_pair(TEST_DR_ID, failover_seconds=4.0)  # 0.8 s real: room to see it under way
+
+    async def body(c: DwsClient) -> tuple[list[str], str | None]:
+        await c.failover(TEST_DR_ID)
+        seen: list[str] = []
+        deadline = time.monotonic() + 10.0
+        while time.monotonic() < deadline:
+            detail = await c.show_disaster_recovery(TEST_DR_ID)
+            if not seen or seen[-1] != detail.status_raw:
+                seen.append(detail.status_raw)
+            if detail.status is DrStatus.ABNORMAL:
+                return seen, detail.primary_cluster.id if detail.primary_cluster else None
+            await asyncio.sleep(0.03)
+        raise AssertionError(f"failed failover never surfaced; saw {seen}")
+
+    seen, primary = run_client(server.url, body)
+    assert seen[-1] == "abnormal" and "switchovering" in seen
+    assert primary == old_primary
+    assert len(sim.failover_calls(TEST_DR_ID)) == 1
 
 
 def test_failover_rejected_for_old_version() -> None:

@@ -5,29 +5,22 @@ A real HTTPS listener on 127.0.0.1 with a self-signed certificate made by the op
 
 from __future__ import annotations
 
-import json
 import ssl
 import subprocess
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from tests.integration.dws.support import run_client
+from tests.integration.dws.support import reply_json, run_client, serving
 from watchdog.dws import errors
 from watchdog.dws.client import RetryPolicy
 
 
 class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
-        body = json.dumps({"disaster_recovery": [{"id": "d1", "status": "running"}]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        reply_json(self, {"disaster_recovery": [{"id": "d1", "status": "running"}]})
 
     def log_message(self, format: str, *args: object) -> None:
         pass
@@ -45,14 +38,8 @@ def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
     context.load_cert_chain(cert, key)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"https://127.0.0.1:{server.server_address[1]}", cert
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with serving(server) as port:
+        yield f"https://127.0.0.1:{port}", cert
 
 
 ONCE = RetryPolicy(attempts=1)
