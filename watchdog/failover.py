@@ -2,9 +2,10 @@
 
 Steps, each journaled before the next begins (so a crash anywhere leaves a record saying what is known):
 1. INTENDED: the intent is written (status intended, `sent_at` empty).
-2. Checks right before the POST: `may_act()` (the authority seam: leader and fencing, roadmap), an
-   operator pause given since the decision, and the `before_submit` hook (a veto). A refusal closes
-   the intent as failed and lifts the latch: nothing was sent.
+2. Checks right before the POST: `may_act()` (the authority seam: leader and fencing, roadmap) and
+   an operator pause given since the decision, then the `before_submit` hook (a veto), then the
+   first two again (the hook may be slow). A refusal closes the intent as failed and lifts the
+   latch: nothing was sent.
 3. SENT: `sent_at` is written, then the POST goes out. It is never repeated for this intent.
 4. SUBMITTED: a 200 (or, after an ambiguous answer, the DR task showing the switch) is journaled.
 5. Tracking: the DR detail and the new primary's detail are polled until the roles are swapped and the
@@ -217,20 +218,30 @@ class Executor:
 
     # ---- submission --------------------------------------------------------------------------------
     async def _refusal(self, intent: FailoverIntent) -> str | None:
-        """Why this intent must not be sent now, checked right before the POST (None: go)."""
-        if not self.may_act():
-            return "not the instance allowed to act"
-        pause = self.journal.active_pause(intent.pair, self.clock.now())
-        if pause is not None and not intent.manual:
-            return f"paused by {pause.owner} before submission: {pause.reason}"
-        if self.before_submit is None:
-            return None
+        """Why this intent must not be sent now (None: go).
+
+        Authority and pause are checked before the veto hook (no hook run for an instance that may
+        not act) and again after it, right before the POST: the hook may take minutes, and a lease
+        lost or a pause given meanwhile must still stop the request (fencing, roadmap).
+        """
+        refusal = self._gate(intent)
+        if refusal is not None or self.before_submit is None:
+            return refusal
         try:
             veto = self.before_submit(intent)
             result = await veto if inspect.isawaitable(veto) else veto
         except Exception as exc:  # a failing veto hook vetoes: never fail over on a broken check
             return f"pre-failover hook failed: {type(exc).__name__}: {exc}"
-        return f"vetoed: {result}" if result else None
+        return f"vetoed: {result}" if result else self._gate(intent)
+
+    def _gate(self, intent: FailoverIntent) -> str | None:
+        """The authority (`may_act`) and an operator pause given since the decision."""
+        if not self.may_act():
+            return "not the instance allowed to act"
+        pause = self.journal.active_pause(intent.pair, self.clock.now())
+        if pause is not None and not intent.manual:
+            return f"paused by {pause.owner} before submission: {pause.reason}"
+        return None
 
     async def _submit(self, intent: FailoverIntent) -> FailoverIntent:
         refusal = await self._refusal(intent)

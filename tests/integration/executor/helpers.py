@@ -75,6 +75,7 @@ class Loop:
     client: DwsClient
     clock: SimClock | WallClock
     executor: Executor
+    on_decided: Callable[[], None] | None = None  # after a FAILOVER decision is journaled, before acting
 
     @classmethod
     def build(
@@ -137,6 +138,8 @@ class Loop:
                 return done[-1]
             evaluation, obs = await self.round(policy)
             if evaluation.decision.action is Action.FAILOVER:
+                if self.on_decided is not None:
+                    self.on_decided()
                 await self.executor.execute(evaluation.decision, obs)
             elif evaluation.decision.action is Action.TRACK:
                 open_intent = self.journal.open_intent(TEST_PAIR_NAME)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.executor.driver import DECIDED
 from watchdog.failover import Step
 from watchdog.journal import Journal
 from watchdog.model import IntentStatus
@@ -26,23 +27,23 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def driver(
-    url: str, journal: Path, step: Step | None = None, flag: Path | None = None
+    url: str, journal: Path, step: str | None = None, flag: Path | None = None
 ) -> subprocess.Popen[str]:
     args = [sys.executable, "-m", "tests.integration.executor.driver", url, str(journal)]
     if step is not None and flag is not None:
-        args += [step.value, str(flag)]
+        args += [step, str(flag)]
     return subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def kill_at(url: str, journal: Path, step: Step, tmp_path: Path) -> None:
-    """Run the driver until it reaches `step`, then SIGKILL it."""
-    flag = tmp_path / f"reached-{step.value}"
+def kill_at(url: str, journal: Path, step: str, tmp_path: Path) -> None:
+    """Run the driver until it reaches `step` (a Step value, or `decided`), then SIGKILL it."""
+    flag = tmp_path / f"reached-{step}"
     proc = driver(url, journal, step, flag)
     deadline = time.monotonic() + 30
     while not flag.exists():
         if proc.poll() is not None or time.monotonic() > deadline:
             out, err = proc.communicate(timeout=5)
-            pytest.fail(f"driver never reached {step.value} (rc {proc.returncode}): {out} {err}")
+            pytest.fail(f"driver never reached {step} (rc {proc.returncode}): {out} {err}")
         time.sleep(0.02)
     os.kill(proc.pid, signal.SIGKILL)
     proc.communicate(timeout=10)
@@ -63,7 +64,7 @@ def test_sigkill_between_steps_gives_exactly_one_failover(
     """Killed right after `step` and restarted, the watchdog completes the failover with one POST in all."""
     simulator.fail_cluster(simulator.pairs[TEST_DR_ID].primary.id)
     journal = tmp_path / "watchdog.db"
-    kill_at(sim_server.url, journal, step, tmp_path)
+    kill_at(sim_server.url, journal, step.value, tmp_path)
     out = restart(sim_server.url, journal)
     assert "completed" in out
     assert len(simulator.failover_calls(TEST_DR_ID)) == 1
@@ -86,10 +87,28 @@ def test_sigkill_after_the_sent_mark_never_resends(
     """Killed after `sent_at` is journaled, before the POST left: unknown, for an operator; never re-sent."""
     simulator.fail_cluster(simulator.pairs[TEST_DR_ID].primary.id)
     journal = tmp_path / "watchdog.db"
-    kill_at(sim_server.url, journal, Step.SENT, tmp_path)
+    kill_at(sim_server.url, journal, Step.SENT.value, tmp_path)
     out = restart(sim_server.url, journal)
     assert "unknown" in out
     assert simulator.requests("switch_failover_disaster") == []
     with Journal(journal) as j:
         [intent] = j.intents(TEST_PAIR_NAME)
     assert intent.status is IntentStatus.UNKNOWN and intent.sent_at is not None
+
+
+def test_sigkill_between_the_decision_and_the_intent_gives_exactly_one_failover(
+    sim_server: SimulatorServer, simulator: Simulator, tmp_path: Path
+) -> None:
+    """Killed after the FAILOVER decision (and its latch) is journaled but before the intent: the
+    restart lifts the orphan latch, decides again and fails over once."""
+    simulator.fail_cluster(simulator.pairs[TEST_DR_ID].primary.id)
+    journal = tmp_path / "watchdog.db"
+    kill_at(sim_server.url, journal, DECIDED, tmp_path)
+    with Journal(journal) as j:
+        assert j.load_state(TEST_PAIR_NAME).latched and j.intents(TEST_PAIR_NAME) == []
+    out = restart(sim_server.url, journal)
+    assert "completed" in out
+    assert len(simulator.requests("switch_failover_disaster")) == 1
+    assert len(simulator.failover_calls(TEST_DR_ID)) == 1
+    with Journal(journal) as j:
+        assert [i.status for i in j.intents(TEST_PAIR_NAME)] == [IntentStatus.COMPLETED]

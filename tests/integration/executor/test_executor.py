@@ -197,6 +197,58 @@ def test_refusal_before_the_post_sends_nothing(
     assert journal.load_state(TEST_PAIR_NAME).latched is False
 
 
+@pytest.mark.parametrize("change", ["authority_lost", "paused"])
+def test_authority_and_pause_are_checked_again_after_the_veto_hook(
+    change: str, run_loop: Callable[[Body], None], simulator: Simulator, journal: Journal
+) -> None:
+    """A lease lost or a pause given while the veto hook runs still stops the POST (fencing before it)."""
+    leader = [True]
+    asked: list[tuple[IntentStatus, bool] | None] = []  # the open intent each time authority is asked
+
+    def slow_hook(_intent: FailoverIntent) -> None:
+        if change == "authority_lost":
+            leader[0] = False
+        else:
+            journal.pause(TEST_PAIR_NAME, "maintenance", "bob", simulator.now())
+
+    def may_act() -> bool:
+        found = journal.open_intent(TEST_PAIR_NAME)
+        asked.append((found.status, found.sent_at is None) if found else None)
+        return leader[0]
+
+    async def body(loop: Loop) -> None:
+        loop.executor.before_submit = slow_hook
+        loop.executor.may_act = may_act
+        fail_production(simulator)
+        evaluation, obs = await loop.until_failover()
+        intent = await loop.executor.execute(evaluation.decision, obs)
+        assert intent.status is IntentStatus.FAILED and intent.sent_at is None, intent.detail
+        expected = "not the instance allowed" if change == "authority_lost" else "paused by bob"
+        assert expected in (intent.detail or "")
+
+    run_loop(body)
+    assert simulator.requests("switch_failover_disaster") == []
+    assert asked == [(IntentStatus.INTENDED, True)] * 2  # before and after the hook, the intent unsent
+    assert journal.load_state(TEST_PAIR_NAME).latched is False
+
+
+def test_completion_waits_for_the_new_primary_to_finish_promoting(journal: Journal) -> None:
+    """Completed only once the new primary is AVAILABLE with an empty action_progress, not at the swap."""
+    sim = make_test_simulator(promote_seconds=2.0)
+    old_standby = sim.pairs[TEST_DR_ID].standby.id
+
+    async def body(loop: Loop) -> None:
+        fail_production(sim)
+        evaluation, obs = await loop.until_failover()
+        intent = await loop.executor.execute(evaluation.decision, obs)
+        assert intent.status is IntentStatus.COMPLETED, intent.detail
+        promoted = await loop.client.show_cluster(old_standby)
+        assert (promoted.status_raw, dict(promoted.action_progress)) == ("AVAILABLE", {})
+
+    on_own_simulator(sim, journal, body)
+    assert len(sim.failover_calls(TEST_DR_ID)) == 1
+
+
 def test_intent_stopped_before_the_post_is_closed_by_reconcile(
     run_loop: Callable[[Body], None], simulator: Simulator, journal: Journal
 ) -> None:

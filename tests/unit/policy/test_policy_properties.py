@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.unit.policy.builders import FAST, T0, observation
-from watchdog.model import Action, Decision, Mode, PairState, Policy, Verdict
+from watchdog.model import Action, Decision, Mode, PairState, Policy, Signal, SignalSource, Verdict
 from watchdog.policy import evaluate
 
 
@@ -134,3 +134,23 @@ def test_failover_exactly_when_the_window_closes(timeline: list[Round], policy: 
         expected = window_closed and loss_ok and r.dr_healthy and not latched and policy.mode is Mode.AUTO
         assert (d.action is Action.FAILOVER) is expected, (r, d.reasons)
         latched = latched or expected
+
+
+signal_sets = st.lists(
+    st.tuples(st.sampled_from(list(SignalSource)), st.sampled_from(list(Verdict))), max_size=6
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(signal_sets)
+def test_failover_only_on_uncontested_down_evidence(found: list[tuple[SignalSource, Verdict]]) -> None:
+    """With the window closing and every guard passing, any mix of signals fails over exactly when a
+    production signal says DOWN and none says UP (DR-side signals never count; no evidence never does)."""
+    now = T0 + timedelta(seconds=1000)
+    state = PairState(consecutive_down=5, first_down_at=T0)
+    obs = observation(now, Verdict.DOWN, last_sync=T0 - timedelta(seconds=5))
+    obs = replace(obs, signals=tuple(Signal(src, v, "generated", now) for src, v in found))
+    about_production = {v for src, v in found if src is not SignalSource.DR_CLUSTER}
+    expected = Verdict.DOWN in about_production and Verdict.UP not in about_production
+    decision = evaluate(obs, state, FAST, now).decision
+    assert (decision.action is Action.FAILOVER) is expected, decision.reasons
