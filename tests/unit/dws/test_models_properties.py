@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import BaseModel
 
 from watchdog.clock import FakeClock
 from watchdog.dws import models
@@ -80,6 +81,40 @@ def test_unknown_enum_values_map_to_unknown_and_keep_the_raw_text(status: object
         if " ".join(status.split()).lower() not in known:
             assert cluster.status is models.ClusterStatus.UNKNOWN
     assert all(part and part == part.strip() and "|" not in part for part in cluster.sub_status)
+
+
+ENUM_FIELDS: list[tuple[type[BaseModel], str, type[models.DrStatus | models.DrClusterStatus]]] = [
+    (models.DisasterRecovery, "status", models.DrStatus),
+    (models.DisasterRecovery, "primary_cluster_status", models.DrClusterStatus),
+    (models.DisasterRecovery, "standby_cluster_status", models.DrClusterStatus),
+    (models.DisasterRecoveryDetail, "status", models.DrStatus),
+    (models.DisasterRecoveryCluster, "status", models.DrClusterStatus),
+]
+DR_WORDS = st.sampled_from([m.value for m in models.DrStatus] + [m.value for m in models.DrClusterStatus])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    target=st.sampled_from(ENUM_FIELDS),
+    value=st.one_of(scalars, DR_WORDS, DR_WORDS.map(str.upper), DR_WORDS.map(lambda w: w + "ing")),
+)
+def test_dr_enum_fields_map_unknown_values_to_unknown(
+    target: tuple[type[BaseModel], str, type[models.DrStatus | models.DrClusterStatus]],
+    value: object,
+) -> None:
+    """DR task and per-cluster DR statuses: a known word (any case) is its member, else UNKNOWN; raw kept."""
+    model, field, enum = target
+    item = model.model_validate({"id": "x", field: value})
+    parsed, raw = getattr(item, field), getattr(item, f"{field}_raw")
+    assert parsed in set(enum)
+    if isinstance(value, str):
+        assert raw == value
+        known = {m.value.lower(): m for m in enum}
+        assert parsed is known.get(" ".join(value.split()).lower(), enum.UNKNOWN)
+    elif value is None:
+        assert parsed is enum.UNKNOWN and raw == ""
+    else:
+        assert parsed is enum.UNKNOWN
 
 
 @settings(max_examples=400, deadline=None)
