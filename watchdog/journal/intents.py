@@ -195,13 +195,22 @@ class Intents(Store):
         return self.intent(intent_id)
 
     def release_orphan_latch(self, pair: str, now: datetime) -> bool:
-        """Lift a latch whose FAILOVER decision never got an intent (stopped between the two writes)."""
+        """Lift a latch whose FAILOVER decision never got an intent (stopped between the two writes).
+
+        An intent counts if it was made after the latch or for the newest FAILOVER decision (its
+        `decision_id`): the second test holds even when the wall clock stepped back between the
+        decision and the intent, which must never lift the latch (and cooldown) of a real failover.
+        """
         with self._tx("release orphan latch") as db:
             row = db.execute("SELECT latched, latched_at FROM pair_state WHERE pair = ?", (pair,)).fetchone()
             if row is None or not row["latched"] or row["latched_at"] is None:
                 return False
+            newest = db.execute(
+                "SELECT MAX(id) FROM decisions WHERE pair = ? AND action = 'failover'", (pair,)
+            ).fetchone()[0]
             since = db.execute(
-                "SELECT COUNT(*) FROM intents WHERE pair = ? AND created_at >= ?", (pair, row["latched_at"])
+                "SELECT COUNT(*) FROM intents WHERE pair = ? AND (created_at >= ? OR decision_id >= ?)",
+                (pair, row["latched_at"], newest),
             ).fetchone()[0]
             if since:
                 return False

@@ -171,6 +171,34 @@ def test_orphan_latch_is_released(journal: Journal) -> None:
     assert journal.load_state(PAIR).latched is False
 
 
+def test_latch_with_an_intent_made_under_a_stepped_back_clock_is_kept(journal: Journal) -> None:
+    """An intent for the newest FAILOVER decision keeps its latch even if the clock stepped back before it."""
+    record_rounds(journal, [Verdict.DOWN] * 3)  # FAILOVER at at(20) latches at at(20)
+    intent = journal.create_intent(PAIR, "dr", at(15), old_primary_id="a", old_standby_id="b")
+    journal.mark_sent(intent.id, at(15))
+    journal.finish_intent(intent.id, IntentStatus.COMPLETED, at(16), "roles swapped")
+    assert journal.release_orphan_latch(PAIR, at(30)) is False
+    state = journal.load_state(PAIR)
+    assert state.latched and state.cooldown_until == at(20 + FAST.cooldown_seconds)
+
+
+def test_an_earlier_failovers_intent_does_not_hide_a_new_orphan_latch(journal: Journal) -> None:
+    """After an acked failover, a new FAILOVER decision without its own intent is still an orphan latch."""
+    record_rounds(journal, [Verdict.DOWN] * 3)
+    old = journal.create_intent(PAIR, "dr", at(21), old_primary_id="a", old_standby_id="b")
+    journal.mark_sent(old.id, at(21))
+    journal.finish_intent(old.id, IntentStatus.COMPLETED, at(22), "roles swapped")
+    journal.ack(PAIR, "alice", at(23))
+    after_cooldown = 20 + FAST.cooldown_seconds
+    for offset in (after_cooldown, after_cooldown + 10, after_cooldown + 20):
+        state = journal.load_state(PAIR, at(offset))
+        ev = evaluate(observation(at(offset)), state, FAST, at(offset))
+        journal.record(observation(at(offset)), ev.decision, ev.next_state, state_before=state)
+    assert ev.decision.action is Action.FAILOVER
+    assert journal.release_orphan_latch(PAIR, at(after_cooldown + 30)) is True
+    assert journal.load_state(PAIR).latched is False
+
+
 def test_prune_keeps_recent_rows(journal: Journal) -> None:
     """Retention deletes old decisions and their observations, and nothing newer."""
     record_rounds(journal, [Verdict.UP] * 5)
