@@ -118,6 +118,21 @@ def test_backtest_a_stricter_policy(tmp_path: Path) -> None:
     assert "blocked action=none rule=data_loss_exceeded: expected data loss 280 s > limit 60 s" in line
 
 
+def test_replay_applies_each_pairs_own_policy() -> None:
+    """Pairs interleaved in one timeline are decided apart, each with the policy its name selects."""
+    timeline = [
+        replace(observation(at(offset), Verdict.DOWN, last_sync=at(-300)), pair=pair)
+        for offset in (0, 10, 20)
+        for pair in (PAIR, "strict-dw")
+    ]
+    strict = replace(FAST, max_data_loss_seconds=60)
+    steps = replay(timeline, lambda pair: strict if pair == "strict-dw" else FAST)
+    last = {s.decision.pair: s.decision for s in steps}
+    assert last[PAIR].action is Action.FAILOVER and last[PAIR].policy == FAST
+    assert (last["strict-dw"].state, last["strict-dw"].rule) == (State.BLOCKED, ReasonCode.DATA_LOSS_EXCEEDED)
+    assert [s.decision.consecutive_down for s in steps] == [1, 1, 2, 2, 3, 3]
+
+
 def test_export_filters_by_pair_and_time(tmp_path: Path) -> None:
     """export can be limited to one pair and to observations since a time."""
     with Journal(tmp_path / "j.db") as journal:
