@@ -147,6 +147,29 @@ def test_ambiguous_post_is_reconciled_with_one_failover(
     assert failover_posts(simulator) == 1
 
 
+@pytest.mark.parametrize(
+    "fault",
+    [{"kind": "reset"}, {"kind": "error", "status": 502}, {"kind": "malformed"}],
+    ids=["reset", "502", "malformed-200"],
+)
+def test_taken_post_with_a_bad_answer_is_never_resent(
+    fault: dict[str, object], run_loop: Callable[[Body], None], simulator: Simulator
+) -> None:
+    """The API takes the POST but the answer is a reset, a 5xx or unreadable: reconciled, one failover."""
+    simulator.inject(operation="switch_failover_disaster", apply=True, count=1, **fault)
+
+    async def body(loop: Loop) -> None:
+        fail_production(simulator)
+        evaluation, obs = await loop.until_failover()
+        intent = await loop.executor.execute(evaluation.decision, obs)
+        assert intent.status is IntentStatus.COMPLETED, intent.detail
+        assert "ambiguous answer" in (intent.detail or "")
+
+    run_loop(body)
+    assert len(simulator.requests("switch_failover_disaster")) == 1
+    assert len(simulator.failover_calls(TEST_DR_ID)) == 1
+
+
 def test_lost_post_becomes_unknown_and_is_never_resent(
     run_loop: Callable[[Body], None], simulator: Simulator, journal: Journal
 ) -> None:
