@@ -76,7 +76,12 @@ def _print_pair(entry: dict[str, Any]) -> None:
         print("  LATCHED after a failover: automatic failover disarmed until `dr-watchdog ack`")
     if entry["open_intent"]:
         print(f"  failover intent {entry['open_intent']['id']}: {entry['open_intent']['status']}")
-    print(f"  last decision {entry['decided_at'] or '-'} rule {entry['rule'] or '-'}")
+    same = (
+        f" (the same for {entry['rounds']} rounds since {entry['same_since']})"
+        if entry.get("rounds", 1) > 1
+        else ""
+    )
+    print(f"  last decision {entry['decided_at'] or '-'} rule {entry['rule'] or '-'}{same}")
     for reason in entry["reasons"]:
         print(f"    - {reason['message']}")
 

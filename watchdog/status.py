@@ -65,29 +65,35 @@ def _hook_run(run: HookRunRecord) -> dict[str, Any]:
     }
 
 
-def _observed(obs: Observation | None) -> dict[str, Any]:
+def _observed(obs: Observation | None, seen_at: datetime | None = None) -> dict[str, Any]:
+    """The observation as of `seen_at`: the last round of its run (the journal keeps a run of
+    identical rounds as one row), else its own time."""
     if obs is None:
         return {"dr_status": None, "production_cluster": None, "last_sync": None, "sync_lag_seconds": None}
+    seen_at = seen_at or obs.observed_at
     last_sync = obs.last_sync if obs.last_sync_known else None
-    lag = (obs.observed_at - last_sync).total_seconds() if last_sync is not None else None
+    lag = (seen_at - last_sync).total_seconds() if last_sync is not None else None
     return {
         "dr_status": obs.dr_task.status if obs.dr_task else None,
         "production_cluster": obs.production.status if obs.production else None,
         "dr_cluster": obs.dr_cluster.status if obs.dr_cluster else None,
         "last_sync": _iso(last_sync),
         "sync_lag_seconds": lag,
-        "observed_at": _iso(obs.observed_at),
+        "observed_at": _iso(seen_at),
     }
 
 
-def _decided(decision: Decision | None) -> dict[str, Any]:
+def _decided(decision: Decision | None, last_at: datetime | None = None, rounds: int = 1) -> dict[str, Any]:
+    """The decision; `decided_at` is its latest round, `same_since` the first of `rounds` identical ones."""
     if decision is None:
         return {"state": "unknown", "action": None, "rule": None, "decided_at": None, "reasons": []}
     return {
         "state": decision.state.value,
         "action": decision.action.value,
         "rule": decision.rule.value,
-        "decided_at": _iso(decision.at),
+        "decided_at": _iso(last_at or decision.at),
+        "same_since": _iso(decision.at),
+        "rounds": rounds,
         "production": decision.verdict.value,
         "consecutive_down_rounds": decision.consecutive_down,
         "first_down_at": _iso(decision.first_down_at),
@@ -102,14 +108,13 @@ def _decided(decision: Decision | None) -> dict[str, Any]:
 def pair_status(journal: Journal, name: str, now: datetime) -> dict[str, Any]:
     """One pair: state, last decision and its reasons, health, DR status, sync lag, pause, latch, intent,
     and the latest hook runs (newest first)."""
-    recorded = journal.decisions(name, limit=1)
-    decision = recorded[0].decision if recorded else None
-    observation = recorded[0].observation if recorded else None
+    found = journal.decisions(name, limit=1)
+    latest = found[0] if found else None
     state: PairState = journal.load_state(name, now)
     return {
         "name": name,
-        **_decided(decision),
-        **_observed(observation),
+        **(_decided(latest.decision, latest.last_at, latest.rounds) if latest else _decided(None)),
+        **(_observed(latest.observation, latest.last_at) if latest else _observed(None)),
         "paused": _pause(state.pause),
         "latched": state.latched,
         "cooldown_until": _iso(state.cooldown_until),

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 from watchdog import codec
 from watchdog.journal.base import AckRefused
@@ -23,7 +24,7 @@ from watchdog.journal.base import dt as _dt
 from watchdog.journal.base import ts as _ts
 from watchdog.journal.hookruns import HookRuns
 from watchdog.journal.intents import Intents
-from watchdog.model import Action, Decision, IntentStatus, Observation, PairState, Pause
+from watchdog.model import Action, Decision, IntentStatus, Observation, PairState, Pause, Verdict
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 OPEN_STATUSES = (IntentStatus.INTENDED.value, IntentStatus.SUBMITTED.value)
@@ -34,6 +35,10 @@ class Journal(Intents, HookRuns):
 
     Raises `JournalError` for anything the file system or SQLite refuses.
     """
+
+    def __init__(self, path: str | Path, *, busy_timeout_seconds: float = 10.0) -> None:
+        super().__init__(path, busy_timeout_seconds=busy_timeout_seconds)
+        self._runs: dict[str, tuple[int, object]] = {}  # pair -> (its newest decision id, _run_key)
 
     def __enter__(self) -> Journal:
         return self
@@ -94,10 +99,23 @@ class Journal(Intents, HookRuns):
         All or nothing: if the write fails, no decision of the batch is recorded. The JSON bodies are
         encoded before the transaction opens (so the write lock is held for the inserts only); pass
         `encode_round` results to keep one pair's unencodable observation from failing the batch.
+
+        A round identical to the pair's previous one (`_run_key`: production up or unknown, no
+        action, the same decision from the same observation and state, times aside) extends that
+        row's run (`repeats`, `last_at`) instead of adding one: every round is still accounted for.
         """
         encoded = [r if isinstance(r, EncodedRound) else self.encode_round(r) for r in rounds]
+        runs: dict[str, tuple[int, object]] = {}
         with self._tx("record decisions") as db:
-            return [self._insert_round(db, r) for r in encoded]
+            ids = []
+            for e in encoded:
+                key = _run_key(e.round)
+                dec_id = self._extend_run(db, e.round.decision, key) or self._insert_round(db, e)
+                self._write_state(db, e.round)
+                runs[e.round.decision.pair] = (dec_id, key)
+                ids.append(dec_id)
+        self._runs.update(runs)  # only once committed: a failed batch leaves the runs as they were
+        return ids
 
     @staticmethod
     def encode_round(r: RoundRecord) -> EncodedRound:
@@ -131,11 +149,26 @@ class Journal(Intents, HookRuns):
                 e.state_before_body,
             ),
         ).lastrowid
-        self._write_counters(db, decision.pair, e.round.next_state, decision.at)
-        if decision.action is Action.FAILOVER:
-            self._write_latch(db, decision.pair, e.round.next_state)
         assert dec_id is not None
         return dec_id
+
+    def _extend_run(self, db: sqlite3.Connection, decision: Decision, key: object | None) -> int | None:
+        """Count this round on the pair's newest row if it repeats it; its id, or None to insert."""
+        cached = self._runs.get(decision.pair)
+        if key is None or cached is None or cached[1] != key:
+            return None
+        extended = db.execute(  # still the pair's newest row? (another process may have written one)
+            "UPDATE decisions SET repeats = repeats + 1, last_at = ? WHERE id = ? AND id = "
+            "(SELECT MAX(id) FROM decisions WHERE pair = ?)",
+            (_ts(decision.at), cached[0], decision.pair),
+        ).rowcount
+        return cached[0] if extended == 1 else None
+
+    def _write_state(self, db: sqlite3.Connection, r: RoundRecord) -> None:
+        decision = r.decision
+        self._write_counters(db, decision.pair, r.next_state, decision.at)
+        if decision.action is Action.FAILOVER:
+            self._write_latch(db, decision.pair, r.next_state)
 
     def _write_counters(self, db: sqlite3.Connection, pair: str, state: PairState, at: datetime) -> None:
         db.execute(
@@ -165,7 +198,8 @@ class Journal(Intents, HookRuns):
         """Recorded decisions, oldest first (the newest `limit` when given)."""
         where, args = ("WHERE d.pair = ?", (pair,)) if pair else ("", ())
         sql = (
-            "SELECT d.id, d.body, d.state_before, o.body AS observation FROM decisions d "
+            "SELECT d.id, d.body, d.state_before, d.repeats, d.last_at, o.body AS observation "
+            "FROM decisions d "
             f"JOIN observations o ON o.id = d.observation_id {where} ORDER BY d.id DESC"
         )
         if limit is not None:
@@ -202,7 +236,7 @@ class Journal(Intents, HookRuns):
         """Retention: delete decisions and observations older than `before` (intents, acks, pauses stay)."""
         with self._tx("prune") as db:
             cut = _ts(before)
-            gone = db.execute("DELETE FROM decisions WHERE at < ?", (cut,)).rowcount
+            gone = db.execute("DELETE FROM decisions WHERE COALESCE(last_at, at) < ?", (cut,)).rowcount
             gone += db.execute(
                 "DELETE FROM observations WHERE observed_at < ? AND id NOT IN "
                 "(SELECT observation_id FROM decisions)",
@@ -300,6 +334,29 @@ class Journal(Intents, HookRuns):
         return was
 
 
+_NO_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _run_key(r: RoundRecord) -> object | None:
+    """What must be equal for a round to count as a repeat of the previous one; None: never a repeat.
+
+    Only rounds that saw production up or unknown and did nothing: a DOWN round counts towards a
+    failover and keeps its own row (so a replay sees every one, with its own time). Replaying one
+    round of a run decides as replaying all of them would: an UP round resets, an UNKNOWN one
+    neither counts nor resets, and the policy reads no time but the round's own.
+    """
+    d, o = r.decision, r.observation
+    if d.action is not Action.NONE or d.manual or d.verdict is Verdict.DOWN:
+        return None
+    signals = tuple(replace(s, observed_at=_NO_TIME) for s in o.signals)
+    before = replace(r.state_before, last_up_at=None) if r.state_before is not None else None
+    return (
+        replace(d, at=_NO_TIME, observed_at=_NO_TIME),
+        replace(o, observed_at=_NO_TIME, signals=signals),
+        before,
+    )
+
+
 @dataclass(frozen=True)
 class RoundRecord:
     """One pair's round for `record_many`: the observation, the decision, the next state, the input state."""
@@ -341,15 +398,29 @@ class AckRecord:
 
 
 class RecordedDecision:
-    """One audit-trail row: the decision, the observation it was made from, the state it started from."""
+    """One audit-trail row: the decision, the observation it was made from, the state it started from,
+    and the run it heads: `repeats` more identical rounds after it, the last at `last_at`."""
 
     def __init__(
-        self, id: int, decision: Decision, observation: Observation, before: PairState | None
+        self,
+        id: int,
+        decision: Decision,
+        observation: Observation,
+        before: PairState | None,
+        repeats: int = 0,
+        last_at: datetime | None = None,
     ) -> None:
         self.id = id
         self.decision = decision
         self.observation = observation
         self.state_before = before
+        self.repeats = repeats
+        self.last_at = last_at or decision.at
+
+    @property
+    def rounds(self) -> int:
+        """How many rounds this row stands for."""
+        return 1 + self.repeats
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> RecordedDecision:
@@ -359,4 +430,6 @@ class RecordedDecision:
             codec.decision_from_dict(codec.loads(row["body"])),
             codec.observation_from_dict(codec.loads(row["observation"])),
             codec.pair_state_from_dict(codec.loads(before)) if before else None,
+            int(row["repeats"]),
+            _dt(row["last_at"]),
         )

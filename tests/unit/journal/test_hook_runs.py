@@ -153,7 +153,7 @@ def test_version_1_journal_upgrades_cleanly(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     _journal_at_version_1(path)
     with Journal(path) as journal:
-        assert journal.schema_version == SCHEMA_VERSION == 2
+        assert journal.schema_version == SCHEMA_VERSION == 3
         state = journal.load_state(PAIR)
         assert state.consecutive_down == 2 and journal.intent(1).pair == PAIR
         assert journal.hook_runs(PAIR) == []
@@ -163,6 +163,6 @@ def test_version_1_journal_upgrades_cleanly(tmp_path: Path) -> None:
         ev = evaluate(obs, state, FAST, at(0))
         journal.record(obs, ev.decision, ev.next_state, state_before=state)  # old tables still written
     with Journal(path) as again:  # reopening at the newest version migrates nothing twice
-        assert again.schema_version == 2
+        assert again.schema_version == SCHEMA_VERSION
         assert [r.intent_id for r in again.hook_runs(PAIR)] == [1]
         assert len(again.decisions(PAIR)) == 1

@@ -15,6 +15,7 @@ import pytest
 from tests.unit.policy.builders import FAST, PAIR, at, confirmed, observation, run
 from watchdog import codec
 from watchdog.journal import AckRefused, IntentConflict, Journal, JournalError, RoundRecord
+from watchdog.journal.schema import SCHEMA_VERSION
 from watchdog.model import Action, IntentStatus, PairState, State, Verdict
 from watchdog.policy import evaluate
 
@@ -40,12 +41,12 @@ def record_rounds(journal: Journal, verdicts: list[Verdict]) -> list[int]:
 
 def test_wal_and_schema_version(journal: Journal) -> None:
     """The file is in WAL mode at the newest schema version, and reopening keeps it."""
-    assert journal.schema_version == 2
+    assert journal.schema_version == SCHEMA_VERSION == 3
     with sqlite3.connect(journal.path) as raw:
         assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     raw.close()
     with Journal(journal.path) as again:
-        assert again.schema_version == 2
+        assert again.schema_version == SCHEMA_VERSION
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from tests.unit.policy.builders import FAST, PAIR, at, observation
 from watchdog import codec
 from watchdog.journal import Journal
-from watchdog.model import Action, Mode, PairState, Policy, ReasonCode, State, Verdict
+from watchdog.model import Action, Mode, Observation, PairState, Policy, ReasonCode, State, Verdict
 from watchdog.policy import evaluate
 from watchdog.replay import (
     TimelineError,
@@ -77,6 +77,56 @@ def test_replay_of_exported_observations_reproduces_recorded_decisions(
         steps = replay(read_timeline(out.getvalue().splitlines()), policy)
         recorded = [codec.decision_to_dict(r.decision) for r in journal.decisions()]
     assert [codec.decision_to_dict(s.decision) for s in steps] == recorded
+
+
+def record_steady(
+    journal: Journal, evs: list[tuple[float, Verdict, float]], policy: Policy
+) -> list[Observation]:
+    """The daemon's loop, the last sync at fixed times (so rounds repeat); every round's observation."""
+    now, seen = at(0), []
+    for gap, verdict, synced in evs:
+        now += timedelta(seconds=gap)
+        obs = observation(now, verdict, last_sync=at(synced), task_status="running")
+        state = journal.load_state(PAIR, now)
+        ev = evaluate(obs, state, policy, now)
+        journal.record(obs, ev.decision, ev.next_state, state_before=state)
+        seen.append(obs)
+    return seen
+
+
+steady_events = st.lists(
+    st.tuples(
+        st.sampled_from([10.0, 10.0, 37.0]),
+        st.sampled_from(list(Verdict)),
+        st.sampled_from([-100.0, -9000.0]),
+    ),
+    min_size=1,
+    max_size=40,
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(steady_events, policies, policies)
+def test_runs_of_identical_rounds_replay_as_every_round_would(
+    evs: list[tuple[float, Verdict, float]], recorded_with: Policy, backtested: Policy
+) -> None:
+    """A run of identical rounds is journaled once; replaying the export under any policy decides, at
+    each exported round, what replaying every round would, and fails over as often."""
+    with tempfile.TemporaryDirectory() as tmp, Journal(Path(tmp) / "j.db") as journal:
+        every = record_steady(journal, evs, recorded_with)
+        rows = journal.decisions()
+        out = io.StringIO()
+        exported = export_observations(journal, out)
+        timeline = list(read_timeline(out.getvalue().splitlines()))
+    assert exported == len(rows) and sum(r.rounds for r in rows) == len(evs)
+    recorded = [codec.decision_to_dict(r.decision) for r in rows]
+    assert [codec.decision_to_dict(s.decision) for s in replay(timeline, recorded_with)] == recorded
+    full = replay(every, backtested)
+    heads = {o.observed_at for o in timeline}
+    collapsed = replay(timeline, backtested)
+    assert [s.decision for s in collapsed] == [s.decision for s in full if s.observation.observed_at in heads]
+    failovers = [s for s in full if s.decision.action is Action.FAILOVER]
+    assert len(failovers) == len([s for s in collapsed if s.decision.action is Action.FAILOVER])
 
 
 operator_events = st.lists(

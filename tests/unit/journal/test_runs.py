@@ -1,0 +1,122 @@
+"""Runs of identical rounds: a steady pair writes a journal row per change, not per round.
+
+A round that saw production up or unknown, did nothing, and repeats the pair's previous round (the
+same decision from the same observation and state, times aside) extends that row's run: `repeats`
+counts it, `last_at` is its time. Every round is still accounted for, and a DOWN round always has a
+row of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from tests.unit.policy.builders import FAST, PAIR, at, observation
+from watchdog.journal import Journal, JournalError, RoundRecord
+from watchdog.model import PairState, Verdict
+from watchdog.policy import evaluate
+from watchdog.status import pair_status
+
+SYNC = at(-120)  # one fixed last sync: the observations repeat while nothing changes
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> Journal:
+    j = Journal(tmp_path / "state" / "watchdog.db")
+    yield j  # type: ignore[misc]
+    j.close()
+
+
+def rounds(journal: Journal, verdicts: list[Verdict], start: int = 0, sync: datetime = SYNC) -> list[int]:
+    """The daemon's loop, one round every 10 s from `start`: load state, decide, record."""
+    ids = []
+    for i, verdict in enumerate(verdicts, start):
+        now = at(10 * i)
+        state = journal.load_state(PAIR, now)
+        o = observation(now, verdict, last_sync=sync, task_status="running")
+        ev = evaluate(o, state, FAST, now)
+        ids.append(journal.record(o, ev.decision, ev.next_state, state_before=state))
+    return ids
+
+
+def runs(journal: Journal) -> list[tuple[str, int]]:
+    return [(r.decision.verdict.value, r.rounds) for r in journal.decisions(PAIR)]
+
+
+def test_steady_rounds_extend_one_row(journal: Journal) -> None:
+    """Ten identical healthy rounds: two rows (the first sets the baseline), 1 + 9 rounds, to the last."""
+    ids = rounds(journal, [Verdict.UP] * 10)
+    rows = journal.decisions(PAIR)
+    assert [r.rounds for r in rows] == [1, 9]
+    assert ids[2:] == [rows[1].id] * 8
+    assert rows[1].decision.at == at(10) and rows[1].last_at == at(90)
+
+
+def test_down_rounds_never_extend_a_run(journal: Journal) -> None:
+    """Every DOWN round keeps its own row (it counts towards a failover); UP after DOWN starts anew."""
+    rounds(journal, [Verdict.UP] * 3 + [Verdict.DOWN] * 2 + [Verdict.UP] * 3)
+    assert runs(journal) == [("up", 1), ("up", 2), ("down", 1), ("down", 1), ("up", 1), ("up", 2)]
+
+
+def test_unknown_rounds_extend_a_run(journal: Journal) -> None:
+    """Rounds the watchdog could not see, one like the other, are one run."""
+    rounds(journal, [Verdict.UP] * 2 + [Verdict.UNKNOWN] * 4)
+    assert runs(journal) == [("up", 1), ("up", 1), ("unknown", 4)]
+
+
+def test_a_changed_observation_breaks_the_run(journal: Journal) -> None:
+    """A new sync time (or any other change) is a new row."""
+    rounds(journal, [Verdict.UP] * 3)
+    rounds(journal, [Verdict.UP] * 2, start=3, sync=at(25))
+    assert runs(journal) == [("up", 1), ("up", 2), ("up", 2)]
+
+
+def test_another_writers_row_is_never_extended_over(journal: Journal) -> None:
+    """A row written by another process (a manual failover, say) ends the run: the next round is a new row."""
+    rounds(journal, [Verdict.UP] * 3)
+    with Journal(journal.path) as other:
+        rounds(other, [Verdict.UP], start=3)  # its own first round: a new row
+    rounds(journal, [Verdict.UP], start=4)
+    assert [r.rounds for r in journal.decisions(PAIR)] == [1, 2, 1, 1]
+
+
+def test_a_failed_write_counts_nothing(journal: Journal) -> None:
+    """A batch that could not be written (SQLite full) counts none of its rounds, repeats included."""
+    rounds(journal, [Verdict.UP] * 3)
+    now = at(30)
+    state = journal.load_state(PAIR, now)
+    repeat = observation(now, Verdict.UP, last_sync=SYNC, task_status="running")
+    ev = evaluate(repeat, state, FAST, now)
+    big = replace(repeat, pair="other", disaster_recovery_id="x" * 200_000)
+    big_ev = evaluate(big, PairState(), FAST, now)
+    pages = journal._db.execute("PRAGMA page_count").fetchone()[0]  # the journal's own connection
+    journal._db.execute(f"PRAGMA max_page_count = {pages}")
+    batch = [
+        RoundRecord(repeat, ev.decision, ev.next_state, state),
+        RoundRecord(big, big_ev.decision, big_ev.next_state),
+    ]
+    with pytest.raises(JournalError, match="full"):
+        journal.record_many(batch)
+    assert runs(journal) == [("up", 1), ("up", 2)]
+    journal._db.execute("PRAGMA max_page_count = 1073741823")
+    rounds(journal, [Verdict.UP], start=4)
+    assert runs(journal) == [("up", 1), ("up", 3)]
+
+
+def test_retention_keeps_a_run_that_reaches_past_the_cut(journal: Journal) -> None:
+    """A run that began before the cut but went on after it is kept whole; older rows go."""
+    rounds(journal, [Verdict.UP] * 10)
+    journal.prune(at(50))
+    assert [(r.decision.at, r.last_at) for r in journal.decisions(PAIR)] == [(at(10), at(90))]
+
+
+def test_status_shows_the_latest_round_of_a_run(journal: Journal) -> None:
+    """`status` reads a run as its last round: decided_at and the sync lag as of then, and the count."""
+    rounds(journal, [Verdict.UP] * 10)
+    entry = pair_status(journal, PAIR, at(95))
+    assert entry["decided_at"] == at(90).isoformat() and entry["same_since"] == at(10).isoformat()
+    assert entry["rounds"] == 9 and entry["observed_at"] == at(90).isoformat()
+    assert entry["sync_lag_seconds"] == (at(90) - SYNC).total_seconds()
