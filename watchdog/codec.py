@@ -185,6 +185,7 @@ def policy_from_dict(data: Mapping[str, Any]) -> Policy:
         max_data_loss_seconds=_get(data, "max_data_loss_seconds", float),
         cooldown_seconds=_get(data, "cooldown_seconds", float),
         min_version=tuple(int(p) for p in _get(data, "min_version", list)),
+        max_down_gap_seconds=_get(data, "max_down_gap_seconds", float, True),  # absent: recorded before it
     )
 
 
@@ -245,6 +246,7 @@ def pair_state_from_dict(data: Mapping[str, Any]) -> PairState:
     return PairState(
         consecutive_down=_get(data, "consecutive_down", int),
         first_down_at=_time(data, "first_down_at", True),
+        last_down_at=_time(data, "last_down_at", True),
         last_up_at=_time(data, "last_up_at", True),
         baseline_primary_id=_get(data, "baseline_primary_id", str, True),
         latched=bool(_get(data, "latched", bool, True)),

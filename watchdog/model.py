@@ -131,6 +131,7 @@ class Policy:
     max_data_loss_seconds: float = 3600.0
     cooldown_seconds: float = 86400.0
     min_version: tuple[int, ...] = (8, 1, 2)
+    max_down_gap_seconds: float | None = 300.0  # None: no limit (journals written before it existed)
 
 
 # ---- decisions --------------------------------------------------------------------------------------
@@ -167,6 +168,7 @@ class ReasonCode(StrEnum):
     DEGRADED = "degraded"  # sub_status DEGRADED/READONLY/UNBALANCED...: reported, not down
     CONFIRMING = "confirming"  # DOWN, the confirmation window still open
     OUTAGE_CONFIRMED = "outage_confirmed"
+    OUTAGE_RESTARTED = "outage_restarted"  # DOWN after too long without a DOWN round: counted afresh
     # guards (each blocks a warranted failover)
     DATA_LOSS_EXCEEDED = "data_loss_exceeded"
     SYNC_UNKNOWN = "sync_unknown"  # last successful sync unknown or never: the data loss is unbounded
@@ -277,6 +279,7 @@ class PairState:
 
     consecutive_down: int = 0
     first_down_at: datetime | None = None
+    last_down_at: datetime | None = None
     last_up_at: datetime | None = None
     baseline_primary_id: str | None = None
     latched: bool = False

@@ -13,7 +13,10 @@ round resets the count and the start of the outage; an UNKNOWN round neither cou
 its decision is UNKNOWN, so the window can never close on a round that did not see production down.
 A DOWN round whose last successful sync is newer than `first_down_at` restarts the outage at this
 round: a sync needs a live production, so the earlier DOWN evidence is stale (this matters after a
-long UNKNOWN gap, and keeps the expected data loss honest).
+long UNKNOWN gap, and keeps the expected data loss honest). So does a DOWN round more than
+`max_down_gap_seconds` after the previous DOWN round (UNKNOWN rounds, or no round at all, in
+between): the watchdog did not see the outage go on, production may have come back and failed
+anew, so the confirmation starts again instead of closing on the strength of old evidence.
 The outage is confirmed on a DOWN round once `consecutive_down >= failure_threshold` AND
 `now - first_down_at >= min_outage_seconds`.
 
@@ -118,23 +121,38 @@ def expected_data_loss(first_down_at: datetime | None, last_sync: datetime | Non
 
 
 # ---- counters ------------------------------------------------------------------------------------
-def _track(obs: Observation, state: PairState, verdict: Verdict) -> PairState:
+def _track(obs: Observation, state: PairState, verdict: Verdict, policy: Policy) -> PairState:
     """Advance the outage counters and the baseline primary for this round's verdict."""
-    if verdict is Verdict.DOWN and _alive_since(obs, state.first_down_at):
-        state = replace(state, consecutive_down=1, first_down_at=obs.observed_at)
+    at = obs.observed_at
+    if verdict is Verdict.DOWN and (_alive_since(obs, state.first_down_at) or _down_gap(obs, state, policy)):
+        state = replace(state, consecutive_down=1, first_down_at=at, last_down_at=at)
     elif verdict is Verdict.DOWN:
+        count = state.consecutive_down + 1
         state = replace(
-            state,
-            consecutive_down=state.consecutive_down + 1,
-            first_down_at=state.first_down_at or obs.observed_at,
+            state, consecutive_down=count, first_down_at=state.first_down_at or at, last_down_at=at
         )
     elif verdict is Verdict.UP:
-        state = replace(state, consecutive_down=0, first_down_at=None, last_up_at=obs.observed_at)
+        state = replace(state, consecutive_down=0, first_down_at=None, last_down_at=None, last_up_at=at)
     task = obs.dr_task
     learn = verdict is Verdict.UP or state.baseline_primary_id is None
     if task is not None and task.status.lower() != SWITCHING_TASK_STATUS and learn:
         state = replace(state, baseline_primary_id=task.primary_cluster_id)
     return state
+
+
+def _down_gap(obs: Observation, state: PairState, policy: Policy) -> float | None:
+    """Seconds since the previous DOWN round of an open outage, if more than `max_down_gap_seconds`."""
+    limit, last = policy.max_down_gap_seconds, state.last_down_at
+    if limit is None or last is None or state.first_down_at is None:
+        return None
+    gap = (obs.observed_at - last).total_seconds()
+    return gap if gap > limit else None
+
+
+def _gap_reason(gap: float, policy: Policy) -> Reason:
+    limit = policy.max_down_gap_seconds or 0.0
+    text = f"outage counted afresh: no DOWN round seen for {gap:.0f} s > max_down_gap {limit:.0f} s"
+    return Reason(ReasonCode.OUTAGE_RESTARTED, text, {"gap_seconds": gap, "max_down_gap_seconds": limit})
 
 
 def _alive_since(obs: Observation, first_down_at: datetime | None) -> bool:
@@ -308,17 +326,19 @@ def evaluate(observation: Observation, state: PairState, policy: Policy, now: da
     """Decide one round for one pair. Pure: the same inputs always give the same evaluation."""
     verdict = production_verdict(observation.signals)
     verdict_reason = _verdict_reason(observation.signals, verdict)
-    tracked = _track(observation, state, verdict)
+    gap = _down_gap(observation, state, policy) if verdict is Verdict.DOWN else None
+    tracked = _track(observation, state, verdict, policy)
+    facts = [verdict_reason] if gap is None else [verdict_reason, _gap_reason(gap, policy)]
     held = _held(tracked, now)
     if held is not None:
-        st, action, reasons = held[0], held[1], [held[2], verdict_reason]
+        st, action, reasons = held[0], held[1], [held[2], *facts]
     elif verdict is Verdict.UNKNOWN:
         st, action, reasons = State.UNKNOWN, Action.NONE, [verdict_reason]
     elif verdict is Verdict.UP:
         st, action, reasons = State.HEALTHY, Action.NONE, [verdict_reason, *_degraded(observation)]
     else:
         st, action, found = _outage(observation, tracked, policy, now)
-        reasons = [*found, verdict_reason]
+        reasons = [*found, *facts]
     decision = _decision(observation, tracked, policy, now, st, action, reasons)
     next_state = _latch(tracked, policy, now) if action is Action.FAILOVER else tracked
     return Evaluation(decision, next_state)
@@ -335,7 +355,7 @@ def evaluate_manual(
     still turn into a failover, so an operator checks the DR task and `ack`s it first.
     """
     verdict = production_verdict(observation.signals)
-    tracked = _track(observation, state, verdict)
+    tracked = _track(observation, state, verdict, policy)
     open_intent = tracked.open_intent_status is not None and not tracked.open_intent_status.final
     blocking = guards(observation, tracked, policy, now)
     verdict_reason = _verdict_reason(observation.signals, verdict)

@@ -179,6 +179,8 @@ class PolicyOverrides(BaseModel):
     """The RPO guard for this pair, in seconds of expected data loss."""
     cooldown_seconds: float | None = Field(default=None, ge=0)
     """Seconds after a failover during which no second automatic failover may happen on this pair."""
+    max_down_gap_seconds: float | None = Field(default=None, gt=0)
+    """Longest time between two DOWN rounds that still counts as one outage, for this pair."""
 
 
 class PolicySettings(BaseModel):
@@ -204,6 +206,11 @@ class PolicySettings(BaseModel):
     cooldown_seconds: float = Field(default=86400.0, ge=0)
     """No second automatic failover on a pair within this many seconds (and never before `ack`).
     One day: two failovers in a day mean something a human must look at."""
+    max_down_gap_seconds: float = Field(default=300.0, gt=0)
+    """Longest time between two DOWN rounds that still counts as one outage. A DOWN round after a
+    longer gap (rounds that could not see production, or no rounds) starts the confirmation again:
+    production may have come back and failed anew unseen. 300 s: rides out a few minutes of API
+    errors; must be longer than probe_interval_seconds."""
 
 
 class PairSettings(BaseModel):
@@ -332,10 +339,17 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _timeout_below_interval(self) -> Self:
-        if self.cloud.timeout_seconds >= self.policy.probe_interval_seconds:
-            interval = self.policy.probe_interval_seconds
+        interval = self.policy.probe_interval_seconds
+        if self.cloud.timeout_seconds >= interval:
             reason = f"must be shorter than policy.probe_interval_seconds ({interval:g} s)"
             raise _field_error("cloud.timeout_seconds", reason)
+        gaps = [("policy", self.policy.max_down_gap_seconds)] + [
+            (f"pairs[{i}].policy", p.policy.max_down_gap_seconds) for i, p in enumerate(self.pairs)
+        ]
+        for where, gap in gaps:
+            if gap is not None and gap <= interval:  # else every DOWN round would restart the outage
+                reason = f"must be longer than policy.probe_interval_seconds ({interval:g} s)"
+                raise _field_error(f"{where}.max_down_gap_seconds", reason)
         return self
 
     def pair(self, name: str) -> PairSettings:

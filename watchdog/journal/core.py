@@ -66,6 +66,7 @@ class Journal(Intents, HookRuns):
         return PairState(
             consecutive_down=int(r["consecutive_down"]),
             first_down_at=_dt(r["first_down_at"]),
+            last_down_at=_dt(r["last_down_at"]),
             last_up_at=_dt(r["last_up_at"]),
             baseline_primary_id=r["baseline_primary_id"],
             latched=bool(r["latched"]),
@@ -172,15 +173,16 @@ class Journal(Intents, HookRuns):
 
     def _write_counters(self, db: sqlite3.Connection, pair: str, state: PairState, at: datetime) -> None:
         db.execute(
-            "INSERT INTO pair_state (pair, consecutive_down, first_down_at, last_up_at, baseline_primary_id, "
-            "updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (pair) DO UPDATE SET "
+            "INSERT INTO pair_state (pair, consecutive_down, first_down_at, last_down_at, last_up_at, "
+            "baseline_primary_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (pair) DO UPDATE SET "
             "consecutive_down = excluded.consecutive_down, first_down_at = excluded.first_down_at, "
-            "last_up_at = excluded.last_up_at, baseline_primary_id = excluded.baseline_primary_id, "
-            "updated_at = excluded.updated_at",
+            "last_down_at = excluded.last_down_at, last_up_at = excluded.last_up_at, "
+            "baseline_primary_id = excluded.baseline_primary_id, updated_at = excluded.updated_at",
             (
                 pair,
                 state.consecutive_down,
                 _ts(state.first_down_at),
+                _ts(state.last_down_at),
                 _ts(state.last_up_at),
                 state.baseline_primary_id,
                 _ts(at),

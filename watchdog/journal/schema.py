@@ -118,6 +118,13 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             "ALTER TABLE decisions ADD COLUMN last_at INTEGER",
         ],
     ),
+    (
+        4,
+        [
+            # The time of the latest DOWN round of an open outage (policy: max_down_gap_seconds).
+            "ALTER TABLE pair_state ADD COLUMN last_down_at INTEGER",
+        ],
+    ),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -41,7 +41,7 @@ def record_rounds(journal: Journal, verdicts: list[Verdict]) -> list[int]:
 
 def test_wal_and_schema_version(journal: Journal) -> None:
     """The file is in WAL mode at the newest schema version, and reopening keeps it."""
-    assert journal.schema_version == SCHEMA_VERSION == 3
+    assert journal.schema_version == SCHEMA_VERSION == 4
     with sqlite3.connect(journal.path) as raw:
         assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     raw.close()
@@ -73,7 +73,7 @@ def test_record_round_trips_decision_observation_and_state(journal: Journal) -> 
     )
     assert recorded[1].state_before == again[0].next_state
     state = journal.load_state(PAIR)
-    assert (state.consecutive_down, state.first_down_at) == (2, at(0))
+    assert (state.consecutive_down, state.first_down_at, state.last_down_at) == (2, at(0), at(10))
 
 
 def test_failover_decision_latches_in_the_journal(journal: Journal) -> None:

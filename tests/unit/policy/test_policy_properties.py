@@ -33,19 +33,21 @@ rounds = st.builds(
 )
 timelines = st.lists(rounds, min_size=1, max_size=40)
 policies = st.builds(
-    lambda thr, win, loss, cool, mode: replace(
+    lambda thr, win, loss, cool, mode, gap: replace(
         FAST,
         failure_threshold=thr,
         min_outage_seconds=win,
         max_data_loss_seconds=loss,
         cooldown_seconds=cool,
         mode=mode,
+        max_down_gap_seconds=gap,
     ),
     st.integers(1, 5),
     st.sampled_from([0.0, 15.0, 60.0, 200.0]),
     st.sampled_from([100.0, 600.0, 3600.0]),
     st.sampled_from([0.0, 300.0, 3600.0]),
     st.sampled_from([Mode.AUTO, Mode.AUTO, Mode.RECOMMEND, Mode.OBSERVE]),
+    st.sampled_from([None, 60.0, 150.0, 300.0]),
 )
 
 
@@ -114,13 +116,22 @@ def test_never_twice_per_outage_nor_inside_the_cooldown(timeline: list[Round], p
 @given(timelines, policies)
 def test_failover_exactly_when_the_window_closes(timeline: list[Round], policy: Policy) -> None:
     """A reference model of the rules agrees round by round on when FAILOVER is decided."""
-    count, first_down, latched = 0, None, False
+    count, first_down, last_down, latched = 0, None, None, False
+    limit = policy.max_down_gap_seconds
     for r, now, d in replay(timeline, policy):
         if r.verdict is Verdict.UP:
-            count, first_down = 0, None
+            count, first_down, last_down = 0, None, None
         elif r.verdict is Verdict.DOWN:
             synced_since = first_down is not None and now - timedelta(seconds=r.sync_age) > first_down
-            count, first_down = (1, now) if synced_since else (count + 1, first_down or now)
+            unseen = (
+                limit is not None
+                and first_down is not None
+                and last_down is not None
+                and (now - last_down).total_seconds() > limit
+            )
+            restart = synced_since or unseen
+            count, first_down = (1, now) if restart else (count + 1, first_down or now)
+            last_down = now
         window_closed = (
             r.verdict is Verdict.DOWN
             and count >= policy.failure_threshold

@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 
 from tests.unit.policy.builders import FAST, T0, at, confirmed, observation, run
+from watchdog import codec
 from watchdog.model import Action, PairState, ReasonCode, Signal, SignalSource, State, Verdict
 from watchdog.policy import evaluate, production_verdict
 
@@ -136,3 +137,45 @@ def test_sync_after_first_down_restarts_the_outage() -> None:
     again = evaluate(observation(at(3600), D, last_sync=at(1800)), first.next_state, FAST, at(3600))
     assert (again.next_state.consecutive_down, again.next_state.first_down_at) == (1, at(3600))
     assert again.decision.expected_data_loss_seconds == 1800.0
+
+
+@pytest.mark.parametrize(
+    ("rounds", "count", "first_down", "restarted"),
+    [
+        ([(0, D), (10, X), (20, X), (30, D)], 2, 0, False),  # a short blind spell: one outage
+        ([(0, D), (10, X), (400, D)], 1, 400, True),  # 400 s unseen > 300 s: counted afresh
+        ([(0, D), (301, D)], 1, 301, True),  # no round at all for 301 s (a stalled daemon) counts too
+        ([(0, D), (300, D)], 2, 0, False),  # exactly the limit still counts as one outage
+        ([(0, D), (10, U), (400, D)], 1, 400, False),  # an UP round reset it anyway: no restart reason
+    ],
+)
+def test_a_long_gap_between_down_rounds_restarts_the_confirmation(
+    rounds: list[tuple[float, Verdict]], count: int, first_down: float, restarted: bool
+) -> None:
+    """A DOWN round more than max_down_gap_seconds after the previous DOWN round starts the count again."""
+    policy = replace(FAST, failure_threshold=2, min_outage_seconds=0, max_down_gap_seconds=300)
+    last = run(rounds, policy, last_sync=at(-60))[-1]
+    assert last.next_state.consecutive_down == count
+    assert last.next_state.first_down_at == at(first_down)
+    assert (ReasonCode.OUTAGE_RESTARTED in last.decision.codes) is restarted
+    assert (last.decision.action is Action.FAILOVER) is (count >= 2)
+
+
+def test_the_gap_rule_never_closes_the_window_on_old_evidence() -> None:
+    """Threshold met only by counting rounds an hour apart: no failover, the reason carries the numbers."""
+    policy = replace(FAST, failure_threshold=3, min_outage_seconds=20)
+    evs = run([(0, D), (10, D), (20, X), (3620, D)], policy, last_sync=at(-60))
+    d = evs[-1].decision
+    assert d.state is State.SUSPECT and d.action is Action.NONE
+    gap = d.reason(ReasonCode.OUTAGE_RESTARTED)
+    assert gap is not None and gap.values == {"gap_seconds": 3610.0, "max_down_gap_seconds": 300.0}
+
+
+def test_journals_from_before_the_gap_rule_replay_without_it() -> None:
+    """A recorded policy without max_down_gap_seconds decodes as no limit: old decisions replay exactly."""
+    data = codec.policy_to_dict(FAST)
+    del data["max_down_gap_seconds"]
+    old = codec.policy_from_dict(data)
+    assert old.max_down_gap_seconds is None
+    evs = run([(0, D), (10, X), (4000, D), (4010, D)], old, last_sync=at(-60))
+    assert evs[-1].next_state.consecutive_down == 3

@@ -127,6 +127,12 @@ def test_credentials_directory_from_environment(tmp_path: Path) -> None:
         ("http.listen", "9464", "config error: http.listen: must be HOST:PORT"),
         ("cloud.secret_key", None, "config error: cloud.secret_key: access_key and secret_key go together"),
         ("cloud.timeout_seconds", 30, "config error: cloud.timeout_seconds: must be shorter than"),
+        ("policy.max_down_gap_seconds", 15, "config error: policy.max_down_gap_seconds: must be longer than"),
+        (
+            "pairs.0.policy",
+            {"max_down_gap_seconds": 5},
+            "config error: pairs[0].policy.max_down_gap_seconds: must be longer than",
+        ),
         ("surprise", {}, "config error: surprise: unknown key"),
     ],
 )
