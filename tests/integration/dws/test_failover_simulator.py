@@ -19,8 +19,9 @@ from watchdog.simulator.testing import TEST_DR_ID, make_test_simulator
 
 @pytest.fixture
 def fast_sim() -> Iterator[tuple[Simulator, SimulatorServer]]:
-    """The test simulator at 5x speed, served on loopback; the promotion lasts 0.6 s of real time."""
-    sim = make_test_simulator(time_scale=5.0, promote_seconds=3.0)
+    """The test simulator at 2.5x speed, served on loopback; the promotion lasts 1.2 s of real time
+    (the test must see it running: wide enough for a loaded 2-core CI machine, polled every 30 ms)."""
+    sim = make_test_simulator(time_scale=2.5, promote_seconds=3.0)
     with SimulatorServer(sim) as server:
         yield sim, server
 
