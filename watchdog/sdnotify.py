@@ -35,7 +35,9 @@ class Notifier:
     """Sends notify messages to one socket; a disabled notifier (no socket) silently does nothing.
 
     The environment is read once at construction (an injectable seam: tests pass their own mapping).
-    Sending never raises: a lost keep-alive must not take the daemon down, systemd notices on its own.
+    Sending never raises and never blocks (it runs on the daemon's event loop): when the receiver's
+    queue is full the message is dropped and False returned; a lost keep-alive must not take the
+    daemon down, and systemd notices a real stall on its own.
     """
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
@@ -62,9 +64,10 @@ class Notifier:
             return False
         try:
             with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
+                sock.setblocking(False)  # a full receive queue must never stall the event loop
                 sock.connect(_address(self.socket_path))
-                sock.sendall(state.encode("utf-8"))
-        except OSError:
+                sock.send(state.encode("utf-8"))
+        except OSError:  # BlockingIOError included: this message is lost, the next one may pass
             return False
         return True
 

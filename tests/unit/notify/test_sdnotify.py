@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -81,3 +82,16 @@ def test_missing_listener_never_raises(tmp_path: Path) -> None:
 def test_watchdog_interval(env: dict[str, str], expected: float | None) -> None:
     """The keep-alive interval is half of $WATCHDOG_USEC, and only for this process."""
     assert sdnotify.watchdog_interval(env) == expected
+
+
+def test_full_queue_drops_instead_of_blocking(listener: tuple[socket.socket, str]) -> None:
+    """A receiver that stops reading makes notify return False at once, never block the event loop."""
+    _, path = listener
+    notifier = sdnotify.Notifier({"NOTIFY_SOCKET": path})
+    results: list[bool] = []
+    sender = threading.Thread(target=lambda: results.extend(notifier.watchdog() for _ in range(200)))
+    sender.daemon = True  # if notify blocked, the thread stays stuck until the listener closes
+    sender.start()
+    sender.join(5)
+    assert not sender.is_alive(), "notify blocked on a full socket queue"
+    assert results[0] is True and results[-1] is False
