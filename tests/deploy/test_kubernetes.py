@@ -119,6 +119,38 @@ def test_selectors_match_the_pod(rendered: str) -> None:
     assert labels[objs["PodMonitor"]["spec"]["jobLabel"]] == "dr-watchdog"
 
 
+_SELECTORS = {"matchLabels", "selector", "podSelector"}
+
+
+def _comparable(obj: dict[str, Any]) -> Any:
+    """An object minus what legitimately differs between renderers: metadata labels and annotations
+    (Helm adds its own and a config checksum) and label selectors; names kept; the ConfigMap's YAML
+    compared as data. Alert rule annotations are kept (they are not metadata)."""
+
+    def strip(node: Any, key: str = "") -> Any:
+        if isinstance(node, dict):
+            drop = {"labels", "annotations"} if key == "metadata" else _SELECTORS
+            return {k: strip(v, k) for k, v in node.items() if k not in drop}
+        if isinstance(node, list):
+            return [strip(item) for item in node]
+        return node
+
+    out = strip(obj)
+    if obj["kind"] == "ConfigMap":
+        out["data"] = {key: yaml.safe_load(text) for key, text in obj["data"].items()}
+    return out
+
+
+def test_helm_renders_the_same_objects_as_kustomize() -> None:
+    """With release name dr-watchdog the chart's objects equal the kustomize base's, field for field."""
+    proc = _run([tool("helm"), "template", "dr-watchdog", str(CHART)])
+    assert proc.returncode == 0, proc.stderr
+    helm, base = _objects(proc.stdout), _objects(_kustomize())
+    assert set(helm) == set(base) == KINDS
+    for kind in KINDS:
+        assert _comparable(helm[kind]) == _comparable(base[kind]), kind
+
+
 def test_prometheus_rule_equals_alerts_yml(rendered: str) -> None:
     """The PrometheusRule carries exactly the groups of deploy/prometheus/alerts.yml."""
     rule = _objects(rendered)["PrometheusRule"]

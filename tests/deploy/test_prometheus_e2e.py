@@ -16,7 +16,7 @@ from tests.deploy.daemon import PAIR, running_daemon, wait_for_sample
 from tests.deploy.rules import ALERTS
 from tests.deploy.servers import alertmanager, get_json, prometheus
 from tests.unit.notify.receiver import Receiver
-from watchdog.simulator import Simulator, SimulatorServer
+from watchdog.simulator import FaultKind, Simulator, SimulatorServer
 from watchdog.simulator.testing import TEST_DR_ID
 
 
@@ -45,11 +45,12 @@ def _wait_firing(prom: str, names: set[str], timeout: float = 30) -> dict[str, d
 def test_production_outage_alerts_in_prometheus(
     tmp_path: Path, simulator: Simulator, sim_server: SimulatorServer
 ) -> None:
-    """Healthy: no pair alert fires; production fails: DrProductionDown and DrFailoverWarranted fire."""
+    """Healthy: no pair alert fires; production fails: DrProductionDown and DrFailoverWarranted fire in
+    Prometheus, and Alertmanager gets both the rule's alert and the decision the daemon pushes itself."""
     with (
         Receiver() as pager,
         alertmanager(tmp_path, pager.url + "/page") as am,
-        running_daemon(sim_server.url, tmp_path) as daemon,
+        running_daemon(sim_server.url, tmp_path, {"notifications": {"alertmanager": {"url": am}}}) as daemon,
         prometheus(tmp_path, daemon.removeprefix("http://"), _fast_rules(tmp_path), am) as prom,
     ):
         wait_for_sample(daemon, "dr_watchdog_production_up", pair=PAIR)
@@ -58,6 +59,9 @@ def test_production_outage_alerts_in_prometheus(
         assert not {"DrProductionDown", "DrFailoverWarranted", "DrWatchdogDown", "DrWatchdogBlind"} & set(
             quiet
         )
+        assert [
+            a for a in get_json(f"{am}/api/v2/alerts") if a["labels"]["alertname"] == "DrWatchdogDecision"
+        ] == []
 
         simulator.fail_cluster(simulator.pair(TEST_DR_ID).primary_cluster_id)
         firing = _wait_firing(prom, {"DrProductionDown", "DrFailoverWarranted"})
@@ -73,6 +77,9 @@ def test_production_outage_alerts_in_prometheus(
 
         am_alerts = _wait_am(am, "DrFailoverWarranted")
         assert am_alerts["labels"]["pair"] == PAIR
+        pushed = _wait_am(am, "DrWatchdogDecision")  # POSTed by the daemon's notifier, not by Prometheus
+        assert (pushed["labels"]["pair"], pushed["labels"]["state"]) == (PAIR, "failover_warranted")
+        assert "expected data loss" in pushed["annotations"]["description"]
     assert simulator.failover_calls() == []  # recommend mode pages a human, never calls the API
 
 
@@ -105,7 +112,7 @@ def test_api_answering_503_makes_the_watchdog_blind_not_down(
         prometheus(tmp_path, daemon.removeprefix("http://"), _fast_rules(tmp_path)) as prom,
     ):
         wait_for_sample(daemon, "dr_watchdog_production_up", pair=PAIR)
-        simulator.unreachable(kind="error")
+        simulator.unreachable(kind=FaultKind.ERROR)
         firing = _wait_firing(prom, {"DrWatchdogBlind", "DrWatchdogApiErrors"})
         assert firing["DrWatchdogBlind"]["labels"]["pair"] == PAIR
         assert "DrProductionDown" not in firing

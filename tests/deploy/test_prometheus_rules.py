@@ -54,8 +54,7 @@ def test_alert_is_documented(rule: dict[str, object]) -> None:
     assert labels["severity"] in {"critical", "warning", "info"}
     assert annotations["summary"]
     description = annotations["description"]
-    subjects = ("$labels.pair", "$labels.instance", "$labels.operation", "$labels.sink")
-    subjects += ('job="dr-watchdog"',)
+    subjects = ("$labels.pair", "$labels.instance", "$labels.operation", "$labels.sink", 'job="dr-watchdog"')
     assert any(subject in description for subject in subjects)
     anchor = str(rule["alert"]).lower()
     assert annotations["runbook_url"] == f"docs/runbook.md#{anchor}"

@@ -76,8 +76,9 @@ def test_unit_has_the_contracted_settings() -> None:
     assert d["Restart"] == ["on-failure"]
     assert d["DynamicUser"] == ["yes"]
     assert d["StateDirectory"] == ["dr-watchdog"]
-    for key in ("ProtectSystem", "ProtectHome", "PrivateTmp", "NoNewPrivileges"):
-        assert d[key][0] in {"yes", "strict"}, key
+    assert d["ProtectSystem"] == ["strict"]
+    for key in ("ProtectHome", "PrivateTmp", "NoNewPrivileges"):
+        assert d[key] == ["yes"], key
     assert d["CapabilityBoundingSet"] == [""]
     assert d["SystemCallFilter"][0] == "@system-service"
     assert set(d["RestrictAddressFamilies"][0].split()) == {"AF_UNIX", "AF_INET", "AF_INET6"}
