@@ -62,6 +62,8 @@ class Metrics:
         process_collectors: bool = True,
     ) -> None:
         self.registry = registry
+        self._states: dict[str, str] = {}  # pair -> the state the decision set shows
+        self._blocked: dict[str, frozenset[str]] = {}  # pair -> the guards failover_blocked shows
         self._probes = tuple(probes)
         self._block_reasons = tuple(block_reasons)
         if process_collectors:
@@ -200,14 +202,20 @@ class Metrics:
         """Set the decision state set: 1 for `state`, 0 for every other state."""
         if state not in DECISION_STATES:
             raise ValueError(f"unknown decision state {state!r}")
+        if self._states.get(pair) == state:  # most rounds repeat the last: 8 label lookups saved
+            return
         for value in DECISION_STATES:
             self.decision.labels(pair=pair, decision=value).set(1 if value == state else 0)
+        self._states[pair] = state
 
     def set_blocked(self, pair: str, reasons: Iterable[str]) -> None:
         """1 for each guard now blocking a warranted failover, 0 for the others (new reasons are added)."""
-        active = set(reasons)
-        for reason in sorted(set(self._block_reasons) | active):
+        active = frozenset(reasons)
+        if self._blocked.get(pair) == active:  # unchanged (nearly always): no label lookups at all
+            return
+        for reason in sorted(set(self._block_reasons) | active | self._blocked.get(pair, frozenset())):
             self.failover_blocked.labels(pair=pair, reason=reason).set(1 if reason in active else 0)
+        self._blocked[pair] = active
 
     def set_production(self, pair: str, up: bool | None) -> None:
         """1 up, 0 down, NaN unknown: never 0 because the watchdog could not see."""

@@ -94,3 +94,21 @@ def test_decision_record_carries_reasons_with_numbers() -> None:
     assert fields["state"] == "suspect" and fields["reasons"] == [
         {"code": "confirming", "message": "confirming", "n": 1.0}
     ]
+
+
+def test_unchanged_state_sets_skip_nothing_that_matters() -> None:
+    """Setting only what changed: a repeated state keeps the set, a new one moves it, and a guard
+    outside the preset label values is cleared once it no longer blocks."""
+    m = Metrics(CollectorRegistry(), pairs=["p1"], block_reasons=[], process_collectors=False)
+    for state in ("suspect", "suspect", "blocked", "blocked", "healthy"):
+        m.set_decision("p1", state)
+    assert [value(m, "dr_watchdog_decision", decision=s) for s in ("suspect", "blocked", "healthy")] == [
+        0,
+        0,
+        1,
+    ]
+    m.set_blocked("p1", ["cooldown"])
+    m.set_blocked("p1", ["cooldown"])
+    assert value(m, "dr_watchdog_failover_blocked", reason="cooldown") == 1
+    m.set_blocked("p1", [])
+    assert value(m, "dr_watchdog_failover_blocked", reason="cooldown") == 0
