@@ -16,7 +16,6 @@ SUBSTITUTIONS = {
     "$__rate_interval": "1m",
     "$__interval": "30s",
     "$__range": "6h",
-    "$rpo_limit_seconds": "3600",
     "$pair": "sales-dw|hr-dw",
 }
 

@@ -50,7 +50,7 @@ def test_required_views_are_present() -> None:
         "dr_watchdog_decision",
         "dr_watchdog_sync_lag_seconds",
         "dr_watchdog_expected_data_loss_seconds",
-        "$rpo_limit_seconds",
+        "dr_watchdog_max_data_loss_seconds",
         "dr_watchdog_probe_duration_seconds_bucket",
         "sum by (code)",
     ):
