@@ -22,6 +22,7 @@ never send it again: exactly once beats liveness, and `ack` is the operator's wa
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
@@ -197,7 +198,25 @@ class Executor:
             for pair in self.journal.latched_pairs():
                 if self.journal.release_orphan_latch(pair, self.clock.now()):
                     log.warning("latch without an intent released", extra={"pair": pair})
-        return [await self.follow(intent, startup=startup) for intent in self.journal.open_intents()]
+        # At most one open intent per pair: follow them side by side, so a switch that takes 30
+        # minutes never holds back another pair's completion (and its post-failover hook).
+        intents = self.journal.open_intents()
+        results = await asyncio.gather(
+            *(self.follow(i, startup=startup) for i in intents), return_exceptions=True
+        )
+        settled = []
+        for intent, result in zip(intents, results, strict=True):
+            if isinstance(result, BaseException):
+                if not isinstance(result, Exception):
+                    raise result  # cancellation and the like: not ours to swallow
+                log.error(
+                    "reconciling the intent failed; the rounds follow it again",
+                    exc_info=result,
+                    extra={"pair": intent.pair, "intent": intent.id},
+                )
+                continue
+            settled.append(result)
+        return settled
 
     async def follow(self, intent: FailoverIntent, *, startup: bool = False) -> FailoverIntent:
         """Continue one open intent from what the journal knows about it; never POSTs a sent intent.

@@ -6,16 +6,17 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from tests.integration.executor.helpers import AUTO, Loop, SimClock
-from watchdog.failover import Step
+from watchdog.failover import ExecutorTiming, Step
 from watchdog.journal import Journal
 from watchdog.model import Action, FailoverIntent, IntentStatus, ReasonCode, State
 from watchdog.simulator import FailoverOutcome, Simulator, SimulatorServer
-from watchdog.simulator.testing import TEST_DR_ID, TEST_PAIR_NAME, make_test_simulator
+from watchdog.simulator.testing import TEST_DR_ID, TEST_PAIR_NAME, TEST_PROJECT_ID, make_test_simulator
 
 pytestmark = pytest.mark.slow
 Body = Callable[[Loop], Awaitable[None]]
@@ -433,3 +434,40 @@ def test_degraded_production_is_reported_not_down(
 
     run_loop(body)
     assert simulator.failover_calls() == []
+
+
+def test_reconcile_follows_every_open_intent_side_by_side(journal: Journal) -> None:
+    """At start-up, a slow switch on one pair does not hold back another pair's completion."""
+    sim = make_test_simulator(time_scale=100, failover_seconds=100_000)  # sales-dw never settles in time
+    quick = sim.add_pair(TEST_PROJECT_ID, "quick-dw", failover_seconds=1, sync_interval_seconds=2)
+    pairs = [(TEST_PAIR_NAME, sim.pairs[TEST_DR_ID]), ("quick-dw", quick)]
+    timing = ExecutorTiming(
+        poll_interval_seconds=1, track_timeout_seconds=300, settle_seconds=5, unknown_grace_seconds=3
+    )
+
+    async def body(loop: Loop) -> list[FailoverIntent]:
+        for name, pair in pairs:  # two failovers submitted by a process that then died
+            intent = journal.create_intent(
+                name,
+                pair.disaster_recovery_id,
+                sim.now(),
+                old_primary_id=pair.primary.id,
+                old_standby_id=pair.standby.id,
+            )
+            journal.mark_sent(intent.id, sim.now())
+            request_id = await loop.client.failover(pair.disaster_recovery_id)
+            journal.mark_submitted(intent.id, sim.now(), request_id=request_id)
+        return await loop.executor.reconcile()
+
+    async def go() -> list[FailoverIntent]:
+        with SimulatorServer(sim) as server:
+            async with Loop.build(server.url, journal, SimClock(sim), timing=timing) as loop:
+                return await body(loop)
+
+    slow, fast = asyncio.run(go())
+    assert (slow.pair, fast.pair) == (TEST_PAIR_NAME, "quick-dw")
+    assert fast.status is IntentStatus.COMPLETED and slow.status is IntentStatus.UNKNOWN
+    assert fast.finished_at is not None and slow.submitted_at is not None
+    gave_up = slow.submitted_at + timedelta(seconds=timing.track_timeout_seconds)
+    assert fast.finished_at < gave_up  # followed at once, not after the slow one's tracking gave up
+    assert len(sim.failover_calls()) == 2
