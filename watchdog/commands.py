@@ -84,6 +84,19 @@ def _print_pair(entry: dict[str, Any]) -> None:
     print(f"  last decision {entry['decided_at'] or '-'} rule {entry['rule'] or '-'}{same}")
     for reason in entry["reasons"]:
         print(f"    - {reason['message']}")
+    for run in entry.get("hook_runs", [])[:1]:  # the latest; `status --json` has the last five
+        when = f"{run['started_at']} for intent {run['intent_id']}"
+        print(f"  last hook: {run['hook']} at {when}: {_hook_outcome(run)}")
+
+
+def _hook_outcome(run: dict[str, Any]) -> str:
+    if run["could_not_start"]:
+        how = f"could not start ({run['error']})"
+    elif run["timed_out"]:
+        how = f"timed out after {run['duration_seconds']:.0f} s"
+    else:
+        how = f"exit {run['exit_code']}"
+    return how + (", VETOED the failover" if run["vetoed"] else "")
 
 
 def status(settings: Settings, args: argparse.Namespace) -> int:

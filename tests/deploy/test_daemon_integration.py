@@ -187,3 +187,6 @@ def test_manual_failover_veto_is_journaled(
     )
     shown = _status_json(tmp_path, config)["pairs"][0]["hook_runs"]
     assert [(r["id"], r["vetoed"], r["exit_code"]) for r in shown] == [(run.id, True, 4)]
+    text = _cli(tmp_path, "status", "--config", str(config)).stdout  # the same, for people
+    assert f"last hook: pre_failover at {run.started_at.isoformat()}" in text
+    assert "exit 4, VETOED the failover" in text
