@@ -121,7 +121,7 @@ def test_secret_from_systemd_credentials(
         wait_for(lambda: daemon.sample("dr_watchdog_production_up", **PAIR) == 1, 15, "production seen up")
         assert daemon.terminate() == 0
         printed = daemon.stdout() + daemon.stderr()
-    checked = run_cli("check-config", "--config", str(config), tmp=tmp_path, **env)
+    checked = run_cli("check-config", "--config", str(config), tmp=tmp_path, CREDENTIALS_DIRECTORY=str(creds))
     assert checked.returncode == 0, checked.stderr
     assert json.loads(checked.stdout)["cloud"]["secret_key"] == "**********"
     assert secret not in printed + checked.stdout + checked.stderr

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
-from huaweicloudsdkcore.auth.credentials import BasicCredentials
-from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException, ServerResponseException
-from huaweicloudsdkcore.http.http_config import HttpConfig
-from huaweicloudsdkdws.v2 import (
+from huaweicloudsdkcore.auth.credentials import BasicCredentials  # type: ignore[import-untyped]
+from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException, ServerResponseException  # type: ignore[import-untyped]
+from huaweicloudsdkcore.http.http_config import HttpConfig  # type: ignore[import-untyped]
+from huaweicloudsdkdws.v2 import (  # type: ignore[import-untyped]
     CheckDisasterNameRequest,
     CreateDisasterRecovery,
     CreateDisasterRecoveryReq,
@@ -230,7 +230,7 @@ def test_rejected_failover_is_a_client_error(sdk: DwsClient, simulator: Simulato
 
 def test_not_found_codes(sdk: DwsClient) -> None:
     """Unknown DR id: 400 DWS.10101; unknown cluster: 404 DWS.0047; malformed id: 400 DWS.0001."""
-    cases = [
+    cases: list[Callable[[], object]] = [
         (lambda: sdk.show_disaster_detail(ShowDisasterDetailRequest(disaster_recovery_id=UNKNOWN_UUID))),
         (lambda: sdk.list_cluster_details(ListClusterDetailsRequest(cluster_id=UNKNOWN_UUID))),
         (lambda: sdk.list_cluster_details(ListClusterDetailsRequest(cluster_id="not-a-uuid"))),

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from huaweicloudsdkcore.auth.credentials import BasicCredentials
-from huaweicloudsdkcore.http.http_config import HttpConfig
-from huaweicloudsdkdws.v2 import DwsClient, ListDisasterRecoverRequest
+from huaweicloudsdkcore.auth.credentials import BasicCredentials  # type: ignore[import-untyped]
+from huaweicloudsdkcore.http.http_config import HttpConfig  # type: ignore[import-untyped]
+from huaweicloudsdkdws.v2 import DwsClient, ListDisasterRecoverRequest  # type: ignore[import-untyped]
 
 from watchdog.simulator import Simulator, SimulatorServer
 from watchdog.simulator.testing import (

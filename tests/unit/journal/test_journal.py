@@ -6,9 +6,11 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -23,10 +25,9 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
-def journal(tmp_path: Path) -> Journal:
-    j = Journal(tmp_path / "state" / "watchdog.db")
-    yield j  # type: ignore[misc]
-    j.close()
+def journal(tmp_path: Path) -> Iterator[Journal]:
+    with Journal(tmp_path / "state" / "watchdog.db") as j:
+        yield j
 
 
 def record_rounds(journal: Journal, verdicts: list[Verdict]) -> list[int]:
@@ -352,7 +353,9 @@ def test_observations_are_read_in_pages_in_time_order(journal: Journal) -> None:
 def test_record_many_is_all_or_nothing(journal: Journal) -> None:
     """A batch with one round that cannot be encoded is refused before any row of the batch is written."""
     good = observation(at(0), Verdict.UP)
-    bad = replace(observation(at(0), Verdict.UP), pair="other-dw", rpo_seconds=object())  # not JSON
+    bad = replace(
+        observation(at(0), Verdict.UP), pair="other-dw", rpo_seconds=cast(float, object())
+    )  # not JSON
     rounds = [
         RoundRecord(o, ev.decision, ev.next_state, PairState())
         for o in (good, bad)

@@ -8,6 +8,7 @@ row of its own.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -24,10 +25,9 @@ SYNC = at(-120)  # one fixed last sync: the observations repeat while nothing ch
 
 
 @pytest.fixture
-def journal(tmp_path: Path) -> Journal:
-    j = Journal(tmp_path / "state" / "watchdog.db")
-    yield j  # type: ignore[misc]
-    j.close()
+def journal(tmp_path: Path) -> Iterator[Journal]:
+    with Journal(tmp_path / "state" / "watchdog.db") as j:
+        yield j
 
 
 def rounds(journal: Journal, verdicts: list[Verdict], start: int = 0, sync: datetime = SYNC) -> list[int]:
