@@ -50,7 +50,11 @@ log = logging.getLogger("watchdog.failover")
 
 # Answers that prove the API did not take the failover (nothing to reconcile).
 _NOT_SENT = (errors.UnreachableError,)
-_REFUSED = (errors.RejectedError, errors.NotFoundError, errors.AuthenticationError, errors.ThrottledError)
+# Answered 429: refused before anything was done, a condition that passes: the latch is lifted, so
+# the next rounds decide again (and the DR task guard would see a switch, had one started after all).
+_THROTTLED = (errors.ThrottledError,)
+# Refused for a reason a human must look at (credentials, state, version, a vanished DR task).
+_REFUSED = (errors.RejectedError, errors.NotFoundError, errors.AuthenticationError)
 
 
 class DrApi(Protocol):
@@ -277,6 +281,10 @@ class Executor:
         except _NOT_SENT as exc:
             self._step(Step.POSTED, intent)
             return await self._finish(intent, IntentStatus.FAILED, f"not sent: {exc}", release=True)
+        except _THROTTLED as exc:
+            self._step(Step.POSTED, intent)
+            why = f"throttled by the API, not accepted; the next rounds decide again: {exc}"
+            return await self._finish(intent, IntentStatus.FAILED, why, release=True)
         except _REFUSED as exc:
             self._step(Step.POSTED, intent)
             return await self._finish(intent, IntentStatus.FAILED, f"rejected by the API: {exc}")

@@ -161,9 +161,9 @@ class Intents(Store):
         """Close an intent as completed or failed, and set the pair's latch in the same transaction.
 
         `release_latch` is for an intent that provably never reached the API (vetoed, not allowed to
-        act, or stopped before the POST): the latch and cooldown its decision set are lifted so the
-        next rounds decide again. Otherwise the pair stays latched until `ack`, with the cooldown
-        running from now.
+        act, or stopped before the POST) or that the API refused as throttled (429): the latch and
+        cooldown its decision set are lifted so the next rounds decide again. Otherwise the pair
+        stays latched until `ack`, with the cooldown running from now.
         """
         if not status.final:
             raise ValueError(f"status: {status.value} is not final")

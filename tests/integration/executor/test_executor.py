@@ -471,3 +471,26 @@ def test_reconcile_follows_every_open_intent_side_by_side(journal: Journal) -> N
     gave_up = slow.submitted_at + timedelta(seconds=timing.track_timeout_seconds)
     assert fast.finished_at < gave_up  # followed at once, not after the slow one's tracking gave up
     assert len(sim.failover_calls()) == 2
+
+
+def test_a_throttled_failover_is_decided_again_not_latched(
+    run_loop: Callable[[Body], None], simulator: Simulator, journal: Journal
+) -> None:
+    """A 429 on the failover POST: that intent fails unlatched, the next rounds decide FAILOVER again,
+    and the second POST completes: one failover accepted, two requests."""
+    outcomes: list[FailoverIntent] = []
+
+    async def body(loop: Loop) -> None:
+        fail_production(simulator)
+        simulator.inject(kind="error", operation="switch_failover_disaster", status=429, count=1)
+        for _ in range(2):
+            evaluation, obs = await loop.until_failover()
+            outcomes.append(await loop.executor.execute(evaluation.decision, obs))
+
+    run_loop(body)
+    throttled, done = outcomes
+    assert throttled.status is IntentStatus.FAILED and "throttled" in (throttled.detail or "")
+    assert done.status is IntentStatus.COMPLETED
+    assert len(simulator.failover_calls(TEST_DR_ID)) == 1
+    assert len(simulator.requests("switch_failover_disaster")) == 2
+    assert journal.load_state(TEST_PAIR_NAME).latched  # by the completed one
