@@ -111,8 +111,8 @@ def status(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _journal(settings: Settings) -> Journal:
-    """The journal for a command that writes (a pause may well come before the daemon's first start)."""
-    settings.state.path.parent.mkdir(parents=True, exist_ok=True)
+    """The journal for a command that writes (a pause may well come before the daemon's first start);
+    the journal creates its directory, and names state.path if it cannot."""
     return Journal(settings.state.path)
 
 

@@ -219,7 +219,6 @@ async def serve(settings: Settings, clock: Clock | None = None) -> int:
     registry = CollectorRegistry()
     names = [p.name for p in settings.pairs]
     metrics = Metrics(registry, pairs=names, block_reasons=[g.value for g in GUARD_REASONS])
-    settings.state.path.parent.mkdir(parents=True, exist_ok=True)
     runtime = Runtime(settings, clock, metrics, Journal(settings.state.path))
     heartbeat = Heartbeat(settings.policy.probe_interval_seconds)
     endpoints = Endpoints(registry, heartbeat.health, heartbeat.readiness, lambda: status_document(settings))

@@ -270,3 +270,17 @@ def test_wrong_secret_key_is_blind_not_down(
     assert up is not None and math.isnan(up)
     assert all(wrong not in text for text in texts)
     assert simulator.failover_calls() == []
+
+
+@pytest.mark.parametrize("path", ["/proc/no-such-dir/watchdog.db", "/dev/full"])
+def test_a_journal_that_cannot_be_opened_is_one_line_exit_1(tmp_path: Path, path: str) -> None:
+    """A state.path that cannot hold a journal (no such place, a full device) ends `run` at once:
+    exit 1, one stderr line naming state.path and the reason, no traceback."""
+    data = config_data("http://127.0.0.1:9", Path(path), free_port())
+    result = run_cli(
+        "run", "--config", str(write_config(tmp_path / "c.yaml", data)), tmp=tmp_path, timeout=30
+    )
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "(state.path)" in lines[0] and path in lines[0], result.stderr
+    assert "Traceback" not in result.stderr + result.stdout

@@ -54,10 +54,13 @@ class Store:
                 self.path, timeout=busy_timeout_seconds, isolation_level=None, check_same_thread=False
             )
         except (OSError, sqlite3.Error) as exc:
-            raise JournalError(f"journal {self.path}: cannot open: {exc}") from exc
+            raise JournalError(f"journal {self.path} (state.path): cannot open: {exc}") from exc
         self._db.row_factory = sqlite3.Row
         try:
             self._setup(busy_timeout_seconds)
+        except JournalError as exc:
+            self._db.close()
+            raise JournalError(f"{exc} (state.path)") from exc
         except BaseException:
             self._db.close()
             raise
