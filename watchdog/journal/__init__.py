@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from watchdog.journal.base import AckRefused, JournalError
-from watchdog.journal.core import AckRecord, EncodedRound, Journal, PauseRecord, RecordedDecision, RoundRecord
+from watchdog.journal.core import EncodedRound, Journal, RecordedDecision, RoundRecord
 from watchdog.journal.hookruns import HookRunRecord
 from watchdog.journal.intents import IntentAlreadyFinal, IntentConflict
+from watchdog.journal.operators import AckRecord, PauseRecord
 
 __all__ = [
     "AckRecord",
