@@ -15,7 +15,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from watchdog import codec, replay, report, rounds
+from watchdog import codec, replay, report, wiring
 from watchdog.clock import SystemClock
 from watchdog.failover import ManualOutcome
 from watchdog.hooks import HookRunner
@@ -177,7 +177,7 @@ async def probe(settings: Settings, args: argparse.Namespace) -> int:
     """One probe round now, and what the policy would decide; writes nothing, acts on nothing."""
     names = _pair_names(settings, args.pair)
     clock = SystemClock()
-    async with rounds.build_client(settings, None, clock) as client:
+    async with wiring.build_client(settings, None, clock) as client:
         refs = [(p.name, settings.cloud.project_id, p.disaster_recovery_id) for p in settings.pairs]
         prober = Prober({settings.cloud.project_id: client}, refs, timeout=settings.cloud.timeout_seconds * 3)
         observations = await prober.probe_round(clock.now())
@@ -233,11 +233,11 @@ async def failover(settings: Settings, args: argparse.Namespace) -> int:
         return EXIT_FAILED
     clock = SystemClock()
     with _journal(settings) as journal:
-        async with rounds.build_client(settings, None, clock) as client:
+        async with wiring.build_client(settings, None, clock) as client:
             ref = [(name, settings.cloud.project_id, settings.pair(name).disaster_recovery_id)]
             obs = await Prober({settings.cloud.project_id: client}, ref).probe_pair(name)
             hooks = HookRunner(settings.hooks, clock=clock)
-            executor = rounds.build_executor(settings, journal, lambda _p: client, clock, None, hooks)
+            executor = wiring.build_executor(settings, journal, lambda _p: client, clock, None, hooks)
             policy = settings.policy_for(name)
             print(f"{name}: requesting failover (force={args.force}); this waits until the DR task settles")
             outcome = await executor.manual_failover(obs, policy, force=args.force, requested_by=operator())

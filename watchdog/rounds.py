@@ -24,17 +24,13 @@ from typing import Any
 
 from watchdog import report
 from watchdog.clock import Clock
-from watchdog.dws.client import DwsClient, RetryPolicy, endpoint_for_region
-from watchdog.dws.signing import Credentials, TokenCredentials
-from watchdog.failover import Executor, ExecutorTiming, Step
-from watchdog.hooks import HookContext, HookRunner
-from watchdog.journal import EncodedRound, Journal, JournalError, RoundRecord
+from watchdog.hooks import HookRunner
+from watchdog.journal import EncodedRound, Journal, RoundRecord
 from watchdog.metrics import Metrics
 from watchdog.model import (
     Action,
     Decision,
     FailoverIntent,
-    IntentStatus,
     Observation,
     PairState,
     Policy,
@@ -46,39 +42,9 @@ from watchdog.notify import Notifier
 from watchdog.policy import Evaluation, evaluate
 from watchdog.probes import Prober
 from watchdog.settings import Settings
+from watchdog.wiring import build_client, build_executor
 
 log = logging.getLogger("watchdog.round")
-
-
-def credentials(settings: Settings) -> Credentials | TokenCredentials:
-    """AK/SK (with the security token of temporary credentials) or an IAM token."""
-    cloud = settings.cloud
-    if cloud.token is not None:
-        return TokenCredentials(cloud.token.get_secret_value())
-    assert cloud.access_key is not None and cloud.secret_key is not None  # settings validated it
-    token = cloud.security_token.get_secret_value() if cloud.security_token else None
-    return Credentials(cloud.access_key.get_secret_value(), cloud.secret_key.get_secret_value(), token)
-
-
-def build_client(settings: Settings, metrics: Metrics | None, clock: Clock) -> DwsClient:
-    """The one client (one connection pool) for the configured endpoint and project.
-
-    Read retries must end inside a round: their deadline is 80 % of the probe interval.
-    """
-    cloud = settings.cloud
-    endpoint = cloud.endpoint or endpoint_for_region(cloud.region or "")
-    verify: bool | str = str(cloud.ca_bundle) if cloud.verify_tls and cloud.ca_bundle else cloud.verify_tls
-    deadline = max(cloud.timeout_seconds, settings.policy.probe_interval_seconds * 0.8)
-    return DwsClient(
-        endpoint,
-        cloud.project_id,
-        credentials(settings),
-        verify=verify,
-        timeout=cloud.timeout_seconds,
-        retry=RetryPolicy(deadline=deadline),
-        clock=clock,
-        observer=metrics.api_observer if metrics is not None else None,
-    )
 
 
 def unseen(pair: str, dr_id: str, now: datetime, why: str) -> Observation:
@@ -311,81 +277,3 @@ class Runtime:
         await self.notifier.aclose(grace_seconds=2.0)
         await self.client.aclose()
         self.journal.close()
-
-
-def build_executor(
-    settings: Settings,
-    journal: Journal,
-    client_for: Callable[[str], DwsClient],
-    clock: Clock,
-    metrics: Metrics | None,
-    hooks: HookRunner,
-) -> Executor:
-    """The executor with the configured timing, the hooks and the failover counters wired in.
-
-    Every hook run is journaled (`Journal.record_hook_run`) against its intent: the daemon and the
-    manual `dr-watchdog failover` both build their executor here, so both leave the record.
-    """
-    f = settings.failover
-    timing = ExecutorTiming(
-        f.poll_interval_seconds, f.track_timeout_seconds, f.settle_seconds, f.unknown_grace_seconds
-    )
-
-    async def veto(intent: FailoverIntent) -> str | None:
-        result = await hooks.pre_failover(hook_context(intent))
-        if result is None:
-            return None
-        log.info("pre-failover hook", extra={"pair": intent.pair, "hook": result.as_record()})
-        # before the POST, like the intent: a run that cannot be journaled raises, and the
-        # executor treats a failing veto check as a veto (no failover without its audit record)
-        journal.record_hook_run(intent.pair, intent.id, result)
-        return None if result.allowed else result.summary
-
-    async def after(intent: FailoverIntent) -> None:
-        result = await hooks.post_failover(hook_context(intent))
-        if result is None:
-            return
-        log.info("post-failover hook", extra={"pair": intent.pair, "hook": result.as_record()})
-        try:
-            journal.record_hook_run(intent.pair, intent.id, result)
-        except JournalError:  # the failover stands; the log line above keeps the result
-            log.exception("post-failover hook run not journaled", extra={"pair": intent.pair})
-
-    def on_step(step: Step, intent: FailoverIntent) -> None:
-        if metrics is not None:
-            count_step(metrics, step, intent)
-
-    return Executor(
-        journal, client_for, clock, timing=timing, before_submit=veto, after_complete=after, on_step=on_step
-    )
-
-
-def hook_context(intent: FailoverIntent) -> HookContext:
-    """The failover's facts for a hook's DRW_* environment."""
-    return HookContext(
-        pair=intent.pair,
-        disaster_recovery_id=intent.disaster_recovery_id,
-        old_primary_cluster_id=intent.old_primary_id,
-        new_primary_cluster_id=intent.old_standby_id,
-        expected_data_loss_seconds=intent.expected_data_loss_seconds,
-        intent_id=intent.id,
-        first_down_at=intent.first_down_at,
-        manual=intent.manual,
-        forced=intent.forced,
-        outcome=intent.status.value if intent.status.final else None,
-    )
-
-
-def count_step(metrics: Metrics, step: Step, intent: FailoverIntent) -> None:
-    """dr_watchdog_failovers_total{result}: submitted once journaled so; completed / failed at the end."""
-    if step is Step.SUBMITTED:
-        result = "submitted"
-    elif step is Step.FINISHED and intent.status in (IntentStatus.COMPLETED, IntentStatus.FAILED):
-        result = intent.status.value
-    else:
-        return
-    metrics.failovers.labels(pair=intent.pair, result=result).inc()
-    log.warning(
-        f"{intent.pair}: failover {result}",
-        extra={"pair": intent.pair, "intent": intent.id, "detail": intent.detail},
-    )
