@@ -125,8 +125,11 @@ def recovery(pair: SimPair, at: datetime) -> None:
 
 
 def start(pair: SimPair, at: datetime) -> None:
-    """unstart / start_failed / stopped -> starting -> running."""
+    """unstart / start_failed / stopped -> starting -> running; an updated dr_sync_period applies now
+    (the API: "new settings take effect after the next start"; no cycle runs while stopped)."""
     pair.require(START_FROM, "start")
+    if pair.pending_sync_interval is not None:
+        pair.timing.sync_interval_seconds, pair.pending_sync_interval = pair.pending_sync_interval, None
     _two_step(pair, at, DrStatus.STARTING, DrStatus.RUNNING, pair.timing.start_seconds)
 
 
@@ -162,11 +165,12 @@ def _two_step(pair: SimPair, at: datetime, middle: DrStatus, final: DrStatus, se
 
 
 def update(pair: SimPair, body: Mapping[str, object]) -> None:
-    """PUT: only in unstart/stopped; `dr_sync_period` is validated and stored (reported, not simulated)."""
+    """PUT: only in unstart/stopped; `dr_sync_period` is validated, reported at once, and drives the
+    sync cycles from the next start."""
     pair.require(UPDATE_FROM, "update")
     period = body.get("dr_sync_period")
     if period is not None:
-        period_seconds(str(period))  # validates: 1..3000 plus m, H or d
+        pair.pending_sync_interval = period_seconds(str(period))  # validates: 1..3000 plus m, H or d
         pair.dr_sync_period = str(period)
 
 

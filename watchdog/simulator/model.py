@@ -111,7 +111,8 @@ class PairTiming:
     """Durations (virtual seconds) of one pair's DR machinery; every knob a test may want to shorten.
 
     `sync_interval_seconds` drives the simulated cycles and is independent of the `dr_sync_period`
-    string the API reports, so a test can say "20m" and still sync every 2 s.
+    string the API reports, so a test can say "20m" and still sync every 2 s (until an update of
+    `dr_sync_period` and the next start, which make the two agree).
     """
 
     sync_interval_seconds: float = 300.0

@@ -91,6 +91,7 @@ class SimPair:
         self.primary_idx = 0
         self.timing = timing
         self.dr_sync_period = dr_sync_period
+        self.pending_sync_interval: float | None = None  # an updated dr_sync_period, from the next start
         self.dr_type = dr_type
         self.status = status
         self.sides = [SideStatus.STOPPED, SideStatus.STOPPED]

@@ -99,3 +99,21 @@ def test_pause_freezes_sync_and_stops_both_sides() -> None:
         "stopped",
     )
     assert item["last_disaster_time"] == iso(-60)
+
+
+def test_an_updated_sync_period_drives_the_cycles_from_the_next_start() -> None:
+    """Paused, dr_sync_period updated from 60 s to 2m, started at 130 s: good syncs follow the 2-minute
+    grid (anchored one old interval before T0: 180 s, 300 s), not the old one (180, 240, 300, 360 s)."""
+    sim, pair = frozen(pause_seconds=1, start_seconds=1)
+    dr = pair.disaster_recovery_id
+    sim.act(Operation.PAUSE_DISASTER_RECOVERY, dr)
+    move_to(sim, 5)
+    sim.act(Operation.UPDATE_DISASTER_INFO, dr, {"dr_sync_period": "2m"})
+    move_to(sim, 130)
+    sim.act(Operation.START_DISASTER_RECOVERY, dr)
+    seen = {}
+    for t in (210, 265, 385):
+        move_to(sim, t)
+        seen[t] = sim.dr_list(P)[0]["last_disaster_time"]
+    assert seen == {210: iso(180), 265: iso(180), 385: iso(300)}
+    assert sim.dr_detail(dr)["dr_sync_period"] == "2m"
