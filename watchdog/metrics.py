@@ -127,6 +127,12 @@ class Metrics:
             registry=r,
         )
         self.paused = Gauge(f"{P}paused", "1 while automatic action is paused on the pair", pair, registry=r)
+        self.paused_since = Gauge(
+            f"{P}paused_since_timestamp_seconds",
+            "Unix time the pause holding the pair began (NaN while not paused)",
+            pair,
+            registry=r,
+        )
         self.latched = Gauge(f"{P}latched", "1 after a failover until an operator acks it", pair, registry=r)
 
     def _process_metrics(self, r: CollectorRegistry) -> None:
@@ -196,6 +202,7 @@ class Metrics:
         for result in FAILOVER_RESULTS:
             self.failovers.labels(pair=pair, result=result)
         self.paused.labels(pair=pair).set(0)
+        self.paused_since.labels(pair=pair).set(math.nan)
         self.latched.labels(pair=pair).set(0)
 
     def set_decision(self, pair: str, state: str) -> None:

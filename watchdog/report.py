@@ -69,7 +69,10 @@ def decision_metrics(metrics: Metrics, decision: Decision) -> None:
         [c.value for c in decision.codes if c in GUARD_REASONS] if decision.state is State.BLOCKED else []
     )
     metrics.set_blocked(decision.pair, blocking)
-    metrics.paused.labels(pair=decision.pair).set(1 if ReasonCode.PAUSED in decision.codes else 0)
+    pause = decision.reason(ReasonCode.PAUSED)
+    metrics.paused.labels(pair=decision.pair).set(0 if pause is None else 1)
+    since = math.nan if pause is None else pause.values.get("paused_since", math.nan)
+    metrics.paused_since.labels(pair=decision.pair).set(since)
     metrics.latched.labels(pair=decision.pair).set(1 if decision.state is State.FAILED_OVER else 0)
 
 

@@ -12,6 +12,8 @@ from watchdog.model import (
     Action,
     Decision,
     Observation,
+    PairState,
+    Pause,
     Policy,
     Reason,
     ReasonCode,
@@ -20,6 +22,7 @@ from watchdog.model import (
     State,
     Verdict,
 )
+from watchdog.policy import evaluate
 from watchdog.report import GUARD_REASONS, decision_fields, decision_metrics, observation_metrics
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
@@ -112,3 +115,20 @@ def test_unchanged_state_sets_skip_nothing_that_matters() -> None:
     assert value(m, "dr_watchdog_failover_blocked", reason="cooldown") == 1
     m.set_blocked("p1", [])
     assert value(m, "dr_watchdog_failover_blocked", reason="cooldown") == 0
+
+
+def test_a_pause_exports_when_it_began_and_clears_after() -> None:
+    """The policy's own paused decision sets paused 1 and paused_since to the pause's start; a later
+    healthy round sets them back to 0 and NaN (the PausedTooLong alert measures from it)."""
+    began = NOW - timedelta(hours=13)
+    state = PairState(pause=Pause("maintenance", "ops", began, None, "p1"))
+    obs = Observation("p1", "dr", NOW, (Signal(SignalSource.PRODUCTION_CLUSTER, Verdict.UP, "up", NOW),))
+    paused = evaluate(obs, state, Policy(), NOW).decision
+    m = metrics()
+    decision_metrics(m, paused)
+    assert paused.state is State.PAUSED
+    assert value(m, "dr_watchdog_paused") == 1
+    assert value(m, "dr_watchdog_paused_since_timestamp_seconds") == began.timestamp()
+    decision_metrics(m, decision(State.HEALTHY, Verdict.UP))
+    since = value(m, "dr_watchdog_paused_since_timestamp_seconds")
+    assert value(m, "dr_watchdog_paused") == 0 and since is not None and math.isnan(since)
