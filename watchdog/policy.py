@@ -121,10 +121,11 @@ def expected_data_loss(first_down_at: datetime | None, last_sync: datetime | Non
 
 
 # ---- counters ------------------------------------------------------------------------------------
-def _track(obs: Observation, state: PairState, verdict: Verdict, policy: Policy) -> PairState:
-    """Advance the outage counters and the baseline primary for this round's verdict."""
+def _track(obs: Observation, state: PairState, verdict: Verdict, gap: float | None) -> PairState:
+    """Advance the outage counters and the baseline primary for this round's verdict (`gap`: see
+    `_down_gap`)."""
     at = obs.observed_at
-    if verdict is Verdict.DOWN and (_alive_since(obs, state.first_down_at) or _down_gap(obs, state, policy)):
+    if verdict is Verdict.DOWN and (_alive_since(obs, state.first_down_at) or gap is not None):
         state = replace(state, consecutive_down=1, first_down_at=at, last_down_at=at)
     elif verdict is Verdict.DOWN:
         count = state.consecutive_down + 1
@@ -140,10 +141,11 @@ def _track(obs: Observation, state: PairState, verdict: Verdict, policy: Policy)
     return state
 
 
-def _down_gap(obs: Observation, state: PairState, policy: Policy) -> float | None:
-    """Seconds since the previous DOWN round of an open outage, if more than `max_down_gap_seconds`."""
+def _down_gap(obs: Observation, state: PairState, verdict: Verdict, policy: Policy) -> float | None:
+    """For a DOWN round: seconds since the previous DOWN round of an open outage, if more than
+    `max_down_gap_seconds` (the outage then counts afresh); else None."""
     limit, last = policy.max_down_gap_seconds, state.last_down_at
-    if limit is None or last is None or state.first_down_at is None:
+    if verdict is not Verdict.DOWN or limit is None or last is None or state.first_down_at is None:
         return None
     gap = (obs.observed_at - last).total_seconds()
     return gap if gap > limit else None
@@ -326,8 +328,8 @@ def evaluate(observation: Observation, state: PairState, policy: Policy, now: da
     """Decide one round for one pair. Pure: the same inputs always give the same evaluation."""
     verdict = production_verdict(observation.signals)
     verdict_reason = _verdict_reason(observation.signals, verdict)
-    gap = _down_gap(observation, state, policy) if verdict is Verdict.DOWN else None
-    tracked = _track(observation, state, verdict, policy)
+    gap = _down_gap(observation, state, verdict, policy)
+    tracked = _track(observation, state, verdict, gap)
     facts = [verdict_reason] if gap is None else [verdict_reason, _gap_reason(gap, policy)]
     held = _held(tracked, now)
     if held is not None:
@@ -355,7 +357,7 @@ def evaluate_manual(
     still turn into a failover, so an operator checks the DR task and `ack`s it first.
     """
     verdict = production_verdict(observation.signals)
-    tracked = _track(observation, state, verdict, policy)
+    tracked = _track(observation, state, verdict, _down_gap(observation, state, verdict, policy))
     open_intent = tracked.open_intent_status is not None and not tracked.open_intent_status.final
     blocking = guards(observation, tracked, policy, now)
     verdict_reason = _verdict_reason(observation.signals, verdict)

@@ -54,10 +54,14 @@ def observation_metrics(metrics: Metrics, obs: Observation, probe_seconds: float
     metrics.sync_lag.labels(pair=obs.pair).set(lag)
 
 
+def production_metric(metrics: Metrics, decision: Decision) -> None:
+    """production_up from the round's verdict: 1 up, 0 down, NaN unknown."""
+    metrics.set_production(decision.pair, {Verdict.UP: True, Verdict.DOWN: False}.get(decision.verdict))
+
+
 def decision_metrics(metrics: Metrics, decision: Decision) -> None:
     """The decision state set, production_up (NaN while unknown), counts and blocking guards."""
-    up = {Verdict.UP: True, Verdict.DOWN: False}.get(decision.verdict)
-    metrics.set_production(decision.pair, up)
+    production_metric(metrics, decision)
     metrics.set_decision(decision.pair, decision.state.value)
     metrics.consecutive_down.labels(pair=decision.pair).set(decision.consecutive_down)
     loss = decision.expected_data_loss_seconds

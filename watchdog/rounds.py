@@ -150,8 +150,7 @@ class Runtime:
 
     def _report_seen(self, obs: Observation, evaluation: Evaluation, probe_seconds: float) -> None:
         report.observation_metrics(self.metrics, obs, probe_seconds)
-        verdict = evaluation.decision.verdict
-        self.metrics.set_production(obs.pair, {Verdict.UP: True, Verdict.DOWN: False}.get(verdict))
+        report.production_metric(self.metrics, evaluation.decision)
 
     def _journal_size(self) -> None:
         path = self.settings.state.path

@@ -343,6 +343,11 @@ class Settings(BaseSettings):
         if self.cloud.timeout_seconds >= interval:
             reason = f"must be shorter than policy.probe_interval_seconds ({interval:g} s)"
             raise _field_error("cloud.timeout_seconds", reason)
+        return self
+
+    @model_validator(mode="after")
+    def _gaps_above_interval(self) -> Self:
+        interval = self.policy.probe_interval_seconds
         gaps = [("policy", self.policy.max_down_gap_seconds)] + [
             (f"pairs[{i}].policy", p.policy.max_down_gap_seconds) for i, p in enumerate(self.pairs)
         ]

@@ -110,23 +110,24 @@ class Journal(Intents, HookRuns, Operators):
         with self._tx("record decisions") as db:
             ids = []
             for e in encoded:
-                key = _run_key(e.round)
-                dec_id = self._extend_run(db, e.round.decision, key) or self._insert_round(db, e)
+                dec_id = self._extend_run(db, e.round.decision, e.run_key) or self._insert_round(db, e)
                 self._write_state(db, e.round)
-                runs[e.round.decision.pair] = (dec_id, key)
+                runs[e.round.decision.pair] = (dec_id, e.run_key)
                 ids.append(dec_id)
         self._runs.update(runs)  # only once committed: a failed batch leaves the runs as they were
         return ids
 
     @staticmethod
     def encode_round(r: RoundRecord) -> EncodedRound:
-        """The JSON bodies of one pair's round, checked before any write (raises if unencodable)."""
+        """The JSON bodies and the run key of one pair's round, checked before any write (raises if
+        unencodable), so the write lock is held for the inserts only."""
         before = r.state_before
         return EncodedRound(
             r,
             codec.dumps(codec.observation_to_dict(r.observation)),
             codec.dumps(codec.decision_to_dict(r.decision)),
             codec.dumps(codec.pair_state_to_dict(before)) if before is not None else None,
+            _run_key(r),
         )
 
     def _insert_round(self, db: sqlite3.Connection, e: EncodedRound) -> int:
@@ -288,6 +289,7 @@ class EncodedRound:
     observation_body: str
     decision_body: str
     state_before_body: str | None
+    run_key: object | None  # `_run_key`: what a repeat of this round must equal (None: never a repeat)
 
 
 class RecordedDecision:
