@@ -1,7 +1,8 @@
 """`dr-watchdog`: argument parsing, one settings load, exit codes; the work is done elsewhere.
 
 Exit codes (the contract): 0 ok, 1 a runtime failure, 2 a bad configuration or bad usage, 3 a
-failover refused by a guard. Every error is one line on stderr, never a traceback unless `--debug`.
+failover refused (a guard, or production not down), 4 a failover not confirmed. Every error is one
+line on stderr, never a traceback unless `--debug`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,14 @@ from typing import Any
 from watchdog import __version__
 from watchdog.settings import ConfigError, Settings, load_settings, settings_schema
 
-EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_REFUSED = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_REFUSED, EXIT_NOT_CONFIRMED = 0, 1, 2, 3, 4
+EXIT_CODES = """exit codes:
+  0  ok (a failover: submitted and completed)
+  1  failed (a runtime error; a failover that failed or is unresolved)
+  2  bad configuration or bad usage
+  3  failover refused: a guard, or production not DOWN by the watchdog's rules (--force overrides);
+     a healthy production is moved with a planned switchover (the DWS console or switchover API)
+  4  failover not confirmed at the prompt"""
 
 
 class CommandError(Exception):
@@ -59,13 +67,21 @@ def _pair_option(parser: argparse.ArgumentParser, *, required: bool) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line, one sub-parser per command of the contract."""
-    parser = argparse.ArgumentParser(prog="dr-watchdog", description="DR watchdog for GaussDB(DWS) pairs.")
+    parser = argparse.ArgumentParser(
+        prog="dr-watchdog",
+        description="DR watchdog for GaussDB(DWS) pairs.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"dr-watchdog {__version__}")
     _common(parser, config=False)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def add(name: str, help_: str, *, config: bool = True) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_, description=help_)
+    def add(
+        name: str, help_: str, *, config: bool = True, epilog: str | None = None
+    ) -> argparse.ArgumentParser:
+        fmt = argparse.RawDescriptionHelpFormatter
+        p = sub.add_parser(name, help=help_, description=help_, epilog=epilog, formatter_class=fmt)
         _common(p, config=config)
         return p
 
@@ -76,10 +92,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p = add("status", "each pair: state, last decision and reasons, health, sync lag, pause/latch")
     p.add_argument("--json", action="store_true", help="machine-readable output (same as GET /status)")
-    p = add("failover", "operator-initiated failover through the executor and journal")
+    p = add(
+        "failover",
+        "operator-initiated failover through the executor and journal: probes first and shows "
+        "production, the DR side and the expected data loss; refused unless production is DOWN by the "
+        "watchdog's rules and every guard passes",
+        epilog=EXIT_CODES,
+    )
     _pair_option(p, required=True)
     p.add_argument(
-        "--force", action="store_true", help="skip the guards (not the journal or the latch record)"
+        "--force",
+        action="store_true",
+        help="skip the guards and the production-down check (not the journal or the latch record)",
     )
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p = add("ack", "re-arm automatic failover on a pair after a failover (clears the latch)")

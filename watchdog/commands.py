@@ -15,10 +15,8 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from watchdog import codec, replay, report, wiring
+from watchdog import codec, manual, replay, report, wiring
 from watchdog.clock import SystemClock
-from watchdog.failover import ManualOutcome
-from watchdog.hooks import HookRunner
 from watchdog.journal import AckRefused, Journal
 from watchdog.model import Decision, Observation, PairState, Policy
 from watchdog.policy import evaluate
@@ -216,44 +214,12 @@ def _print_probe(results: list[tuple[Observation, Decision]], *, as_json: bool) 
             print(f"    - {reason.message}")
 
 
-def _confirmed(pair: str) -> bool:
-    """Ask the operator to type the pair name; anything else (or no terminal) aborts."""
-    prompt = f"Fail over {pair}? This cannot be undone. Type the pair name to confirm: "
-    try:
-        return input(prompt).strip() == pair
-    except EOFError:
-        return False
-
-
 async def failover(settings: Settings, args: argparse.Namespace) -> int:
-    """Operator failover through the same executor and journal; guards apply unless --force."""
-    name = _pair_names(settings, args.pair)[0]
-    if not args.yes and not _confirmed(name):
-        print("dr-watchdog: failover aborted (not confirmed)", file=sys.stderr)
-        return EXIT_FAILED
-    clock = SystemClock()
+    """Operator failover (`watchdog.manual`): probe and show first, refuse unless production is DOWN
+    by the watchdog's rules or `--force`, confirm, then the same executor and journal as the daemon."""
+    _pair_names(settings, args.pair)
     with _journal(settings) as journal:
-        async with wiring.build_client(settings, None, clock) as client:
-            ref = [(name, settings.cloud.project_id, settings.pair(name).disaster_recovery_id)]
-            obs = await Prober({settings.cloud.project_id: client}, ref).probe_pair(name)
-            hooks = HookRunner(settings.hooks, clock=clock)
-            executor = wiring.build_executor(settings, journal, lambda _p: client, clock, None, hooks)
-            policy = settings.policy_for(name)
-            print(f"{name}: requesting failover (force={args.force}); this waits until the DR task settles")
-            outcome = await executor.manual_failover(obs, policy, force=args.force, requested_by=operator())
-    return _report_manual(name, outcome)
-
-
-def _report_manual(name: str, outcome: ManualOutcome) -> int:
-    if outcome.intent is None:
-        guards = "; ".join(r.message for r in outcome.decision.reasons)
-        print(f"dr-watchdog: {name}: failover refused by a guard: {guards}", file=sys.stderr)
-    else:
-        intent = outcome.intent
-        print(
-            f"{name}: failover intent {intent.id} {intent.status.value}: {intent.detail or ''}".rstrip(": ")
-        )
-    return outcome.exit_code
+        return await manual.failover(settings, args, journal, operator())
 
 
 def export(settings: Settings, args: argparse.Namespace) -> int:

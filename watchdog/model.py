@@ -187,6 +187,7 @@ class ReasonCode(StrEnum):
     # manual failovers (CLI)
     MANUAL = "manual"
     FORCED = "forced"
+    PRODUCTION_NOT_DOWN = "production_not_down"  # a manual failover refused: production not DOWN
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,11 @@ cluster not AVAILABLE/ACTIVE; DR task not running/abnormal (switchovering: a swi
 production no longer the cluster remembered as baseline (roles swapped by someone else); DR cluster
 version unreadable or below `min_version` (production's too, when reported); inside the cooldown.
 
+A manual failover (`evaluate_manual`, `dr-watchdog failover`) skips the confirmation window, mode,
+pause and latch, but not the guards above, and this round's verdict must be DOWN (else
+`production_not_down`: a healthy production is moved with a planned switchover); `force` overrides
+both, never an open intent.
+
 A FAILOVER decision latches the pair and starts the cooldown in the next state itself, so the policy
 alone never decides FAILOVER twice for one outage: only `ack` re-arms it (and the cooldown still runs).
 """
@@ -351,15 +356,23 @@ def evaluate_manual(
 ) -> Evaluation:
     """An operator asks for a failover now (`dr-watchdog failover`).
 
-    The safety guards apply (data loss, DR cluster and task, version, roles, cooldown) unless `force`;
-    the confirmation window, mode, pause and latch are automatic-failover rules and do not. An open
-    intent refuses even with `force`: one in flight must finish, and an unresolved (unknown) one may
-    still turn into a failover, so an operator checks the DR task and `ack`s it first.
+    The safety guards apply (data loss, DR cluster and task, version, roles, cooldown) unless `force`,
+    and so does this round's verdict: production must be DOWN (`production_not_down` otherwise: a
+    healthy production is moved with a planned switchover, not a failover); the confirmation window,
+    mode, pause and latch are automatic-failover rules and do not. An open intent refuses even with
+    `force`: one in flight must finish, and an unresolved (unknown) one may still turn into a
+    failover, so an operator checks the DR task and `ack`s it first.
     """
     verdict = production_verdict(observation.signals)
     tracked = _track(observation, state, verdict, _down_gap(observation, state, verdict, policy))
     open_intent = tracked.open_intent_status is not None and not tracked.open_intent_status.final
     blocking = guards(observation, tracked, policy, now)
+    if verdict is not Verdict.DOWN:
+        text = (
+            f"production is not down (this round: {verdict.value}): a healthy production is moved with "
+            "a planned switchover (the DWS console or its switchover API), not a failover"
+        )
+        blocking = [Reason(ReasonCode.PRODUCTION_NOT_DOWN, text), *blocking]
     verdict_reason = _verdict_reason(observation.signals, verdict)
     if open_intent or (blocking and not force):
         head = [_intent_reason(tracked)] if open_intent else []

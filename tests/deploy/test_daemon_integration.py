@@ -175,6 +175,7 @@ def test_manual_failover_veto_is_journaled(
     veto = _script(tmp_path, "veto.sh", "echo 'not now' >&2\nexit 4\n")
     extra = {"hooks": {"pre_failover": {"command": [veto], "timeout_seconds": 5}}}
     config = daemon_config(sim_server.url, tmp_path, 1, extra)  # the http port is never opened here
+    simulator.fail_cluster(simulator.pair(TEST_DR_ID).primary_cluster_id)  # a healthy one is refused
     done = _cli(tmp_path, "failover", "--config", str(config), "--pair", PAIR, "--yes")
     assert done.returncode == 1, done.stdout + done.stderr
     assert simulator.failover_calls() == []

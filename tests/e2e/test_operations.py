@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.harness import config_data, free_port, run_cli, running_daemon, wait_for, write_config
+from tests.e2e.harness import (
+    child_env,
+    config_data,
+    free_port,
+    run_cli,
+    running_daemon,
+    wait_for,
+    write_config,
+)
 from watchdog.simulator import Simulator, SimulatorServer
 from watchdog.simulator.testing import TEST_DR_ID, TEST_PAIR_NAME
 
@@ -58,7 +68,8 @@ def test_pause_resume_ack_beside_the_daemon(
 
 
 def test_probe_and_manual_failover(tmp_path: Path, simulator: Simulator, sim_server: SimulatorServer) -> None:
-    """probe acts on nothing; a manual failover with --yes goes through the executor once (exit 0)."""
+    """probe acts on nothing; a manual failover of a FAILED production with --yes goes through the
+    executor once (exit 0) and shows production, the DR side and the expected data loss first."""
     data = config_data(sim_server.url, tmp_path / "state" / "j.db", free_port(), mode="observe")
     config = write_config(tmp_path / "watchdog.yaml", data)
     probed = run_cli("probe", "--config", str(config), "--json", tmp=tmp_path)
@@ -66,12 +77,64 @@ def test_probe_and_manual_failover(tmp_path: Path, simulator: Simulator, sim_ser
     doc = json.loads(probed.stdout)
     assert doc[0]["decision"]["state"] == "healthy"
     assert simulator.failover_calls() == []
+    simulator.fail_cluster(simulator.pair(TEST_DR_ID).primary_cluster_id)
     done = run_cli("failover", "--config", str(config), "--pair", TEST_PAIR_NAME, "--yes", tmp=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
+    assert f"{TEST_PAIR_NAME}: production FAILED (this round's verdict: down)" in done.stdout
+    assert "DR side: cluster AVAILABLE" in done.stdout and "expected data loss: " in done.stdout
     assert "completed" in done.stdout
     again = run_cli("failover", "--config", str(config), "--pair", TEST_PAIR_NAME, "--yes", tmp=tmp_path)
     assert again.returncode == 3, again.stdout + again.stderr
     assert len(simulator.failover_calls()) == 1
+
+
+def test_manual_failover_of_a_healthy_production_is_refused(
+    tmp_path: Path, simulator: Simulator, sim_server: SimulatorServer
+) -> None:
+    """production AVAILABLE: `failover --yes` shows the state, refuses (exit 3, production_not_down, a
+    planned switchover named instead) and sends nothing; `--force` goes through."""
+    data = config_data(sim_server.url, tmp_path / "state" / "j.db", free_port(), mode="auto")
+    config = write_config(tmp_path / "watchdog.yaml", data)
+    cli = ("failover", "--config", str(config), "--pair", TEST_PAIR_NAME, "--yes")
+    refused = run_cli(*cli, tmp=tmp_path)
+    assert refused.returncode == 3, refused.stdout + refused.stderr
+    assert f"{TEST_PAIR_NAME}: production AVAILABLE (this round's verdict: up)" in refused.stdout
+    assert "DR side: cluster AVAILABLE" in refused.stdout and "expected data loss: " in refused.stdout
+    (line,) = refused.stderr.splitlines()
+    assert "failover refused (production_not_down)" in line and "planned switchover" in line
+    assert simulator.failover_calls() == []
+    status = json.loads(run_cli("status", "--config", str(config), "--json", tmp=tmp_path).stdout)
+    assert status["pairs"][0]["rule"] == "production_not_down"  # the refusal is in the audit trail
+    forced = run_cli(*cli, "--force", tmp=tmp_path)
+    assert forced.returncode == 0, forced.stdout + forced.stderr
+    assert "completed" in forced.stdout
+    assert len(simulator.failover_calls()) == 1
+
+
+def test_manual_failover_not_confirmed_is_exit_4(
+    tmp_path: Path, simulator: Simulator, sim_server: SimulatorServer
+) -> None:
+    """Without --yes the state is shown BEFORE the prompt; anything but the pair name typed back
+    aborts with exit 4 (not 1: nothing failed) and sends nothing."""
+    data = config_data(sim_server.url, tmp_path / "state" / "j.db", free_port())
+    config = write_config(tmp_path / "watchdog.yaml", data)
+    simulator.fail_cluster(simulator.pair(TEST_DR_ID).primary_cluster_id)
+    answered = subprocess.run(
+        [sys.executable, "-m", "watchdog", "failover", "--config", str(config), "--pair", TEST_PAIR_NAME],
+        input="n\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env=child_env(tmp_path),
+        check=False,
+    )
+    assert answered.returncode == 4, answered.stdout + answered.stderr
+    shown, prompt = answered.stdout.split("Fail over ")
+    assert "production FAILED" in shown and "expected data loss: " in shown
+    assert "Type the pair name to confirm" in prompt
+    assert answered.stderr == "dr-watchdog: failover aborted (not confirmed)\n"
+    assert simulator.failover_calls() == []
 
 
 def test_export_then_replay_backtests_a_policy(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -141,12 +142,19 @@ def test_status_without_a_journal(config: Path, capsys: pytest.CaptureFixture[st
     assert not journal.exists()
 
 
-def test_failover_asks_for_confirmation(
+def test_failover_of_an_unseen_production_is_refused_before_asking(
     config: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Without --yes, anything but the pair name typed back aborts (exit 1) before any API call."""
-    monkeypatch.setattr("sys.stdin", io.StringIO("yes\n"))
-    assert main(["failover", "--config", str(config), "--pair", "sales-dw"]) == 1
+    """The API unreachable: production is not DOWN by the watchdog's rules (unknown), so the failover is
+    refused (exit 3, production_not_down named) before any confirmation is asked for."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed again below: connection refused
+    data = yaml.safe_load(config.read_text())
+    data["cloud"]["endpoint"] = f"http://127.0.0.1:{port}"
+    config.write_text(yaml.safe_dump({**data, "state": {"path": str(config.parent / "j.db")}}))
+    monkeypatch.setattr("sys.stdin", io.StringIO("sales-dw\n"))
+    assert main(["failover", "--config", str(config), "--pair", "sales-dw"]) == 3
     out, err = capsys.readouterr()
-    assert "Type the pair name to confirm" in out
-    assert err == "dr-watchdog: failover aborted (not confirmed)\n"
+    assert "Type the pair name" not in out and "production not seen" in out
+    assert "failover refused (production_not_down" in err and len(err.splitlines()) == 1

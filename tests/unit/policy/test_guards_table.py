@@ -221,7 +221,9 @@ def test_paused_still_counts_the_outage() -> None:
         (False, {}, State.FAILOVER_WARRANTED, Action.FAILOVER),
         (False, {"last_sync": at(-5000)}, State.BLOCKED, Action.NONE),
         (True, {"last_sync": at(-5000)}, State.FAILOVER_WARRANTED, Action.FAILOVER),
-        (False, {"verdict": Verdict.UP}, State.FAILOVER_WARRANTED, Action.FAILOVER),
+        (False, {"verdict": Verdict.UP}, State.BLOCKED, Action.NONE),
+        (False, {"verdict": Verdict.UNKNOWN}, State.BLOCKED, Action.NONE),
+        (True, {"verdict": Verdict.UP}, State.FAILOVER_WARRANTED, Action.FAILOVER),
     ],
 )
 def test_manual_axis(force: bool, kwargs: dict[str, object], state: State, action: Action) -> None:
@@ -231,6 +233,20 @@ def test_manual_axis(force: bool, kwargs: dict[str, object], state: State, actio
     ev = evaluate_manual(obs, latched, replace(FAST, mode=Mode.OBSERVE), at(0), force=force)
     assert (ev.decision.state, ev.decision.action, ev.decision.manual) == (state, action, True)
     assert ev.next_state.latched
+
+
+@pytest.mark.parametrize("verdict", [Verdict.UP, Verdict.UNKNOWN])
+def test_manual_refused_when_production_is_not_down(verdict: Verdict) -> None:
+    """A manual failover of a production that is not DOWN this round is refused, naming why and what to
+    do instead (a planned switchover); with force it goes through, the reason still recorded."""
+    obs = observation(at(0), verdict)
+    refused = evaluate_manual(obs, PairState(), FAST, at(0)).decision
+    assert (refused.action, refused.rule) == (Action.NONE, ReasonCode.PRODUCTION_NOT_DOWN)
+    assert "planned switchover" in refused.reasons[0].message
+    forced = evaluate_manual(obs, PairState(), FAST, at(0), force=True).decision
+    assert forced.action is Action.FAILOVER and ReasonCode.PRODUCTION_NOT_DOWN in forced.codes
+    down = evaluate_manual(observation(at(0)), PairState(), FAST, at(0)).decision
+    assert down.action is Action.FAILOVER and ReasonCode.PRODUCTION_NOT_DOWN not in down.codes
 
 
 @pytest.mark.parametrize("status", [IntentStatus.INTENDED, IntentStatus.SUBMITTED, IntentStatus.UNKNOWN])

@@ -10,8 +10,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.unit.policy.builders import FAST, T0, observation
-from watchdog.model import Action, Decision, Mode, PairState, Policy, Signal, SignalSource, Verdict
-from watchdog.policy import evaluate
+from watchdog.model import (
+    Action,
+    Decision,
+    Mode,
+    PairState,
+    Policy,
+    ReasonCode,
+    Signal,
+    SignalSource,
+    Verdict,
+)
+from watchdog.policy import evaluate, evaluate_manual, production_verdict
 
 
 @dataclass(frozen=True)
@@ -165,3 +175,19 @@ def test_failover_only_on_uncontested_down_evidence(found: list[tuple[SignalSour
     expected = Verdict.DOWN in about_production and Verdict.UP not in about_production
     decision = evaluate(obs, state, FAST, now).decision
     assert (decision.action is Action.FAILOVER) is expected, decision.reasons
+
+
+@settings(max_examples=300, deadline=None)
+@given(signal_sets, st.booleans())
+def test_manual_failover_only_on_a_down_round_unless_forced(
+    found: list[tuple[SignalSource, Verdict]], force: bool
+) -> None:
+    """A manual failover with every guard passing goes through, unforced, exactly when this round's
+    verdict is DOWN (a healthy or unseen production is refused, `production_not_down`); forced, always."""
+    now = T0 + timedelta(seconds=1000)
+    obs = observation(now, Verdict.DOWN, last_sync=now - timedelta(seconds=5))
+    obs = replace(obs, signals=tuple(Signal(src, v, "generated", now) for src, v in found))
+    down = production_verdict(obs.signals) is Verdict.DOWN
+    decision = evaluate_manual(obs, PairState(), FAST, now, force=force).decision
+    assert (decision.action is Action.FAILOVER) is (down or force), decision.reasons
+    assert (ReasonCode.PRODUCTION_NOT_DOWN in decision.codes) is not down
