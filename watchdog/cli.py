@@ -91,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     _pair_option(p, required=False)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p = add("status", "each pair: state, last decision and reasons, health, sync lag, pause/latch")
+    _pair_option(p, required=False)
     p.add_argument("--json", action="store_true", help="machine-readable output (same as GET /status)")
     p = add(
         "failover",

@@ -98,8 +98,10 @@ def _hook_outcome(run: dict[str, Any]) -> str:
 
 
 def status(settings: Settings, args: argparse.Namespace) -> int:
-    """Every pair's state from the journal (the same document as GET /status)."""
-    doc = status_document(settings)
+    """Every pair's state (or one, `--pair`) from the journal (the same document as GET /status)."""
+    if args.pair is not None:
+        _pair_names(settings, args.pair)
+    doc = status_document(settings, only=args.pair)
     if args.json:
         print(json.dumps(doc, indent=2, default=str))
     else:

@@ -123,15 +123,15 @@ def pair_status(journal: Journal, name: str, now: datetime) -> dict[str, Any]:
     }
 
 
-def status_document(settings: Settings, now: datetime | None = None) -> dict[str, Any]:
-    """Every configured pair's status from the journal at `settings.state.path`."""
+def status_document(
+    settings: Settings, now: datetime | None = None, only: str | None = None
+) -> dict[str, Any]:
+    """Every configured pair's status (or the pair named `only`) from the journal at `state.path`."""
     now = now or datetime.now(UTC)
+    names = [p.name for p in settings.pairs if only is None or p.name == only]
     if not settings.state.path.exists():  # the daemon never ran here: say so, create nothing
-        pairs = [
-            {"name": p.name, **_decided(None), **_observed(None), "journal": "none yet"}
-            for p in settings.pairs
-        ]
+        pairs = [{"name": n, **_decided(None), **_observed(None), "journal": "none yet"} for n in names]
         return {"version": __version__, "generated_at": _iso(now), "pairs": pairs}
     with Journal(settings.state.path) as journal:
-        pairs = [pair_status(journal, p.name, now) for p in settings.pairs]
+        pairs = [pair_status(journal, n, now) for n in names]
     return {"version": __version__, "generated_at": _iso(now), "pairs": pairs}

@@ -158,3 +158,20 @@ def test_failover_of_an_unseen_production_is_refused_before_asking(
     out, err = capsys.readouterr()
     assert "Type the pair name" not in out and "production not seen" in out
     assert "failover refused (production_not_down" in err and len(err.splitlines()) == 1
+
+
+def test_status_of_one_pair(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """status --pair NAME shows that pair alone (text and --json); an unknown pair is one line, exit 2."""
+    two = {"name": "finance-dw", "disaster_recovery_id": "0a5a4c1e-2b7d-4e31-8a6c-0d1e2f3a4b5c"}
+    data = dict(CONFIG, pairs=[*CONFIG["pairs"], two], state={"path": str(config.parent / "j.db")})
+    config.write_text(yaml.safe_dump(data))
+    assert main(["status", "--config", str(config), "--pair", "finance-dw"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert out.startswith("finance-dw: ") and "sales-dw" not in out
+    assert main(["status", "--config", str(config), "--pair", "finance-dw", "--json"]) == EXIT_OK
+    assert [p["name"] for p in json.loads(capsys.readouterr().out)["pairs"]] == ["finance-dw"]
+    assert main(["status", "--config", str(config), "--json"]) == EXIT_OK
+    assert [p["name"] for p in json.loads(capsys.readouterr().out)["pairs"]] == ["sales-dw", "finance-dw"]
+    assert main(["status", "--config", str(config), "--pair", "nope"]) == 2
+    out, err = capsys.readouterr()
+    assert (out, err) == ("", "dr-watchdog: error: no pair named 'nope'; configured: sales-dw, finance-dw\n")
