@@ -73,7 +73,7 @@ def test_production_outage_alerts_in_prometheus(
         )
         assert rounds is not None and int(rounds.group(1)) >= 2, down["annotations"]["description"]
         warranted = firing["DrFailoverWarranted"]
-        assert f"dr-watchdog failover --pair {PAIR}" in warranted["annotations"]["description"]
+        assert f"dr-watchdog failover --config FILE --pair {PAIR}" in warranted["annotations"]["description"]
 
         am_alerts = _wait_am(am, "DrFailoverWarranted")
         assert am_alerts["labels"]["pair"] == PAIR
