@@ -377,8 +377,17 @@ class Settings(BaseSettings):
         return [s.get_secret_value() for s in secrets if s is not None and s.get_secret_value()]
 
     def masked(self) -> dict[str, Any]:
-        """The resolved configuration as plain data with every secret replaced by asterisks."""
-        return self.model_dump(mode="json")
+        """The resolved configuration as plain data with every secret replaced by asterisks, except a
+        short prefix of the access key ID (`HPUA…`, to tell which key is in use; it is not the secret,
+        and an ID shorter than 12 characters stays masked whole). Never the SK or a token."""
+        data = self.model_dump(mode="json")
+        key = self.cloud.access_key.get_secret_value() if self.cloud.access_key else ""
+        if len(key) >= AK_SHOWN_FROM:
+            data["cloud"]["access_key"] = key[:AK_PREFIX] + "…"
+        return data
+
+
+AK_PREFIX, AK_SHOWN_FROM = 4, 12  # check-config shows the access key ID's first 4 characters
 
 
 def load_settings(

@@ -175,3 +175,30 @@ def test_status_of_one_pair(config: Path, capsys: pytest.CaptureFixture[str]) ->
     assert main(["status", "--config", str(config), "--pair", "nope"]) == 2
     out, err = capsys.readouterr()
     assert (out, err) == ("", "dr-watchdog: error: no pair named 'nope'; configured: sales-dw, finance-dw\n")
+
+
+def test_check_config_shows_the_access_key_prefix_only(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The runbook says to check the access key ID: check-config shows its first 4 characters, and the
+    SK and the security token stay masked whole (no prefix, nowhere in the output)."""
+    token = "cli-test-security-token-000000000000000000001"
+    data = yaml.safe_load(config.read_text())
+    data["cloud"]["security_token"] = token
+    config.write_text(yaml.safe_dump(data))
+    assert main(["check-config", "--config", str(config)]) == EXIT_OK
+    out, err = capsys.readouterr()
+    cloud = json.loads(out)["cloud"]
+    assert cloud["access_key"] == "CLIT…"
+    assert cloud["secret_key"] == cloud["security_token"] == "**********"
+    for secret in (SK, token, "CLITESTAK00000000001"):
+        assert secret not in out + err and secret[:8] not in out + err
+
+
+def test_a_short_access_key_stays_masked(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An access key ID too short for a prefix to be harmless is masked whole."""
+    data = yaml.safe_load(config.read_text())
+    data["cloud"]["access_key"] = "SHORTAK1"
+    config.write_text(yaml.safe_dump(data))
+    assert main(["check-config", "--config", str(config)]) == EXIT_OK
+    assert json.loads(capsys.readouterr().out)["cloud"]["access_key"] == "**********"
