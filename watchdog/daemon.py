@@ -219,10 +219,15 @@ async def serve(settings: Settings, clock: Clock | None = None) -> int:
     registry = CollectorRegistry()
     names = [p.name for p in settings.pairs]
     metrics = Metrics(registry, pairs=names, block_reasons=[g.value for g in GUARD_REASONS])
-    runtime = Runtime(settings, clock, metrics, Journal(settings.state.path))
     heartbeat = Heartbeat(settings.policy.probe_interval_seconds)
     endpoints = Endpoints(registry, heartbeat.health, heartbeat.readiness, lambda: status_document(settings))
     http = HttpServer(settings.http.listen, endpoints)
+    _bind(http, settings.http.listen)  # first: a taken address fails before the journal is created
+    try:
+        runtime = Runtime(settings, clock, metrics, Journal(settings.state.path))
+    except BaseException:
+        http.stop()
+        raise
     notifier = SdNotifier()
     loop = Loop(
         runtime.round,
@@ -233,7 +238,6 @@ async def serve(settings: Settings, clock: Clock | None = None) -> int:
         clock=clock,
     )
     try:
-        _bind(http, settings.http.listen)
         install_signal_handlers(loop.stop)
         log.info("started", extra={"pairs": names, "mode": settings.policy.mode.value, "http": http.url})
         runtime.start()
@@ -247,8 +251,14 @@ async def serve(settings: Settings, clock: Clock | None = None) -> int:
     return 0
 
 
+class ListenError(RuntimeError):
+    """The HTTP listener cannot bind: one line naming `http.listen` and the reason, exit 1 (fatal)."""
+
+    exit_code = 1
+
+
 def _bind(http: HttpServer, listen: str) -> None:
     try:
         http.start()
     except OSError as exc:
-        raise RuntimeError(f"http.listen: cannot listen on {listen}: {exc.strerror or exc}") from None
+        raise ListenError(f"http.listen: cannot listen on {listen}: {exc.strerror or exc}") from None

@@ -236,7 +236,8 @@ def test_sigint_stops_cleanly(tmp_path: Path, simulator: Simulator, sim_server: 
 
 
 def test_listen_address_in_use_is_one_line_exit_1(tmp_path: Path, sim_server: SimulatorServer) -> None:
-    """An HTTP address already taken ends the daemon at once: exit 1, one line naming http.listen."""
+    """An HTTP address already taken ends the daemon at once: exit 1, one line naming http.listen and
+    the reason (no exception class name), and no journal file is created."""
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -246,7 +247,11 @@ def test_listen_address_in_use_is_one_line_exit_1(tmp_path: Path, sim_server: Si
         result = run_cli("run", "--config", str(write_config(config, data)), tmp=tmp_path, timeout=30)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [result.stderr.strip()]
-    assert "http.listen: cannot listen on 127.0.0.1:" in result.stderr
+    assert (
+        result.stderr
+        == f"dr-watchdog: error: http.listen: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+    )
+    assert not (tmp_path / "j.db").exists()
 
 
 def test_wrong_secret_key_is_blind_not_down(
