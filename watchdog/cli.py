@@ -223,7 +223,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         if debug:
             raise
-        print(f"dr-watchdog: {_one_line(exc)}", file=sys.stderr)
+        for line in str(exc).splitlines() or [_one_line(exc)]:  # one line per bad field
+            print(f"dr-watchdog: {' '.join(line.split())}", file=sys.stderr)
         return EXIT_CONFIG
     except Exception as exc:
         if debug:

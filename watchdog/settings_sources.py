@@ -201,10 +201,13 @@ def _reason(err: Mapping[str, Any]) -> str:
 
 
 def format_validation_error(exc: ValidationError) -> str:
-    """`config error: policy.failure_threshold: must be >= 1` (+ how many more); never the input value."""
-    errors = exc.errors(include_input=False, include_url=False)
-    first = errors[0]
-    ctx = first.get("ctx") or {}
-    path = str(ctx["path"]) if first["type"] == "field" else _loc(first["loc"])
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return f"config error: {path}: {_reason(first)}{more}"
+    """`config error: policy.failure_threshold: must be >= 1`, one line per error (field and reason,
+    in the order pydantic found them, duplicates once); never the input value."""
+    lines: list[str] = []
+    for err in exc.errors(include_input=False, include_url=False):
+        ctx = err.get("ctx") or {}
+        path = str(ctx["path"]) if err["type"] == "field" else _loc(err["loc"])
+        line = f"config error: {path}: {_reason(err)}"
+        if line not in lines:
+            lines.append(line)
+    return "\n".join(lines)

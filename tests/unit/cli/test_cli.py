@@ -202,3 +202,23 @@ def test_a_short_access_key_stays_masked(config: Path, capsys: pytest.CaptureFix
     config.write_text(yaml.safe_dump(data))
     assert main(["check-config", "--config", str(config)]) == EXIT_OK
     assert json.loads(capsys.readouterr().out)["cloud"]["access_key"] == "**********"
+
+
+def test_several_config_errors_one_line_each(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Every bad field is shown, one line each naming the field and the reason, none hidden behind
+    '(and N more)'; with --debug the exception carries them all."""
+    bad = dict(CONFIG, policy={"failure_threshold": 0, "min_outage_seconds": -1, "surprise": 1})
+    config.write_text(yaml.safe_dump(bad))
+    assert main(["check-config", "--config", str(config)]) == EXIT_CONFIG
+    out, err = capsys.readouterr()
+    assert out == "" and "more)" not in err
+    assert sorted(err.splitlines()) == [
+        "dr-watchdog: config error: policy.failure_threshold: must be >= 1",
+        "dr-watchdog: config error: policy.min_outage_seconds: must be >= 0.0",
+        "dr-watchdog: config error: policy.surprise: unknown key",
+    ]
+    from watchdog.settings import ConfigError
+
+    with pytest.raises(ConfigError) as info:
+        main(["check-config", "--config", str(config), "--debug"])
+    assert len(str(info.value).splitlines()) == 3
