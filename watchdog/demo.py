@@ -16,6 +16,7 @@ import logging
 import math
 import sys
 import tempfile
+import textwrap
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -63,6 +64,11 @@ class Narrator:
     def say(self, text: str) -> None:
         print(f"[{time.monotonic() - self.started:5.1f}s] {text}", file=self.out, flush=True)
 
+    def lines(self, reason: str) -> None:
+        """One reason as a bullet, wrapped at word boundaries (never cut)."""
+        for number, line in enumerate(wrap(reason)):
+            self.say(("      - " if number == 0 else "        ") + line)
+
     def round(self, number: int, result: RoundResult, metrics: Metrics) -> None:
         probes = "  |  ".join(self._probe_text(pair, metrics) for pair in (SALES, FINANCE))
         self.say(f"probe round {number:>2}: {probes}")
@@ -104,7 +110,7 @@ class Narrator:
         self.last[pair] = key
         self.say(f"  decision {pair}: {d.state.value.upper()} (action {d.action.value}), because:")
         for reason in d.reasons:
-            self.say(f"      - {_short(reason.message)}")
+            self.lines(reason.message)
         if d.action is Action.FAILOVER and pair not in self.seen_failover:
             self.seen_failover.add(pair)
             self.say(f"  >>> {pair}: failover intent journaled; submitting the failover to the DWS API")
@@ -113,9 +119,16 @@ class Narrator:
             self.say(f"  !!! {pair}: failover BLOCKED by guard(s) {', '.join(guards)}")
 
 
-def _short(text: str, limit: int = 110) -> str:
-    """One reason on one terminal line."""
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+def wrap(text: str, width: int = 100) -> list[str]:
+    """A reason in lines of at most `width` characters, broken between words only (a word longer
+    than the width, e.g. an id, stays whole on its own line)."""
+    return textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False) or [""]
+
+
+def confirm_text(settings: Settings) -> str:
+    """The confirmation rule as the header states it, in the numbers the rounds print."""
+    policy = settings.policy
+    return f"{policy.failure_threshold} down rounds + {policy.min_outage_seconds:.0f} s confirm"
 
 
 def demo_settings(sim_url: str, state_dir: Path, pairs: dict[str, str]) -> Settings:
@@ -133,7 +146,7 @@ def demo_settings(sim_url: str, state_dir: Path, pairs: dict[str, str]) -> Setti
             "mode": "auto",
             "probe_interval_seconds": INTERVAL,
             "failure_threshold": 3,
-            "min_outage_seconds": 2.5,
+            "min_outage_seconds": 3,  # whole seconds: the rounds print "n/3 s"
             "max_data_loss_seconds": 10,
             "cooldown_seconds": 3600,
         },
@@ -189,7 +202,7 @@ def _summary(
         calls = len(sim.failover_calls(pairs[name].disaster_recovery_id)) if name in pairs else 0
         say(f"  {name}: state {entry.get('state')}, failover POSTs seen by the API: {calls}")
         for reason in entry.get("reasons", [])[:3]:
-            say(f"      - {_short(str(reason.get('message')))}")
+            narrator.lines(str(reason.get("message")))
     say(f"  metrics were at {url}/metrics (status at {url}/status); the journal was in a temp dir")
 
 
@@ -210,7 +223,8 @@ async def _demo(out: TextIO) -> int:
         http.start()
         narrator.say(f"simulator (DWS API) on {server.url}; watchdog metrics on {http.url}/metrics")
         narrator.say(
-            f"watching {SALES} and {FINANCE} (auto): 1 s rounds; 3 down rounds + 2.5 s confirm; RPO 10 s"
+            f"watching {SALES} and {FINANCE} (auto): {INTERVAL:.0f} s rounds; {confirm_text(settings)}; "
+            f"RPO {settings.policy.max_data_loss_seconds:.0f} s"
         )
         counter = {"n": 0}
 

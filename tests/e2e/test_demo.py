@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -35,3 +36,7 @@ def test_demo_tells_the_story(tmp_path: Path) -> None:
     ):
         assert expected in out, f"missing {expected!r} in:\n{out}"
     assert "Traceback" not in result.stderr
+    assert "..." not in out and "…" not in out  # reasons wrap at word boundaries, never cut
+    (header,) = re.findall(r"(\d+) down rounds \+ (\S+) s confirm", out)
+    rounds = set(re.findall(r"confirming: \d+/(\d+) DOWN rounds, \d+/(\S+) s", out))
+    assert rounds == {header}, (header, rounds)  # the header says what the rounds count to
