@@ -255,5 +255,6 @@ def replay_cmd(settings: Settings, args: argparse.Namespace) -> int:
 
     steps = replay.replay(timeline, policy_for)
     count = replay.print_replay(steps, sys.stdout, as_json=args.json)
+    replay.print_summary(replay.summarize(steps), sys.stdout, as_json=args.json)
     print(f"replayed {count} observation(s)", file=sys.stderr)
     return EXIT_OK

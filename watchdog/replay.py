@@ -3,7 +3,9 @@
 `dr-watchdog export` writes the journal's observations, one JSON object per line, oldest first.
 `dr-watchdog replay --config FILE --timeline FILE` runs them through `policy.evaluate` with the policy
 the configuration gives each pair, and prints every decision with its reasons: an operator can
-backtest a policy change against last month's history before deploying it.
+backtest a policy change against last month's history before deploying it. A summary ends the
+output (`summarize`): the decisions per state, the first warranted failover (time and pair) and
+how often each guard blocked (with `--json`, a last line `{"summary": {...}}`).
 
 A replay starts each pair from an empty state and threads the state it decides through (time is each
 observation's own `observed_at`). A FAILOVER decision latches the pair exactly as it does live; what a
@@ -15,6 +17,7 @@ policy started from, the policy and the time), use `verify_recorded`.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,8 +26,9 @@ from typing import TextIO
 
 from watchdog import codec
 from watchdog.journal import Journal
-from watchdog.model import Decision, Observation, PairState, Policy, ReasonCode
+from watchdog.model import Decision, Observation, PairState, Policy, ReasonCode, State
 from watchdog.policy import evaluate, evaluate_manual
+from watchdog.report import GUARD_REASONS
 
 PolicyFor = Callable[[str], Policy]
 
@@ -116,6 +120,64 @@ def print_replay(steps: Iterable[ReplayStep], out: TextIO, *, as_json: bool = Fa
         out.write(text + "\n")
         count += 1
     return count
+
+
+@dataclass(frozen=True)
+class ReplaySummary:
+    """What a backtest comes to: decisions per state, the first warranted failover, what blocked."""
+
+    decisions: int
+    by_state: dict[str, int]
+    first_warranted: Decision | None
+    blocked_by: dict[str, int]  # BLOCKED decisions per guard reason code
+
+    def to_dict(self) -> dict[str, object]:
+        first = self.first_warranted
+        return {
+            "decisions": self.decisions,
+            "by_state": self.by_state,
+            "first_warranted_failover": None
+            if first is None
+            else {"at": first.at.isoformat(), "pair": first.pair, "action": first.action.value},
+            "blocked_by": self.blocked_by,
+        }
+
+    def lines(self) -> list[str]:
+        states = ", ".join(f"{state} {count}" for state, count in self.by_state.items()) or "none"
+        first = self.first_warranted
+        warranted = (
+            "never" if first is None else f"{first.at.isoformat()} {first.pair} (action {first.action.value})"
+        )
+        blocked = ", ".join(f"{code} {count}" for code, count in self.blocked_by.items()) or "never"
+        return [
+            f"summary: {self.decisions} decision(s): {states}",
+            f"  first warranted failover: {warranted}",
+            f"  blocked by: {blocked}",
+        ]
+
+
+def summarize(steps: Iterable[ReplayStep]) -> ReplaySummary:
+    """Count the decisions per state (in order of first appearance), find the first FAILOVER_WARRANTED
+    one, and count each guard that blocked (a BLOCKED decision counts once per guard reason)."""
+    by_state: Counter[str] = Counter()
+    blocked: Counter[str] = Counter()
+    first: Decision | None = None
+    for step in steps:
+        decision = step.decision
+        by_state[decision.state.value] += 1
+        if first is None and decision.state is State.FAILOVER_WARRANTED:
+            first = decision
+        if decision.state is State.BLOCKED:
+            blocked.update(c.value for c in decision.codes if c in GUARD_REASONS)
+    return ReplaySummary(sum(by_state.values()), dict(by_state), first, dict(blocked.most_common()))
+
+
+def print_summary(summary: ReplaySummary, out: TextIO, *, as_json: bool = False) -> None:
+    """The summary after the decisions: three lines of text, or one JSON line `{"summary": {...}}`."""
+    if as_json:
+        out.write(json.dumps({"summary": summary.to_dict()}, sort_keys=True) + "\n")
+    else:
+        out.write("\n".join(summary.lines()) + "\n")
 
 
 def _redecide(obs: Observation, before: PairState, recorded: Decision) -> Decision:

@@ -163,8 +163,13 @@ def test_export_then_replay_backtests_a_policy(
     auto = write_config(tmp_path / "auto.yaml", {**observe, "policy": {**observe["policy"], "mode": "auto"}})
     replayed = run_cli("replay", "--config", str(auto), "--timeline", str(timeline), "--json", tmp=tmp_path)
     assert replayed.returncode == 0, replayed.stderr
-    actions = [json.loads(line)["action"] for line in replayed.stdout.splitlines()]
-    assert actions.count("failover") == 1
+    *lines, last = [json.loads(line) for line in replayed.stdout.splitlines()]
+    assert [line["action"] for line in lines].count("failover") == 1
+    summary = last["summary"]  # the backtest ends with what it comes to
+    assert summary["decisions"] == len(lines) and summary["by_state"]["failover_warranted"] == 1
+    assert summary["first_warranted_failover"]["pair"] == TEST_PAIR_NAME
+    text = run_cli("replay", "--config", str(auto), "--timeline", str(timeline), tmp=tmp_path).stdout
+    assert f"  first warranted failover: {summary['first_warranted_failover']['at']} {TEST_PAIR_NAME}" in text
 
 
 def test_secret_from_systemd_credentials(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import tempfile
 from dataclasses import replace
 from datetime import timedelta
@@ -23,8 +24,10 @@ from watchdog.replay import (
     format_decision,
     load_timeline,
     print_replay,
+    print_summary,
     read_timeline,
     replay,
+    summarize,
     verify_recorded,
 )
 
@@ -221,3 +224,41 @@ def test_format_decision_shows_state_action_and_numbers() -> None:
     head = f"{at(0).isoformat()} {PAIR} suspect action=none rule=confirming: "
     expected = head + "confirming: 1/3 DOWN rounds, 0/20 s;"
     assert format_decision(d).startswith(expected)
+
+
+def test_replay_ends_with_a_summary() -> None:
+    """The summary counts decisions per state, names the first warranted failover (time and pair) and
+    counts each guard that blocked; the same in text and as the last JSON line."""
+    timeline = [
+        replace(observation(at(t), verdict, last_sync=at(synced)), pair=pair)
+        for t, verdict in ((0, Verdict.UP), (10, Verdict.DOWN), (20, Verdict.DOWN), (30, Verdict.DOWN))
+        for pair, synced in ((PAIR, -5.0), ("stale-dw", -5000.0))
+    ]
+    steps = replay(timeline, FAST)
+    summary = summarize(steps)
+    assert summary.decisions == 8
+    assert summary.by_state == {"healthy": 2, "suspect": 4, "failover_warranted": 1, "blocked": 1}
+    assert summary.first_warranted is not None
+    assert (summary.first_warranted.at, summary.first_warranted.pair) == (at(30), PAIR)
+    assert summary.blocked_by == {"data_loss_exceeded": 1}
+    text = io.StringIO()
+    print_summary(summary, text)
+    assert text.getvalue().splitlines() == [
+        "summary: 8 decision(s): healthy 2, suspect 4, failover_warranted 1, blocked 1",
+        f"  first warranted failover: {at(30).isoformat()} {PAIR} (action failover)",
+        "  blocked by: data_loss_exceeded 1",
+    ]
+    as_json = io.StringIO()
+    print_summary(summary, as_json, as_json=True)
+    assert json.loads(as_json.getvalue())["summary"] == {
+        "decisions": 8,
+        "by_state": summary.by_state,
+        "first_warranted_failover": {"at": at(30).isoformat(), "pair": PAIR, "action": "failover"},
+        "blocked_by": {"data_loss_exceeded": 1},
+    }
+
+
+def test_a_quiet_replay_says_never() -> None:
+    """No warranted failover and nothing blocked: the summary says so rather than staying silent."""
+    summary = summarize(replay([observation(at(0), Verdict.UP)], FAST))
+    assert summary.lines()[1:] == ["  first warranted failover: never", "  blocked by: never"]
