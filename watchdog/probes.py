@@ -8,7 +8,9 @@ gets the detail's role-based view and per-cluster last_success_time, the authori
 failover decision.
 
 Verdicts (positive evidence only for DOWN):
-- PRODUCTION_CLUSTER: the cluster holding the primary role. FAILED/UNAVAILABLE, DELETED or 404 -> DOWN;
+- PRODUCTION_CLUSTER: the cluster holding the primary role. FAILED/UNAVAILABLE, DELETED, or DWS's own
+  "cluster does not exist" (DWS.0047, ResourceGoneError) -> DOWN; any other 404 (the gateway's
+  APIGW.0101, a proxy's HTML page, another code) is UNKNOWN with its text;
   AVAILABLE/ACTIVE -> UP, a degraded sub_status (DEGRADED, READONLY...) only noted; anything else,
   and any API error -> UNKNOWN.
 - DR_TASK: DOWN when the task is abnormal with the production side abnormal. Otherwise it is no
@@ -29,7 +31,7 @@ from typing import Generic, Protocol, TypeVar
 
 from watchdog.clock import Clock, SystemClock
 from watchdog.dws.client import DwsClient
-from watchdog.dws.errors import DwsError, NotFoundError
+from watchdog.dws.errors import DwsError, ResourceGoneError
 from watchdog.dws.models import (
     ClusterInfo,
     ClusterStatus,
@@ -60,7 +62,10 @@ class PairRef:
 
 @dataclass(frozen=True)
 class Read(Generic[T]):
-    """The outcome of one API read: a value, or the error text (never a secret: DwsError scrubs it)."""
+    """The outcome of one API read: a value, or the error text (never a secret: DwsError scrubs it).
+
+    `not_found` is set only when DWS itself said the object does not exist (ResourceGoneError).
+    """
 
     value: T | None = None
     error: str | None = None
@@ -68,10 +73,14 @@ class Read(Generic[T]):
 
 
 async def read(call: Awaitable[T]) -> Read[T]:
-    """Await a client call; a DwsError becomes its text, so one failed read never sinks the round."""
+    """Await a client call; a DwsError becomes its text, so one failed read never sinks the round.
+
+    Only ResourceGoneError (DWS.0047 on a cluster read, DWS.10101 on a DR task read) sets
+    `not_found`; any other 404 (the gateway's APIGW.0101, a proxy's page) is an error like any other.
+    """
     try:
         return Read(await call)
-    except NotFoundError as exc:
+    except ResourceGoneError as exc:
         return Read(error=str(exc), not_found=True)
     except DwsError as exc:
         return Read(error=str(exc))
@@ -225,7 +234,7 @@ class ProjectRound:
     async def cluster(
         self, cluster_id: str | None, task_error: str, item: DisasterRecovery | None
     ) -> Read[ClusterInfo]:
-        """A cluster from the list; one missing from a good list is looked up, so a 404 proves deletion."""
+        """A cluster from the list; one missing from a good list is looked up (only DWS.0047 is deletion)."""
         if cluster_id is None:
             return Read(error=f"which cluster is unknown: {task_error}")
         project = item.project_of(cluster_id) if item is not None else None
@@ -317,9 +326,9 @@ def last_sync_of(
 
 # ---- verdicts ----------------------------------------------------------------------------------
 def cluster_signal(source: SignalSource, side: str, cluster: Read[ClusterInfo], now: datetime) -> Signal:
-    """A cluster's status as evidence: FAILED/DELETED/404 -> DOWN, AVAILABLE -> UP, else UNKNOWN."""
+    """A cluster's status as evidence: FAILED/DELETED/DWS.0047 -> DOWN, AVAILABLE -> UP, else UNKNOWN."""
     if cluster.not_found:
-        return Signal(source, Verdict.DOWN, f"{side} cluster not found (deleted)", now)
+        return Signal(source, Verdict.DOWN, f"{side} cluster does not exist (deleted): {cluster.error}", now)
     c = cluster.value
     if c is None:
         return Signal(source, Verdict.UNKNOWN, f"{side} cluster not read", now, error=cluster.error)

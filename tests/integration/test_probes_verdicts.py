@@ -62,6 +62,9 @@ class FakeApi:
         self.listed: set[str] = {PROD, STBY}
         self.detail: dict[str, Any] = copy.deepcopy(DETAIL)
         self.paths: list[str] = []
+        self.missing = httpx.Response(
+            404, json={"error_code": "DWS.0047", "error_msg": "The cluster does not exist."}
+        )
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
@@ -77,9 +80,7 @@ class FakeApi:
         cid = path.rsplit("/", 1)[1]
         if cid in self.clusters:
             return httpx.Response(200, json={"cluster": self.clusters[cid]})
-        return httpx.Response(
-            404, json={"error_code": "DWS.0047", "error_msg": "The cluster does not exist."}
-        )
+        return self.missing
 
     def observe(self) -> Observation:
         async def go() -> Observation:
@@ -130,8 +131,33 @@ def test_deleted_production_cluster_is_down() -> None:
     api.listed.discard(PROD)
     del api.clusters[PROD]
     obs = api.observe()
-    assert verdict(obs, SignalSource.PRODUCTION_CLUSTER) is Verdict.DOWN
+    signal = next(s for s in obs.signals if s.source is SignalSource.PRODUCTION_CLUSTER)
+    assert signal.verdict is Verdict.DOWN and "deleted" in signal.detail and "DWS.0047" in signal.detail
     assert production_verdict(obs.signals) is Verdict.DOWN
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        httpx.Response(404, json={"error_code": "APIGW.0101", "error_msg": "The API does not exist."}),
+        httpx.Response(404, text="<html><body><h1>404 Not Found</h1>nginx</body></html>"),
+        httpx.Response(404, json={"error_code": "DWS.5037", "error_msg": "parameter does not exist"}),
+        httpx.Response(400, json={"error_code": "DWS.10101", "error_msg": "DR task does not exist"}),
+    ],
+    ids=["gateway-APIGW.0101", "proxy-html", "other-code", "dr-code-on-cluster"],
+)
+def test_a_404_that_is_not_dws_cluster_gone_is_unknown(answer: httpx.Response) -> None:
+    """Production missing from the list and its detail read answering a 404 that is not DWS.0047:
+    UNKNOWN with the answer's text, never "deleted"."""
+    api = FakeApi()
+    api.listed.discard(PROD)
+    del api.clusters[PROD]
+    api.missing = answer
+    obs = api.observe()
+    signal = next(s for s in obs.signals if s.source is SignalSource.PRODUCTION_CLUSTER)
+    assert signal.verdict is Verdict.UNKNOWN and signal.error is not None
+    assert f"HTTP {answer.status_code}" in signal.error and "deleted" not in signal.detail
+    assert production_verdict(obs.signals) is not Verdict.DOWN
 
 
 def test_cluster_missing_from_list_but_present_is_read_from_its_detail() -> None:
