@@ -2,10 +2,18 @@
 
 Cost: one DR list and one cluster list per project per round serve every pair in it. A pair costs
 extra calls (DR detail and show-progress) only when the lists do not settle it: the DR task is not
-plainly running, its production side or cluster is not plainly healthy, or the list has no last-sync
-time. So a healthy fleet of thousands of pairs costs two calls per project, and a pair in trouble
-gets the detail's role-based view and per-cluster last_success_time, the authoritative inputs for a
-failover decision.
+plainly running, its production side or cluster is not plainly healthy, the list has no last-sync
+time, or the list's role fields do not say that its `primary_cluster_*` is production. So a healthy
+fleet of thousands of pairs costs two calls per project, and a pair in trouble gets the detail's
+role-based view and per-cluster last_success_time, the authoritative inputs for a failover decision.
+
+Orientation (which cluster is production) comes only from role-bearing data: the detail's
+role-based `primary_cluster`/`standby_cluster`, or list role fields that say explicitly `primary`
+and `standby` (case-insensitive, one of each; swapped roles swap the list's fields). The list's
+`primary_cluster_*` fields alone may keep the creation's order after a switchover, so when the
+detail cannot be read and the list's roles are absent, another vocabulary or inconsistent, the pair
+has no DR task view this round: every signal is UNKNOWN with the reason, and the policy, which
+learns its baseline production from the DR task view, learns nothing from the round.
 
 Verdicts (positive evidence only for DOWN):
 - PRODUCTION_CLUSTER: the cluster holding the primary role. FAILED/UNAVAILABLE, DELETED, or DWS's own
@@ -200,6 +208,8 @@ class ProjectRound:
                 )
         task = task_view(item, detail.value)
         task_error = detail.error or self.tasks.error or "DR task not in the list"
+        if task is None and item is not None:
+            task_error = unoriented(item, detail.error)
         production = await self.cluster(task.primary_cluster_id if task else None, task_error, item)
         standby = await self.cluster(task.standby_cluster_id if task else None, task_error, item)
         last_sync, known = last_sync_of(
@@ -224,7 +234,7 @@ class ProjectRound:
         """
         if self.tasks.error is not None:
             return False
-        if item is None or item.last_disaster_time is None or roles_swapped(item):
+        if item is None or item.last_disaster_time is None or list_roles(item) != ROLES_AS_LISTED:
             return True
         if item.status is not DrStatus.RUNNING or item.primary_cluster_status is DrClusterStatus.ABNORMAL:
             return True
@@ -267,34 +277,55 @@ class ProjectRound:
 
 # ---- building the views ------------------------------------------------------------------------
 def task_view(item: DisasterRecovery | None, detail: DisasterRecoveryDetail | None) -> DrTaskView | None:
-    """The DR task; the detail (role-based, authoritative during a switch) wins over the list item."""
+    """The DR task; the detail (role-based, authoritative during a switch) wins over the list item.
+
+    From the list alone only when its role fields say which cluster is production (`list_roles`):
+    otherwise None, so no cluster is taken for production and the policy learns no baseline from it.
+    """
     if detail is not None and detail.primary_cluster is not None and detail.standby_cluster is not None:
         p, s = detail.primary_cluster, detail.standby_cluster
         return DrTaskView(
             detail.id, detail.name or "", detail.status_raw, p.id, s.id,
             p.status_raw or None, s.status_raw or None, p.role, s.role, detail.dr_sync_period,
         )  # fmt: skip
-    if item is None or not item.primary_cluster_id or not item.standby_cluster_id:
+    roles = list_roles(item) if item is not None else None
+    if item is None or roles is None or not item.primary_cluster_id or not item.standby_cluster_id:
         return None
     first = (item.primary_cluster_id, item.primary_cluster_status_raw or None, item.primary_cluster_role)
     second = (item.standby_cluster_id, item.standby_cluster_status_raw or None, item.standby_cluster_role)
     (p_id, p_status, p_role), (s_id, s_status, s_role) = (
-        (second, first) if roles_swapped(item) else (first, second)
+        (first, second) if roles == ROLES_AS_LISTED else (second, first)
     )
     return DrTaskView(
         item.id, item.name or "", item.status_raw, p_id, s_id, p_status, s_status, p_role, s_role
     )
 
 
-def roles_swapped(item: DisasterRecovery) -> bool:
-    """Whether the list's `primary_cluster_*` fields name the cluster whose role is now standby.
+ROLES_AS_LISTED = ("primary", "standby")
+ROLES_SWAPPED = ("standby", "primary")
 
-    The docs only establish that the *detail* is role-based; if the list keeps the fields of the
-    creation, the roles tell which cluster is production now.
+
+def list_roles(item: DisasterRecovery) -> tuple[str, str] | None:
+    """The list item's (primary_cluster_role, standby_cluster_role), lower-cased, when they say
+    explicitly which cluster is production: one `primary` and one `standby` (case-insensitive).
+
+    The docs only establish that the *detail* is role-based; the list's `primary_cluster_*` fields
+    may keep the creation's order, so only its role fields can orient it. Absent roles, another
+    vocabulary or two equal roles give None: the list cannot tell which cluster is production.
     """
-    return (item.primary_cluster_role or "").strip().lower() == "standby" and (
-        item.standby_cluster_role or ""
-    ).strip().lower() == "primary"
+    roles = (
+        (item.primary_cluster_role or "").strip().lower(),
+        (item.standby_cluster_role or "").strip().lower(),
+    )
+    return roles if roles in (ROLES_AS_LISTED, ROLES_SWAPPED) else None
+
+
+def unoriented(item: DisasterRecovery, detail_error: str | None) -> str:
+    """Why the round cannot tell which cluster is production: the list's roles say nothing, and the
+    detail (role-based) was not read."""
+    roles = f"{item.primary_cluster_role!r}/{item.standby_cluster_role!r}"
+    text = f"which cluster is production is unknown: the DR list's roles ({roles}) are not primary/standby"
+    return text + (f" and the DR detail was not read: {detail_error}" if detail_error else "")
 
 
 def view(cluster: ClusterInfo | None) -> ClusterView | None:
@@ -353,7 +384,9 @@ def task_signal(task: DrTaskView | None, task_error: str, now: datetime) -> Sign
     """DOWN when the DR task is abnormal on the production side; otherwise no evidence (see module doc)."""
     source = SignalSource.DR_TASK
     if task is None:
-        return Signal(source, Verdict.UNKNOWN, "DR task not read", now, error=task_error)
+        return Signal(
+            source, Verdict.UNKNOWN, "DR task not read, or production not identified", now, error=task_error
+        )
     status = DrStatus.parse(task.status)
     side = DrClusterStatus.parse(task.primary_status)
     text = f"DR task {task.status}, production side {task.primary_status}"

@@ -30,6 +30,8 @@ LIST_ITEM = {
     "status": "running",
     "primary_cluster_id": PROD,
     "standby_cluster_id": STBY,
+    "primary_cluster_role": "primary",
+    "standby_cluster_role": "standby",
     "primary_cluster_status": "waiting",
     "standby_cluster_status": "waiting",
     "last_disaster_time": "2026-01-01T11:55:00Z",
@@ -312,3 +314,35 @@ def test_list_roles_name_production_when_fields_keep_creation_order() -> None:
         STBY,
         "primary",
     )
+
+
+def test_list_without_roles_is_oriented_by_the_detail() -> None:
+    """A list item without role fields does not settle the pair: the detail is read and orients it."""
+    api = FakeApi()
+    del api.items[0]["primary_cluster_role"], api.items[0]["standby_cluster_role"]
+    obs = api.observe()
+    assert any(p.endswith(f"/disaster-recovery/{DR}") for p in api.paths)
+    assert obs.dr_task is not None and obs.dr_task.primary_cluster_id == PROD
+    assert verdict(obs, SignalSource.PRODUCTION_CLUSTER) is Verdict.UP
+
+
+@pytest.mark.parametrize(
+    ("roles", "production"),
+    [
+        (("primary", "standby"), PROD),
+        (("PRIMARY", " Standby "), PROD),
+        (("standby", "primary"), STBY),
+        ((None, None), None),
+        (("primary", None), None),
+        (("master", "slave"), None),
+        (("primary", "primary"), None),
+        (("standby", "standby"), None),
+    ],
+)
+def test_the_list_alone_orients_only_on_explicit_roles(
+    roles: tuple[str | None, str | None], production: str | None
+) -> None:
+    """Without the detail, production comes from the list only when its roles say primary/standby."""
+    item = {**LIST_ITEM, "primary_cluster_role": roles[0], "standby_cluster_role": roles[1]}
+    task = task_view(DisasterRecovery.model_validate(item), None)
+    assert (task.primary_cluster_id if task is not None else None) == production
