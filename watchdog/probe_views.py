@@ -7,13 +7,32 @@ and `standby` (case-insensitive, one of each; swapped roles swap the list's fiel
 detail cannot be read and the list's roles are absent, another vocabulary or inconsistent, the pair
 has no DR task view this round: every signal is UNKNOWN with the reason, and the policy, which
 learns its baseline production from the DR task view, learns nothing from the round.
+
+The last-sync time (`Observation.last_sync`, with `last_sync_source`) is the point the DR copy can
+be recovered to. Data written on production after it is lost by a failover, so it must be what the
+*standby* side has restored, not what production has backed up: production's own
+`last_success_time` may be newer than anything the standby applied. When the detail is read (a pair
+in trouble: production or the task not plainly healthy, which is when the data loss decides), it is
+the OLDEST of the standby-side times the API gives: the detail's `standby_cluster.last_success_time`
+and show-progress's `latest_barrier_time` (the newest consistency barrier). Production's
+`last_success_time` is never used. A plainly healthy pair is not worth two extra calls per round
+(the cost rule), so the DR list's `last_disaster_time` stands for it (shown in status and metrics;
+no failover is decided on a healthy round). A pair whose detail was needed but could not be read, or
+whose standby side gives no time while another field shows a sync, has an unknown last sync, which
+blocks a failover (`sync_unknown`) until a round reads it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from watchdog.dws.models import ClusterInfo, DisasterRecovery, DisasterRecoveryDetail
+from watchdog.dws.models import (
+    ClusterInfo,
+    DisasterRecovery,
+    DisasterRecoveryDetail,
+    DisasterRecoveryProgress,
+)
 from watchdog.model import ClusterView, DrTaskView
 
 
@@ -79,18 +98,53 @@ def view(cluster: ClusterInfo | None) -> ClusterView | None:
     )  # fmt: skip
 
 
-def last_sync_of(
-    item: DisasterRecovery | None, detail: DisasterRecoveryDetail | None, readable: bool
-) -> tuple[datetime | None, bool]:
-    """The current primary's last_success_time from the detail, else the list's last_disaster_time.
+@dataclass(frozen=True)
+class LastSync:
+    """The point the DR copy can be recovered to, as far as the API tells: `time` (None: never synced,
+    or not known), `known`, and `source`, the field it came from (named in the data-loss reason)."""
 
-    Returns (time, known): known is False when neither source could be read; (None, True) means the
-    API says it never synced.
+    time: datetime | None
+    known: bool
+    source: str | None = None
+
+
+LIST_SYNC = "list last_disaster_time"
+STANDBY_SYNC = "standby last_success_time"
+BARRIER_SYNC = "progress latest_barrier_time"
+
+
+def last_sync_of(
+    item: DisasterRecovery | None,
+    detail: DisasterRecoveryDetail | None,
+    progress: DisasterRecoveryProgress | None,
+    *,
+    settled: bool,
+) -> LastSync:
+    """The recoverable point (see the module docstring for the rule).
+
+    `settled`: the DR list was read and settled the pair (no detail needed): its last_disaster_time
+    stands. Otherwise only the standby side's times count: the oldest of the detail's standby
+    last_success_time and show-progress's latest_barrier_time. A detail whose standby side gives no
+    time is "never synced" only when no other field of the answer saw a sync either; else unknown.
     """
-    primary = detail.primary_cluster if detail is not None else None
-    if primary is not None and primary.last_success_time is not None:
-        return primary.last_success_time, True
-    if item is not None and item.last_disaster_time is not None:
-        return item.last_disaster_time, True
-    known = (detail is not None and primary is not None) or (item is not None and readable)
-    return None, known
+    if settled and item is not None and item.last_disaster_time is not None:
+        return LastSync(item.last_disaster_time, True, LIST_SYNC)
+    standby = detail.standby_cluster if detail is not None else None
+    candidates = [
+        (when, source)
+        for when, source in (
+            (standby.last_success_time if standby is not None else None, STANDBY_SYNC),
+            (progress.latest_barrier_time if progress is not None else None, BARRIER_SYNC),
+        )
+        if when is not None
+    ]
+    if candidates:
+        when, source = min(candidates, key=lambda c: c[0])
+        return LastSync(when, True, source)
+    if detail is None or standby is None:
+        return LastSync(None, False)
+    primary = detail.primary_cluster
+    synced_elsewhere = (primary is not None and primary.last_success_time is not None) or (
+        item is not None and item.last_disaster_time is not None
+    )
+    return LastSync(None, not synced_elsewhere)

@@ -7,7 +7,11 @@ time, or the list's role fields do not say that its `primary_cluster_*` is produ
 fleet of thousands of pairs costs two calls per project, and a pair in trouble gets the detail's
 role-based view and per-cluster last_success_time, the authoritative inputs for a failover decision.
 
-Orientation (which cluster is production) and the last-sync time: see `watchdog.probe_views`.
+Orientation (which cluster is production) and the last-sync time: see `watchdog.probe_views`. In
+short: production is named only by role-bearing data (the detail, or explicit list roles), and the
+last sync of a pair in trouble is the recoverable point of the STANDBY side, the oldest of the
+detail's standby last_success_time and show-progress's latest_barrier_time (never production's
+last_success_time); a plainly healthy pair keeps the list's last_disaster_time (no extra calls).
 
 Verdicts (positive evidence only for DOWN):
 - PRODUCTION_CLUSTER: the cluster holding the primary role. FAILED/UNAVAILABLE, DELETED, or DWS's own
@@ -197,7 +201,8 @@ class ProjectRound:
         item = (self.tasks.value or {}).get(ref.disaster_recovery_id)
         detail: Read[DisasterRecoveryDetail] = Read()
         progress: Read[DisasterRecoveryProgress] = Read()
-        if self.needs_detail(item):
+        needed = self.needs_detail(item)
+        if needed:
             async with self._gate:
                 detail, progress = await asyncio.gather(
                     read(self.client.show_disaster_recovery(ref.disaster_recovery_id)),
@@ -209,9 +214,8 @@ class ProjectRound:
             task_error = unoriented(item, detail.error)
         production = await self.cluster(task.primary_cluster_id if task else None, task_error, item)
         standby = await self.cluster(task.standby_cluster_id if task else None, task_error, item)
-        last_sync, known = last_sync_of(
-            item, detail.value, self.tasks.error is None or detail.value is not None
-        )
+        settled = self.tasks.error is None and not needed
+        sync = last_sync_of(item, detail.value, progress.value, settled=settled)
         signals = (
             cluster_signal(SignalSource.PRODUCTION_CLUSTER, "production", production, self.now),
             task_signal(task, task_error, self.now),
@@ -220,7 +224,7 @@ class ProjectRound:
         rpo = progress.value.recovery_point_object if progress.value else None
         return Observation(
             ref.name, ref.disaster_recovery_id, self.now, signals, task, view(production.value),
-            view(standby.value), last_sync, known, rpo,
+            view(standby.value), sync.time, sync.known, rpo, sync.source,
         )  # fmt: skip
 
     def needs_detail(self, item: DisasterRecovery | None) -> bool:

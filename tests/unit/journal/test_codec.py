@@ -42,6 +42,7 @@ observations = st.builds(
     last_sync=st.none() | times,
     last_sync_known=st.booleans(),
     rpo_seconds=st.none() | st.floats(0, 1e6),
+    last_sync_source=st.none() | text,
 )
 
 
@@ -51,6 +52,13 @@ def test_observation_round_trip(obs: Observation) -> None:
     """Any observation survives JSON and back unchanged."""
     back = codec.observation_from_dict(codec.loads(codec.dumps(codec.observation_to_dict(obs))))
     assert back == obs
+
+
+def test_an_observation_from_before_last_sync_source_loads() -> None:
+    """Journals written before `last_sync_source` existed load, with the source None."""
+    data = codec.observation_to_dict(observation(at(0)))
+    del data["last_sync_source"]
+    assert codec.observation_from_dict(data).last_sync_source is None
 
 
 def test_decision_and_state_round_trip() -> None:
