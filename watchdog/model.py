@@ -110,6 +110,7 @@ class Observation:
     last_sync_known: bool = False
     rpo_seconds: float | None = None
     last_sync_source: str | None = None
+    auth_error: str | None = None  # the API refused our credentials/permissions: "401 APIGW.0301 ..."
 
 
 class Mode(StrEnum):

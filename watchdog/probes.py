@@ -37,7 +37,7 @@ from typing import Generic, Protocol, TypeVar
 
 from watchdog.clock import Clock, SystemClock
 from watchdog.dws.client import DwsClient
-from watchdog.dws.errors import DwsError, ResourceGoneError
+from watchdog.dws.errors import AuthenticationError, DwsError, ResourceGoneError
 from watchdog.dws.models import (
     ClusterInfo,
     ClusterStatus,
@@ -48,6 +48,7 @@ from watchdog.dws.models import (
     DrStatus,
 )
 from watchdog.model import DrTaskView, Observation, Signal, SignalSource, Verdict
+from watchdog.probe_auth import RefusalLog, first_refusal, refusal_text
 from watchdog.probe_views import ROLES_AS_LISTED, last_sync_of, list_roles, task_view, unoriented, view
 
 __all__ = ["PairRef", "Prober", "Read", "cluster_signal", "read", "task_signal", "task_view", "unseen"]
@@ -79,6 +80,7 @@ class Read(Generic[T]):
     value: T | None = None
     error: str | None = None
     not_found: bool = False
+    failure: DwsError | None = None  # the error itself, for what its text does not carry
 
 
 async def read(call: Awaitable[T]) -> Read[T]:
@@ -90,9 +92,9 @@ async def read(call: Awaitable[T]) -> Read[T]:
     try:
         return Read(await call)
     except ResourceGoneError as exc:
-        return Read(error=str(exc), not_found=True)
+        return Read(error=str(exc), not_found=True, failure=exc)
     except DwsError as exc:
-        return Read(error=str(exc))
+        return Read(error=str(exc), failure=exc)
 
 
 class _HasId(Protocol):
@@ -106,7 +108,7 @@ Item = TypeVar("Item", bound=_HasId)
 def indexed(listing: Read[list[Item]]) -> Read[dict[str, Item]]:
     """A list read turned into a read of the same items by id."""
     if listing.value is None:
-        return Read(error=listing.error)
+        return Read(error=listing.error, failure=listing.failure)
     return Read({item.id: item for item in listing.value})
 
 
@@ -127,6 +129,7 @@ class Prober:
         self._timeout = timeout
         self._detail_concurrency = detail_concurrency
         self._clock: Clock = clock or SystemClock()
+        self._refusals = RefusalLog()
 
     async def probe_round(self, now: datetime) -> dict[str, Observation]:
         """One Observation per pair; projects are probed concurrently, each bounded by the timeout."""
@@ -153,7 +156,8 @@ class Prober:
             return {r.name: unseen(r, now, f"no API client for project {project_id}") for r in refs}
         try:
             async with asyncio.timeout(self._timeout):
-                return await ProjectRound(client, refs, now, self._detail_concurrency, self._clients).run()
+                project = ProjectRound(client, refs, now, self._detail_concurrency, self._clients)
+                observations = await project.run()
         except TimeoutError:
             why = f"probe of project {project_id} timed out after {self._timeout:g} s"
             return {r.name: unseen(r, now, why) for r in refs}
@@ -161,6 +165,8 @@ class Prober:
             log.exception("probe of project %s failed", project_id)
             why = f"probe failed: {type(exc).__name__}"
             return {r.name: unseen(r, now, why) for r in refs}
+        self._refusals.note(project_id, first_refusal(project.refusals))
+        return observations
 
 
 def unseen(ref: PairRef, now: datetime, why: str) -> Observation:
@@ -187,6 +193,7 @@ class ProjectRound:
         self._gate = asyncio.Semaphore(max(1, concurrency))
         self.tasks: Read[dict[str, DisasterRecovery]] = Read()
         self.clusters: Read[dict[str, ClusterInfo]] = Read()
+        self.refusals: list[AuthenticationError] = []  # the credentials/permissions refused this round
 
     async def run(self) -> dict[str, Observation]:
         tasks, clusters = await asyncio.gather(
@@ -222,9 +229,14 @@ class ProjectRound:
             cluster_signal(SignalSource.DR_CLUSTER, "DR", standby, self.now),
         )
         rpo = progress.value.recovery_point_object if progress.value else None
+        reads = (self.tasks, self.clusters, detail, progress, production, standby)
+        refused = first_refusal(r.failure for r in reads)
+        if refused is not None:
+            self.refusals.append(refused)
         return Observation(
             ref.name, ref.disaster_recovery_id, self.now, signals, task, view(production.value),
             view(standby.value), sync.time, sync.known, rpo, sync.source,
+            auth_error=refusal_text(refused) if refused is not None else None,
         )  # fmt: skip
 
     def needs_detail(self, item: DisasterRecovery | None) -> bool:
@@ -252,7 +264,7 @@ class ProjectRound:
         if project is not None and project != self.client.project_id:
             return await self.foreign_cluster(cluster_id, project)
         if self.clusters.value is None:
-            return Read(error=self.clusters.error)
+            return Read(error=self.clusters.error, failure=self.clusters.failure)
         found = self.clusters.value.get(cluster_id)
         return Read(found) if found is not None else await self.lookup(self.client, cluster_id)
 
@@ -273,7 +285,7 @@ class ProjectRound:
             detail = await read(client.show_cluster(cluster_id))
         if detail.value is not None:
             return Read(detail.value)
-        return Read(error=detail.error, not_found=detail.not_found)
+        return Read(error=detail.error, not_found=detail.not_found, failure=detail.failure)
 
 
 # ---- verdicts ----------------------------------------------------------------------------------
