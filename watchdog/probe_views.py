@@ -84,8 +84,8 @@ def unoriented(item: DisasterRecovery, detail_error: str | None) -> str:
     """Why the round cannot tell which cluster is production: the list's roles say nothing, and the
     detail (role-based) was not read."""
     roles = f"{item.primary_cluster_role!r}/{item.standby_cluster_role!r}"
-    text = f"which cluster is production is unknown: the DR list's roles ({roles}) are not primary/standby"
-    return text + (f" and the DR detail was not read: {detail_error}" if detail_error else "")
+    text = f"the DR list's roles ({roles}) do not say which cluster is production"
+    return text + (f", and the DR detail was not read: {detail_error}" if detail_error else "")
 
 
 def view(cluster: ClusterInfo | None) -> ClusterView | None:

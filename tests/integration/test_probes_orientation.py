@@ -73,7 +73,7 @@ def test_a_failed_standby_is_never_production_down(
     assert {s.verdict for s in obs.signals} == {Verdict.UNKNOWN}
     assert obs.dr_task is None and obs.production is None
     error = signal(obs, SignalSource.PRODUCTION_CLUSTER)[2]
-    assert error is not None and "which cluster is production is unknown" in error and "HTTP 500" in error
+    assert error is not None and "do not say which cluster is production" in error and "HTTP 500" in error
 
 
 @pytest.mark.parametrize("roles", CREATION_ORDER_ROLES)
