@@ -3,7 +3,7 @@
 A wrong, rotated or expired key, or an IAM user that lost a permission, makes every read of a project
 fail with 401/403 (APIGW.0301 and the like). Each round's decision already records that the pairs
 are unknown, at INFO; this module makes the refusal itself visible: one WARNING per project when it
-starts or changes (another HTTP status or code), and one when the project's API is readable again.
+starts or changes (another HTTP status or code), and one when it ends.
 The text holds only the status, the service's code and message (scrubbed of every credential by
 DwsError) and the operation, never the request id, so the same refusal reads the same every round.
 """
@@ -47,12 +47,13 @@ class RefusalLog:
         fields = {"project": project_id}
         if refused is None:
             del self._current[project_id]
-            log.warning("the DWS API of project %s is readable again", project_id, extra=fields)
+            text = "the DWS API of project %s no longer refuses our credentials or permissions"
+            log.warning(text, project_id, extra=fields)
             return
         self._current[project_id] = (refused.status, refused.error_code)
         log.warning(
-            "cannot read the DWS API of project %s: %s; every pair of it is unknown until the "
-            "credentials or permissions are fixed (logged again when this changes)",
+            "cannot read the DWS API of project %s: %s; the pairs it hides are unknown until the "
+            "credentials or permissions are fixed (logged again when this changes or ends)",
             project_id,
             refusal_text(refused),
             extra={**fields, "http_status": refused.status, "error_code": refused.error_code},

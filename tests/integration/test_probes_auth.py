@@ -51,7 +51,7 @@ def test_a_refusal_warns_once_per_change(
     assert len(said) == 3, said
     assert "401 APIGW.0301" in said[0] and msg in said[0] and TEST_PROJECT_ID in said[0]
     assert "403 APIGW.0302" in said[1]
-    assert "readable again" in said[2]
+    assert "no longer refuses" in said[2]
     assert [o.auth_error is not None for o in seen] == [False, True, True, True, True, True, False, False]
     assert seen[1].auth_error is not None and seen[1].auth_error.startswith("401 APIGW.0301 " + msg)
     assert seen[1].auth_error == seen[3].auth_error  # no request id: the same refusal reads the same
