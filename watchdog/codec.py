@@ -173,6 +173,8 @@ def observation_from_dict(data: Mapping[str, Any]) -> Observation:
         last_sync=_time(data, "last_sync", True),
         last_sync_known=bool(_get(data, "last_sync_known", bool, True)),
         rpo_seconds=_get(data, "rpo_seconds", float, True),
+        last_sync_source=_get(data, "last_sync_source", str, True),
+        auth_error=_get(data, "auth_error", str, True),
     )
 
 

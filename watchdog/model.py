@@ -93,8 +93,10 @@ class Observation:
 
     `production` is the cluster that holds the primary role in the DR task; `dr_cluster` the standby.
     Any of them may be None when it could not be read; the signals say why.
-    `last_sync` is the last successful DR sync (detail's last_success_time, else the list's
-    last_disaster_time); None means never synced or not known (see `last_sync_known`).
+    `last_sync` is the point the DR copy can be recovered to: for a pair in trouble the oldest of the
+    standby side's sync times (detail's standby last_success_time, progress latest_barrier_time),
+    for a plainly healthy pair the list's last_disaster_time; `last_sync_source` names the field
+    (None in journals written before it). None means never synced or not known (`last_sync_known`).
     """
 
     pair: str
@@ -107,6 +109,8 @@ class Observation:
     last_sync: datetime | None = None
     last_sync_known: bool = False
     rpo_seconds: float | None = None
+    last_sync_source: str | None = None
+    auth_error: str | None = None  # the API refused our credentials/permissions: "401 APIGW.0301 ..."
 
 
 class Mode(StrEnum):

@@ -203,6 +203,7 @@ def _data_loss_guard(obs: Observation, first_down_at: datetime | None, policy: P
         "first_down_at": _ts(first_down_at),
     }
     text = f"expected data loss {loss:.0f} s > limit {limit:.0f} s"
+    text += f" (recoverable point: {obs.last_sync_source})" if obs.last_sync_source else ""
     return [Reason(ReasonCode.DATA_LOSS_EXCEEDED, text, values)]
 
 

@@ -2,13 +2,21 @@
 
 Cost: one DR list and one cluster list per project per round serve every pair in it. A pair costs
 extra calls (DR detail and show-progress) only when the lists do not settle it: the DR task is not
-plainly running, its production side or cluster is not plainly healthy, or the list has no last-sync
-time. So a healthy fleet of thousands of pairs costs two calls per project, and a pair in trouble
-gets the detail's role-based view and per-cluster last_success_time, the authoritative inputs for a
-failover decision.
+plainly running, its production side or cluster is not plainly healthy, the list has no last-sync
+time, or the list's role fields do not say that its `primary_cluster_*` is production. So a healthy
+fleet of thousands of pairs costs two calls per project, and a pair in trouble gets the detail's
+role-based view and per-cluster last_success_time, the authoritative inputs for a failover decision.
+
+Orientation (which cluster is production) and the last-sync time: see `watchdog.probe_views`. In
+short: production is named only by role-bearing data (the detail, or explicit list roles), and the
+last sync of a pair in trouble is the recoverable point of the STANDBY side, the oldest of the
+detail's standby last_success_time and show-progress's latest_barrier_time (never production's
+last_success_time); a plainly healthy pair keeps the list's last_disaster_time (no extra calls).
 
 Verdicts (positive evidence only for DOWN):
-- PRODUCTION_CLUSTER: the cluster holding the primary role. FAILED/UNAVAILABLE, DELETED or 404 -> DOWN;
+- PRODUCTION_CLUSTER: the cluster holding the primary role. FAILED/UNAVAILABLE, DELETED, or DWS's own
+  "cluster does not exist" (DWS.0047, ResourceGoneError) -> DOWN; any other 404 (the gateway's
+  APIGW.0101, a proxy's HTML page, another code) is UNKNOWN with its text;
   AVAILABLE/ACTIVE -> UP, a degraded sub_status (DEGRADED, READONLY...) only noted; anything else,
   and any API error -> UNKNOWN.
 - DR_TASK: DOWN when the task is abnormal with the production side abnormal. Otherwise it is no
@@ -29,7 +37,7 @@ from typing import Generic, Protocol, TypeVar
 
 from watchdog.clock import Clock, SystemClock
 from watchdog.dws.client import DwsClient
-from watchdog.dws.errors import DwsError, NotFoundError
+from watchdog.dws.errors import AuthenticationError, DwsError, ResourceGoneError
 from watchdog.dws.models import (
     ClusterInfo,
     ClusterStatus,
@@ -39,7 +47,11 @@ from watchdog.dws.models import (
     DrClusterStatus,
     DrStatus,
 )
-from watchdog.model import ClusterView, DrTaskView, Observation, Signal, SignalSource, Verdict
+from watchdog.model import DrTaskView, Observation, Signal, SignalSource, Verdict
+from watchdog.probe_auth import RefusalLog, first_refusal, refusal_text
+from watchdog.probe_views import ROLES_AS_LISTED, last_sync_of, list_roles, task_view, unoriented, view
+
+__all__ = ["PairRef", "Prober", "Read", "cluster_signal", "read", "task_signal", "task_view", "unseen"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -60,21 +72,29 @@ class PairRef:
 
 @dataclass(frozen=True)
 class Read(Generic[T]):
-    """The outcome of one API read: a value, or the error text (never a secret: DwsError scrubs it)."""
+    """The outcome of one API read: a value, or the error text (never a secret: DwsError scrubs it).
+
+    `not_found` is set only when DWS itself said the object does not exist (ResourceGoneError).
+    """
 
     value: T | None = None
     error: str | None = None
     not_found: bool = False
+    failure: DwsError | None = None  # the error itself, for what its text does not carry
 
 
 async def read(call: Awaitable[T]) -> Read[T]:
-    """Await a client call; a DwsError becomes its text, so one failed read never sinks the round."""
+    """Await a client call; a DwsError becomes its text, so one failed read never sinks the round.
+
+    Only ResourceGoneError (DWS.0047 on a cluster read, DWS.10101 on a DR task read) sets
+    `not_found`; any other 404 (the gateway's APIGW.0101, a proxy's page) is an error like any other.
+    """
     try:
         return Read(await call)
-    except NotFoundError as exc:
-        return Read(error=str(exc), not_found=True)
+    except ResourceGoneError as exc:
+        return Read(error=str(exc), not_found=True, failure=exc)
     except DwsError as exc:
-        return Read(error=str(exc))
+        return Read(error=str(exc), failure=exc)
 
 
 class _HasId(Protocol):
@@ -88,7 +108,7 @@ Item = TypeVar("Item", bound=_HasId)
 def indexed(listing: Read[list[Item]]) -> Read[dict[str, Item]]:
     """A list read turned into a read of the same items by id."""
     if listing.value is None:
-        return Read(error=listing.error)
+        return Read(error=listing.error, failure=listing.failure)
     return Read({item.id: item for item in listing.value})
 
 
@@ -109,6 +129,7 @@ class Prober:
         self._timeout = timeout
         self._detail_concurrency = detail_concurrency
         self._clock: Clock = clock or SystemClock()
+        self._refusals = RefusalLog()
 
     async def probe_round(self, now: datetime) -> dict[str, Observation]:
         """One Observation per pair; projects are probed concurrently, each bounded by the timeout."""
@@ -135,7 +156,8 @@ class Prober:
             return {r.name: unseen(r, now, f"no API client for project {project_id}") for r in refs}
         try:
             async with asyncio.timeout(self._timeout):
-                return await ProjectRound(client, refs, now, self._detail_concurrency, self._clients).run()
+                project = ProjectRound(client, refs, now, self._detail_concurrency, self._clients)
+                observations = await project.run()
         except TimeoutError:
             why = f"probe of project {project_id} timed out after {self._timeout:g} s"
             return {r.name: unseen(r, now, why) for r in refs}
@@ -143,6 +165,8 @@ class Prober:
             log.exception("probe of project %s failed", project_id)
             why = f"probe failed: {type(exc).__name__}"
             return {r.name: unseen(r, now, why) for r in refs}
+        self._refusals.note(project_id, first_refusal(project.refusals))
+        return observations
 
 
 def unseen(ref: PairRef, now: datetime, why: str) -> Observation:
@@ -169,6 +193,7 @@ class ProjectRound:
         self._gate = asyncio.Semaphore(max(1, concurrency))
         self.tasks: Read[dict[str, DisasterRecovery]] = Read()
         self.clusters: Read[dict[str, ClusterInfo]] = Read()
+        self.refusals: list[AuthenticationError] = []  # the credentials/permissions refused this round
 
     async def run(self) -> dict[str, Observation]:
         tasks, clusters = await asyncio.gather(
@@ -183,7 +208,8 @@ class ProjectRound:
         item = (self.tasks.value or {}).get(ref.disaster_recovery_id)
         detail: Read[DisasterRecoveryDetail] = Read()
         progress: Read[DisasterRecoveryProgress] = Read()
-        if self.needs_detail(item):
+        needed = self.needs_detail(item)
+        if needed:
             async with self._gate:
                 detail, progress = await asyncio.gather(
                     read(self.client.show_disaster_recovery(ref.disaster_recovery_id)),
@@ -191,20 +217,26 @@ class ProjectRound:
                 )
         task = task_view(item, detail.value)
         task_error = detail.error or self.tasks.error or "DR task not in the list"
+        if task is None and item is not None:
+            task_error = unoriented(item, detail.error)
         production = await self.cluster(task.primary_cluster_id if task else None, task_error, item)
         standby = await self.cluster(task.standby_cluster_id if task else None, task_error, item)
-        last_sync, known = last_sync_of(
-            item, detail.value, self.tasks.error is None or detail.value is not None
-        )
+        settled = self.tasks.error is None and not needed
+        sync = last_sync_of(item, detail.value, progress.value, settled=settled)
         signals = (
             cluster_signal(SignalSource.PRODUCTION_CLUSTER, "production", production, self.now),
             task_signal(task, task_error, self.now),
             cluster_signal(SignalSource.DR_CLUSTER, "DR", standby, self.now),
         )
         rpo = progress.value.recovery_point_object if progress.value else None
+        reads = (self.tasks, self.clusters, detail, progress, production, standby)
+        refused = first_refusal(r.failure for r in reads)
+        if refused is not None:
+            self.refusals.append(refused)
         return Observation(
             ref.name, ref.disaster_recovery_id, self.now, signals, task, view(production.value),
-            view(standby.value), last_sync, known, rpo,
+            view(standby.value), sync.time, sync.known, rpo, sync.source,
+            auth_error=refusal_text(refused) if refused is not None else None,
         )  # fmt: skip
 
     def needs_detail(self, item: DisasterRecovery | None) -> bool:
@@ -215,7 +247,7 @@ class ProjectRound:
         """
         if self.tasks.error is not None:
             return False
-        if item is None or item.last_disaster_time is None or roles_swapped(item):
+        if item is None or item.last_disaster_time is None or list_roles(item) != ROLES_AS_LISTED:
             return True
         if item.status is not DrStatus.RUNNING or item.primary_cluster_status is DrClusterStatus.ABNORMAL:
             return True
@@ -225,14 +257,14 @@ class ProjectRound:
     async def cluster(
         self, cluster_id: str | None, task_error: str, item: DisasterRecovery | None
     ) -> Read[ClusterInfo]:
-        """A cluster from the list; one missing from a good list is looked up, so a 404 proves deletion."""
+        """A cluster from the list; one missing from a good list is looked up (only DWS.0047 is deletion)."""
         if cluster_id is None:
             return Read(error=f"which cluster is unknown: {task_error}")
         project = item.project_of(cluster_id) if item is not None else None
         if project is not None and project != self.client.project_id:
             return await self.foreign_cluster(cluster_id, project)
         if self.clusters.value is None:
-            return Read(error=self.clusters.error)
+            return Read(error=self.clusters.error, failure=self.clusters.failure)
         found = self.clusters.value.get(cluster_id)
         return Read(found) if found is not None else await self.lookup(self.client, cluster_id)
 
@@ -253,73 +285,14 @@ class ProjectRound:
             detail = await read(client.show_cluster(cluster_id))
         if detail.value is not None:
             return Read(detail.value)
-        return Read(error=detail.error, not_found=detail.not_found)
-
-
-# ---- building the views ------------------------------------------------------------------------
-def task_view(item: DisasterRecovery | None, detail: DisasterRecoveryDetail | None) -> DrTaskView | None:
-    """The DR task; the detail (role-based, authoritative during a switch) wins over the list item."""
-    if detail is not None and detail.primary_cluster is not None and detail.standby_cluster is not None:
-        p, s = detail.primary_cluster, detail.standby_cluster
-        return DrTaskView(
-            detail.id, detail.name or "", detail.status_raw, p.id, s.id,
-            p.status_raw or None, s.status_raw or None, p.role, s.role, detail.dr_sync_period,
-        )  # fmt: skip
-    if item is None or not item.primary_cluster_id or not item.standby_cluster_id:
-        return None
-    first = (item.primary_cluster_id, item.primary_cluster_status_raw or None, item.primary_cluster_role)
-    second = (item.standby_cluster_id, item.standby_cluster_status_raw or None, item.standby_cluster_role)
-    (p_id, p_status, p_role), (s_id, s_status, s_role) = (
-        (second, first) if roles_swapped(item) else (first, second)
-    )
-    return DrTaskView(
-        item.id, item.name or "", item.status_raw, p_id, s_id, p_status, s_status, p_role, s_role
-    )
-
-
-def roles_swapped(item: DisasterRecovery) -> bool:
-    """Whether the list's `primary_cluster_*` fields name the cluster whose role is now standby.
-
-    The docs only establish that the *detail* is role-based; if the list keeps the fields of the
-    creation, the roles tell which cluster is production now.
-    """
-    return (item.primary_cluster_role or "").strip().lower() == "standby" and (
-        item.standby_cluster_role or ""
-    ).strip().lower() == "primary"
-
-
-def view(cluster: ClusterInfo | None) -> ClusterView | None:
-    """The model's ClusterView: the raw status string as the API gave it, sub_status split."""
-    if cluster is None:
-        return None
-    return ClusterView(
-        cluster.id, cluster.name or "", cluster.status_raw, cluster.sub_status, cluster.task_status,
-        dict(cluster.action_progress), cluster.version, cluster.failed_reasons,
-    )  # fmt: skip
-
-
-def last_sync_of(
-    item: DisasterRecovery | None, detail: DisasterRecoveryDetail | None, readable: bool
-) -> tuple[datetime | None, bool]:
-    """The current primary's last_success_time from the detail, else the list's last_disaster_time.
-
-    Returns (time, known): known is False when neither source could be read; (None, True) means the
-    API says it never synced.
-    """
-    primary = detail.primary_cluster if detail is not None else None
-    if primary is not None and primary.last_success_time is not None:
-        return primary.last_success_time, True
-    if item is not None and item.last_disaster_time is not None:
-        return item.last_disaster_time, True
-    known = (detail is not None and primary is not None) or (item is not None and readable)
-    return None, known
+        return Read(error=detail.error, not_found=detail.not_found, failure=detail.failure)
 
 
 # ---- verdicts ----------------------------------------------------------------------------------
 def cluster_signal(source: SignalSource, side: str, cluster: Read[ClusterInfo], now: datetime) -> Signal:
-    """A cluster's status as evidence: FAILED/DELETED/404 -> DOWN, AVAILABLE -> UP, else UNKNOWN."""
+    """A cluster's status as evidence: FAILED/DELETED/DWS.0047 -> DOWN, AVAILABLE -> UP, else UNKNOWN."""
     if cluster.not_found:
-        return Signal(source, Verdict.DOWN, f"{side} cluster not found (deleted)", now)
+        return Signal(source, Verdict.DOWN, f"{side} cluster does not exist (deleted): {cluster.error}", now)
     c = cluster.value
     if c is None:
         return Signal(source, Verdict.UNKNOWN, f"{side} cluster not read", now, error=cluster.error)
@@ -344,7 +317,9 @@ def task_signal(task: DrTaskView | None, task_error: str, now: datetime) -> Sign
     """DOWN when the DR task is abnormal on the production side; otherwise no evidence (see module doc)."""
     source = SignalSource.DR_TASK
     if task is None:
-        return Signal(source, Verdict.UNKNOWN, "DR task not read", now, error=task_error)
+        return Signal(
+            source, Verdict.UNKNOWN, "DR task not read, or production not identified", now, error=task_error
+        )
     status = DrStatus.parse(task.status)
     side = DrClusterStatus.parse(task.primary_status)
     text = f"DR task {task.status}, production side {task.primary_status}"

@@ -69,7 +69,10 @@ def _observed(obs: Observation | None, seen_at: datetime | None = None) -> dict[
     """The observation as of `seen_at`: the last round of its run (the journal keeps a run of
     identical rounds as one row), else its own time."""
     if obs is None:
-        return {"dr_status": None, "production_cluster": None, "last_sync": None, "sync_lag_seconds": None}
+        return {
+            "dr_status": None, "production_cluster": None, "last_sync": None, "sync_lag_seconds": None,
+            "api_error": None,
+        }  # fmt: skip
     seen_at = seen_at or obs.observed_at
     last_sync = obs.last_sync if obs.last_sync_known else None
     lag = (seen_at - last_sync).total_seconds() if last_sync is not None else None
@@ -80,6 +83,7 @@ def _observed(obs: Observation | None, seen_at: datetime | None = None) -> dict[
         "last_sync": _iso(last_sync),
         "sync_lag_seconds": lag,
         "observed_at": _iso(seen_at),
+        "api_error": f"cannot read the API: {obs.auth_error}" if obs.auth_error else None,
     }
 
 

@@ -100,6 +100,7 @@ def test_healthy_pair(simulator: Simulator, sim_server: SimulatorServer) -> None
     assert obs.production.version == "8.2.1.220" and obs.production.status == "AVAILABLE"
     assert obs.dr_task is not None and obs.dr_task.status == "running"
     assert obs.last_sync_known and obs.last_sync is not None
+    assert obs.last_sync_source == "list last_disaster_time"  # healthy: no per-pair call for it
     assert timedelta(0) <= obs.observed_at - obs.last_sync <= timedelta(seconds=5)
     assert sorted(r.operation for r in simulator.requests(since_seq=mark)) == [
         "list_clusters",
@@ -125,6 +126,7 @@ def test_production_failed_is_down_at_once_then_dr_task_agrees(
     assert production_verdict(later.signals) is Verdict.DOWN
     assert later.dr_task is not None and later.dr_task.status == "abnormal"
     assert later.last_sync_known and later.last_sync == first.last_sync
+    assert later.last_sync_source == "standby last_success_time"  # the detail's standby side
     assert later.rpo_seconds is not None and later.rpo_seconds > 0
 
 

@@ -17,8 +17,18 @@ from watchdog.clock import FakeClock
 from watchdog.dws.client import DwsClient, RetryPolicy
 from watchdog.dws.models import DisasterRecovery
 from watchdog.dws.signing import Credentials
-from watchdog.model import Observation, SignalSource, Verdict
-from watchdog.policy import production_verdict
+from watchdog.model import (
+    Action,
+    Mode,
+    Observation,
+    PairState,
+    Policy,
+    ReasonCode,
+    SignalSource,
+    State,
+    Verdict,
+)
+from watchdog.policy import evaluate, production_verdict
 from watchdog.probes import Prober, task_view
 
 PROJECT = "0123456789abcdef0123456789abcdef"
@@ -30,6 +40,8 @@ LIST_ITEM = {
     "status": "running",
     "primary_cluster_id": PROD,
     "standby_cluster_id": STBY,
+    "primary_cluster_role": "primary",
+    "standby_cluster_role": "standby",
     "primary_cluster_status": "waiting",
     "standby_cluster_status": "waiting",
     "last_disaster_time": "2026-01-01T11:55:00Z",
@@ -45,7 +57,12 @@ DETAIL = {
         "status": "waiting",
         "last_success_time": "2026-01-01 11:58:00",
     },
-    "standby_cluster": {"id": STBY, "role": "standby", "status": "waiting", "last_success_time": ""},
+    "standby_cluster": {
+        "id": STBY,
+        "role": "standby",
+        "status": "waiting",
+        "last_success_time": "2026-01-01T11:57:00Z",
+    },
 }
 
 
@@ -62,14 +79,21 @@ class FakeApi:
         self.listed: set[str] = {PROD, STBY}
         self.detail: dict[str, Any] = copy.deepcopy(DETAIL)
         self.paths: list[str] = []
+        self.progress: dict[str, Any] = {"recovery_point_object": 120}
+        self.failing: set[str] = set()  # path suffixes answered with a 500
+        self.missing = httpx.Response(
+            404, json={"error_code": "DWS.0047", "error_msg": "The cluster does not exist."}
+        )
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
         self.paths.append(path)
+        if any(path.endswith(suffix) for suffix in self.failing):
+            return httpx.Response(500, json={"error_code": "DWS.9999", "error_msg": "injected"})
         if path.endswith("/disaster-recoveries"):
             return httpx.Response(200, json={"disaster_recovery": self.items})
         if path.endswith("/show-progress"):
-            return httpx.Response(200, json={"disaster_recovery_progress": {"recovery_point_object": 120}})
+            return httpx.Response(200, json={"disaster_recovery_progress": self.progress})
         if "/disaster-recovery/" in path:
             return httpx.Response(200, json={"disaster_recovery": self.detail})
         if path.endswith("/clusters"):
@@ -77,9 +101,7 @@ class FakeApi:
         cid = path.rsplit("/", 1)[1]
         if cid in self.clusters:
             return httpx.Response(200, json={"cluster": self.clusters[cid]})
-        return httpx.Response(
-            404, json={"error_code": "DWS.0047", "error_msg": "The cluster does not exist."}
-        )
+        return self.missing
 
     def observe(self) -> Observation:
         async def go() -> Observation:
@@ -102,16 +124,19 @@ def test_healthy_lists_need_no_detail() -> None:
     obs = api.observe()
     assert len(api.paths) == 2
     assert obs.last_sync == datetime(2026, 1, 1, 11, 55, tzinfo=UTC) and obs.last_sync_known
+    assert obs.last_sync_source == "list last_disaster_time"
     assert verdict(obs, SignalSource.PRODUCTION_CLUSTER) is Verdict.UP
 
 
 def test_missing_last_sync_in_list_fetches_the_detail() -> None:
-    """A list item without last_disaster_time sends us to the detail's per-cluster last_success_time."""
+    """A list item without last_disaster_time sends us to the detail: the standby's last_success_time
+    (production's newer 11:58 is what production backed up, not what the standby restored)."""
     api = FakeApi()
     del api.items[0]["last_disaster_time"]
     obs = api.observe()
     assert any(p.endswith(f"/disaster-recovery/{DR}") for p in api.paths)
-    assert obs.last_sync == datetime(2026, 1, 1, 11, 58, tzinfo=UTC)  # space-separated, no zone => UTC
+    assert obs.last_sync == datetime(2026, 1, 1, 11, 57, tzinfo=UTC)
+    assert obs.last_sync_source == "standby last_success_time"
     assert obs.rpo_seconds == 120.0 and obs.dr_task is not None and obs.dr_task.dr_sync_period == "5m"
 
 
@@ -120,6 +145,7 @@ def test_never_synced_is_known_none() -> None:
     api = FakeApi()
     api.items[0]["last_disaster_time"] = ""
     api.detail["primary_cluster"]["last_success_time"] = None
+    api.detail["standby_cluster"]["last_success_time"] = ""
     obs = api.observe()
     assert obs.last_sync is None and obs.last_sync_known
 
@@ -130,8 +156,33 @@ def test_deleted_production_cluster_is_down() -> None:
     api.listed.discard(PROD)
     del api.clusters[PROD]
     obs = api.observe()
-    assert verdict(obs, SignalSource.PRODUCTION_CLUSTER) is Verdict.DOWN
+    signal = next(s for s in obs.signals if s.source is SignalSource.PRODUCTION_CLUSTER)
+    assert signal.verdict is Verdict.DOWN and "deleted" in signal.detail and "DWS.0047" in signal.detail
     assert production_verdict(obs.signals) is Verdict.DOWN
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        httpx.Response(404, json={"error_code": "APIGW.0101", "error_msg": "The API does not exist."}),
+        httpx.Response(404, text="<html><body><h1>404 Not Found</h1>nginx</body></html>"),
+        httpx.Response(404, json={"error_code": "DWS.5037", "error_msg": "parameter does not exist"}),
+        httpx.Response(400, json={"error_code": "DWS.10101", "error_msg": "DR task does not exist"}),
+    ],
+    ids=["gateway-APIGW.0101", "proxy-html", "other-code", "dr-code-on-cluster"],
+)
+def test_a_404_that_is_not_dws_cluster_gone_is_unknown(answer: httpx.Response) -> None:
+    """Production missing from the list and its detail read answering a 404 that is not DWS.0047:
+    UNKNOWN with the answer's text, never "deleted"."""
+    api = FakeApi()
+    api.listed.discard(PROD)
+    del api.clusters[PROD]
+    api.missing = answer
+    obs = api.observe()
+    signal = next(s for s in obs.signals if s.source is SignalSource.PRODUCTION_CLUSTER)
+    assert signal.verdict is Verdict.UNKNOWN and signal.error is not None
+    assert f"HTTP {answer.status_code}" in signal.error and "deleted" not in signal.detail
+    assert production_verdict(obs.signals) is not Verdict.DOWN
 
 
 def test_cluster_missing_from_list_but_present_is_read_from_its_detail() -> None:
@@ -286,3 +337,106 @@ def test_list_roles_name_production_when_fields_keep_creation_order() -> None:
         STBY,
         "primary",
     )
+
+
+def test_list_without_roles_is_oriented_by_the_detail() -> None:
+    """A list item without role fields does not settle the pair: the detail is read and orients it."""
+    api = FakeApi()
+    del api.items[0]["primary_cluster_role"], api.items[0]["standby_cluster_role"]
+    obs = api.observe()
+    assert any(p.endswith(f"/disaster-recovery/{DR}") for p in api.paths)
+    assert obs.dr_task is not None and obs.dr_task.primary_cluster_id == PROD
+    assert verdict(obs, SignalSource.PRODUCTION_CLUSTER) is Verdict.UP
+
+
+@pytest.mark.parametrize(
+    ("roles", "production"),
+    [
+        (("primary", "standby"), PROD),
+        (("PRIMARY", " Standby "), PROD),
+        (("standby", "primary"), STBY),
+        ((None, None), None),
+        (("primary", None), None),
+        (("master", "slave"), None),
+        (("primary", "primary"), None),
+        (("standby", "standby"), None),
+    ],
+)
+def test_the_list_alone_orients_only_on_explicit_roles(
+    roles: tuple[str | None, str | None], production: str | None
+) -> None:
+    """Without the detail, production comes from the list only when its roles say primary/standby."""
+    item = {**LIST_ITEM, "primary_cluster_role": roles[0], "standby_cluster_role": roles[1]}
+    task = task_view(DisasterRecovery.model_validate(item), None)
+    assert (task.primary_cluster_id if task is not None else None) == production
+
+
+def trouble() -> FakeApi:
+    """Production FAILED (so the detail is read); production backed up at 11:58, the standby restored
+    11:50 (space-separated, no zone: UTC), the newest barrier at 11:52."""
+    api = FakeApi()
+    api.clusters[PROD] = cluster(PROD, "FAILED")
+    api.detail["primary_cluster"]["last_success_time"] = "2026-01-01T11:58:00Z"
+    api.detail["standby_cluster"]["last_success_time"] = "2026-01-01 11:50:00"
+    api.progress["latest_barrier_time"] = "2026-01-01T11:52:00Z"
+    return api
+
+
+@pytest.mark.parametrize(
+    ("barrier", "expected", "source"),
+    [
+        ("2026-01-01T11:52:00Z", datetime(2026, 1, 1, 11, 50, tzinfo=UTC), "standby last_success_time"),
+        ("2026-01-01T11:45:00Z", datetime(2026, 1, 1, 11, 45, tzinfo=UTC), "progress latest_barrier_time"),
+        (None, datetime(2026, 1, 1, 11, 50, tzinfo=UTC), "standby last_success_time"),
+    ],
+)
+def test_recoverable_point_is_the_oldest_standby_side_time(
+    barrier: str | None, expected: datetime, source: str
+) -> None:
+    """A pair in trouble: the last sync is the oldest of the standby's last_success_time and the
+    progress barrier, named; production's newer last_success_time is never used."""
+    api = trouble()
+    api.progress["latest_barrier_time"] = barrier
+    obs = api.observe()
+    assert (obs.last_sync, obs.last_sync_known, obs.last_sync_source) == (expected, True, source)
+
+
+def test_data_loss_is_measured_to_the_standbys_recoverable_point() -> None:
+    """Production down at 12:00, backed up at 11:58, but the standby restored only 11:50: the expected
+    loss is 600 s (not 120 s), over a 300 s limit, and the reason names where the time came from."""
+    obs = trouble().observe()
+    policy = Policy(mode=Mode.AUTO, failure_threshold=1, min_outage_seconds=0.0, max_data_loss_seconds=300.0)
+    decision = evaluate(obs, PairState(), policy, NOW).decision
+    assert decision.expected_data_loss_seconds == 600.0
+    assert decision.state is State.BLOCKED and decision.action is Action.NONE
+    reason = decision.reason(ReasonCode.DATA_LOSS_EXCEEDED)
+    assert reason is not None and "standby last_success_time" in reason.message
+
+
+@pytest.mark.parametrize(
+    ("failing", "known", "source"),
+    [
+        ({f"/disaster-recovery/{DR}"}, True, "progress latest_barrier_time"),
+        ({f"/disaster-recovery/{DR}", "/show-progress"}, False, None),
+    ],
+    ids=["detail-fails", "detail-and-progress-fail"],
+)
+def test_a_pair_in_trouble_never_falls_back_to_the_list_time(
+    failing: set[str], known: bool, source: str | None
+) -> None:
+    """When the detail cannot be read for a pair in trouble, the list's task-level last_disaster_time
+    is not taken for the standby's recoverable point: the barrier if read, else unknown (blocks)."""
+    api = trouble()
+    api.failing = failing
+    obs = api.observe()
+    assert (obs.last_sync_known, obs.last_sync_source) == (known, source)
+    assert obs.last_sync != datetime(2026, 1, 1, 11, 55, tzinfo=UTC)
+
+
+def test_a_standby_side_without_a_time_is_unknown_when_production_synced() -> None:
+    """The standby side gives no time while production's does: unknown (not "never synced")."""
+    api = trouble()
+    api.detail["standby_cluster"]["last_success_time"] = None
+    api.progress["latest_barrier_time"] = None
+    obs = api.observe()
+    assert obs.last_sync is None and not obs.last_sync_known

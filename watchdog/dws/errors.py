@@ -23,6 +23,15 @@ MAX_MESSAGE_CHARS = 300
 # Codes the service uses for "this object does not exist", whatever HTTP status carries them
 # (dws-api.md section 5): DR task unknown (a 400), cluster unknown (404, on some APIs 401 or 403), deleted.
 NOT_FOUND_CODES = frozenset({"DWS.10101", "DWS.0047", "DWS.3027", "DWS.0015"})
+# The codes that prove the object of a read is gone, per read (the SDK operation names of client.py):
+# only DWS's own "does not exist" code for that very resource. Any other not-found answer (the
+# gateway's 404 APIGW.0101 "API does not exist", a proxy's HTML page, another code, a DR code on a
+# cluster read) may come from a wrong route or a broken hop, and proves nothing about the object.
+GONE_CODES: Mapping[str, frozenset[str]] = {
+    "list_cluster_details": frozenset({"DWS.0047"}),
+    "show_disaster_detail": frozenset({"DWS.10101"}),
+    "show_disaster_progress": frozenset({"DWS.10101"}),
+}
 THROTTLED_CODES = frozenset({"APIGW.0308"})
 AUTH_CODE_PREFIX = "APIGW.03"
 
@@ -94,9 +103,20 @@ class AuthenticationError(DwsError):
 
 
 class NotFoundError(DwsError):
-    """The DR task or cluster does not exist (404, or DWS.10101 although the service sends it as a 400)."""
+    """A not-found answer: a 404, or a DWS "does not exist" code (DWS.10101 comes as a 400).
+
+    On its own it proves nothing about the object (the gateway answers 404 APIGW.0101 for a path it
+    does not route); only its subclass ResourceGoneError does.
+    """
 
     kind = "not_found"
+
+
+class ResourceGoneError(NotFoundError):
+    """DWS itself says the object read does not exist: DWS.0047 on a cluster read, DWS.10101 on a DR
+    task read (GONE_CODES). The only not-found answer that is evidence of a deletion."""
+
+    kind = "gone"
 
 
 class RejectedError(DwsError):
@@ -177,15 +197,18 @@ def _text(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-def classify_status(status: int, error_code: str | None) -> type[DwsError]:
-    """The error class for an HTTP error answer.
+def classify_status(status: int, error_code: str | None, operation: str = "") -> type[DwsError]:
+    """The error class for an HTTP error answer to `operation`.
 
     A 5xx is a server error whatever code it carries (a failing server is no evidence that an object
-    is gone); below that, the service's code wins over the status where they disagree.
+    is gone); below that, the service's code wins over the status where they disagree. Only the
+    resource's own code for the read (GONE_CODES) is ResourceGoneError.
     """
     code = error_code or ""
     if status >= 500:
         return ServerError
+    if code in GONE_CODES.get(operation, ()):
+        return ResourceGoneError
     if code in NOT_FOUND_CODES:
         return NotFoundError
     if status == 429 or code in THROTTLED_CODES:
@@ -201,6 +224,7 @@ def classify_status(status: int, error_code: str | None) -> type[DwsError]:
 _MESSAGES: dict[type[DwsError], str] = {
     AuthenticationError: "authentication failed",
     NotFoundError: "not found",
+    ResourceGoneError: "does not exist",
     RejectedError: "rejected",
     ServerError: "server error",
 }
@@ -242,7 +266,7 @@ def from_response(
     request_id = response.headers.get("X-Request-Id")
     if request_id is None and isinstance(body, dict) and isinstance(body.get("request_id"), str):
         request_id = body["request_id"]
-    cls = classify_status(response.status_code, code)
+    cls = classify_status(response.status_code, code, operation)
     kw: dict[str, Any] = {
         "status": response.status_code,
         "error_code": code or str(response.status_code),

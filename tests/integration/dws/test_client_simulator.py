@@ -85,14 +85,22 @@ def test_other_project_is_refused(sim_server: SimulatorServer) -> None:
     assert info.value.status == 403
 
 
-def test_not_found_dr_and_cluster(sim_server: SimulatorServer) -> None:
-    """An unknown DR id is NotFoundError DWS.10101 (a 400); an unknown cluster is DWS.0047 (a 404)."""
-    with pytest.raises(errors.NotFoundError) as dr:
+def test_not_found_dr_and_cluster(simulator: Simulator, sim_server: SimulatorServer) -> None:
+    """An unknown DR id is ResourceGoneError DWS.10101 (a 400); an unknown cluster DWS.0047 (a 404).
+    A gateway 404 (APIGW.0101) on the same read is a plain NotFoundError: no proof of deletion."""
+    with pytest.raises(errors.ResourceGoneError) as dr:
         run_client(sim_server.url, lambda c: c.show_disaster_recovery(UNKNOWN_UUID))
     assert (dr.value.status, dr.value.error_code) == (400, "DWS.10101")
-    with pytest.raises(errors.NotFoundError) as cluster:
+    with pytest.raises(errors.ResourceGoneError) as cluster:
         run_client(sim_server.url, lambda c: c.show_cluster(UNKNOWN_UUID))
     assert (cluster.value.status, cluster.value.error_code) == (404, "DWS.0047")
+    simulator.inject(
+        kind="error", operation="list_cluster_details", status=404, error_code="APIGW.0101",
+        error_msg="The API does not exist or has not been published in the environment.",
+    )  # fmt: skip
+    with pytest.raises(errors.NotFoundError) as gateway:
+        run_client(sim_server.url, lambda c: c.show_cluster(simulator.pair(TEST_DR_ID).primary_cluster_id))
+    assert type(gateway.value) is errors.NotFoundError and gateway.value.error_code == "APIGW.0101"
 
 
 def test_action_rejected_in_current_state(simulator: Simulator, sim_server: SimulatorServer) -> None:

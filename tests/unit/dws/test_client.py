@@ -137,6 +137,60 @@ def test_error_answers_map_to_typed_errors(
     assert f"HTTP {status}" in str(exc) and "req-1" in str(exc)
 
 
+def show_cluster(c: DwsClient) -> Awaitable[Any]:
+    return c.show_cluster("c1")
+
+
+def show_dr(c: DwsClient) -> Awaitable[Any]:
+    return c.show_disaster_recovery("d1")
+
+
+def show_progress(c: DwsClient) -> Awaitable[Any]:
+    return c.show_disaster_progress("d1")
+
+
+CLUSTER_GONE = {"error_code": "DWS.0047", "error_msg": "The cluster does not exist."}
+DR_GONE = {"error_code": "DWS.10101", "error_msg": "The DR task does not exist."}
+
+
+@pytest.mark.parametrize(
+    ("call", "answer", "cls"),
+    [
+        (show_cluster, resp(404, CLUSTER_GONE), errors.ResourceGoneError),
+        (show_dr, resp(400, DR_GONE), errors.ResourceGoneError),
+        (show_progress, resp(400, DR_GONE), errors.ResourceGoneError),
+        (show_dr, resp(404, DR_GONE), errors.ResourceGoneError),
+        # any other not-found answer proves nothing about the object
+        (
+            show_cluster,
+            resp(404, {"error_code": "APIGW.0101", "error_msg": "API not exist"}),
+            errors.NotFoundError,
+        ),
+        (
+            show_cluster,
+            resp(404, text="<html><body><h1>404 Not Found</h1></body></html>"),
+            errors.NotFoundError,
+        ),
+        (show_cluster, resp(404, {"error_code": "DWS.3027", "error_msg": "deleted"}), errors.NotFoundError),
+        (show_cluster, resp(400, DR_GONE), errors.NotFoundError),  # a DR code on a cluster read
+        (show_dr, resp(404, CLUSTER_GONE), errors.NotFoundError),  # a cluster code on a DR read
+        (
+            show_dr,
+            resp(404, {"error_code": "APIGW.0101", "error_msg": "API not exist"}),
+            errors.NotFoundError,
+        ),
+        (list_dr, resp(400, DR_GONE), errors.NotFoundError),  # a list is no read of one object
+        (show_cluster, resp(500, CLUSTER_GONE), errors.ServerError),
+    ],
+)
+def test_only_the_resources_own_code_means_gone(
+    call: Callable[[DwsClient], Awaitable[Any]], answer: httpx.Response, cls: type[errors.DwsError]
+) -> None:
+    """ResourceGoneError only for DWS.0047 on a cluster read and DWS.10101 on a DR task read."""
+    harness = Harness([answer], retry=RetryPolicy(attempts=1))
+    assert type(harness.error(call)) is cls
+
+
 def test_non_json_error_body_is_kept_as_the_message() -> None:
     """A gateway's HTML or text error page becomes the message, with the status as the code."""
     exc = Harness([resp(502, text="<html>Bad Gateway</html>")], retry=RetryPolicy(attempts=1)).error(list_dr)

@@ -42,6 +42,8 @@ observations = st.builds(
     last_sync=st.none() | times,
     last_sync_known=st.booleans(),
     rpo_seconds=st.none() | st.floats(0, 1e6),
+    last_sync_source=st.none() | text,
+    auth_error=st.none() | text,
 )
 
 
@@ -51,6 +53,14 @@ def test_observation_round_trip(obs: Observation) -> None:
     """Any observation survives JSON and back unchanged."""
     back = codec.observation_from_dict(codec.loads(codec.dumps(codec.observation_to_dict(obs))))
     assert back == obs
+
+
+@pytest.mark.parametrize("field", ["last_sync_source", "auth_error"])
+def test_an_observation_from_before_a_new_field_loads(field: str) -> None:
+    """Journals written before `last_sync_source` or `auth_error` existed load, with the field None."""
+    data = codec.observation_to_dict(observation(at(0)))
+    del data[field]
+    assert getattr(codec.observation_from_dict(data), field) is None
 
 
 def test_decision_and_state_round_trip() -> None:
