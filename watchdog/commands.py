@@ -64,7 +64,10 @@ def _print_pair(entry: dict[str, Any]) -> None:
         print(f"{entry['name']}: unknown (no journal yet: has the daemon run with this state.path?)")
         return
     production = entry.get("production", "?")
-    print(f"{entry['name']}: {entry['state']}  (production {production}, DR {entry['dr_status']})")
+    dr = entry["dr_status"] or "not read"
+    print(f"{entry['name']}: {entry['state']}  (production {production}, DR {dr})")
+    if entry.get("api_error"):
+        print(f"  {entry['api_error']}")
     print(f"  sync lag {_fmt_seconds(entry['sync_lag_seconds'])}, last sync {entry['last_sync'] or '-'}")
     print(f"  expected data loss {_fmt_seconds(entry.get('expected_data_loss_seconds'))}")
     if entry["paused"]:

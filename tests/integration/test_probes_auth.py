@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.test_probes import PAIR, probe, with_prober
+from watchdog import commands
 from watchdog.dws.signing import Credentials
 from watchdog.journal import Journal
 from watchdog.model import Observation, Policy
@@ -57,9 +58,11 @@ def test_a_refusal_warns_once_per_change(
     assert seen[1].auth_error == seen[3].auth_error  # no request id: the same refusal reads the same
 
 
-def test_status_says_the_api_cannot_be_read(sim_server: SimulatorServer, tmp_path: Path) -> None:
-    """A wrong secret key: the journaled round makes `status` say "cannot read the API: 401 APIGW.0301 ..."
-    (never the key), and a readable round clears it."""
+def test_status_says_the_api_cannot_be_read(
+    sim_server: SimulatorServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A wrong secret key: the journaled round makes `status` (JSON and text) say "cannot read the API:
+    401 APIGW.0301 ..." (never the key, never "DR None"), and a readable round clears it."""
     wrong = Credentials(TEST_CREDENTIALS.access_key, "bad" + TEST_CREDENTIALS.secret_key)
     with Journal(tmp_path / "watchdog.db") as journal:
         for credentials, expected in (
@@ -77,3 +80,6 @@ def test_status_says_the_api_cannot_be_read(sim_server: SimulatorServer, tmp_pat
                 assert entry["api_error"].startswith(expected), entry["api_error"]
                 assert wrong.secret_key not in entry["api_error"]
                 assert "Incorrect IAM authentication information" in entry["api_error"]
+                commands._print_pair(entry)
+                text = capsys.readouterr().out
+                assert "cannot read the API: 401 APIGW.0301 " in text and "DR None" not in text
