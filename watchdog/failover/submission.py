@@ -1,0 +1,111 @@
+"""Submitting a failover: journal the intent, the checks right before the POST (authority, pause,
+the veto hook), the sent mark, then exactly one POST and its answer."""
+
+from __future__ import annotations
+
+import inspect
+
+from watchdog.dws import errors
+from watchdog.failover.base import NOT_SENT, REFUSED, THROTTLED, Step
+from watchdog.failover.tracking import Tracking
+from watchdog.journal import IntentAlreadyFinal
+from watchdog.model import Action, Decision, FailoverIntent, IntentStatus, Observation, ReasonCode
+
+
+class Submission(Tracking):
+    """From a FAILOVER decision to a submitted (or refused) intent."""
+
+    # ---- entry points ------------------------------------------------------------------------------
+    async def execute(
+        self, decision: Decision, observation: Observation, *, requested_by: str = "watchdog"
+    ) -> FailoverIntent:
+        """Act on a FAILOVER decision: journal the intent, then submit and track it to its outcome."""
+        if decision.action is not Action.FAILOVER:
+            raise ValueError(f"decision: action is {decision.action.value}, not failover")
+        old_primary, old_standby = await self._roles(observation)
+        intent = self.journal.create_intent(
+            decision.pair,
+            observation.disaster_recovery_id,
+            self.clock.now(),
+            old_primary_id=old_primary,
+            old_standby_id=old_standby,
+            manual=decision.manual,
+            forced=decision.reason(ReasonCode.FORCED) is not None,
+            requested_by=requested_by,
+            first_down_at=decision.first_down_at,
+            expected_data_loss_seconds=decision.expected_data_loss_seconds,
+            leader_term=self.leader_term(),
+        )
+        self._step(Step.INTENDED, intent)
+        return await self._submit(intent)
+
+    async def _roles(self, observation: Observation) -> tuple[str | None, str | None]:
+        """(primary, standby) before the switch: from the observation, else one read of the DR task.
+
+        Without them the swap cannot be recognised and tracking ends `unknown` (only a forced manual
+        failover on an unreadable DR task gets here).
+        """
+        task = observation.dr_task
+        if task is not None:
+            return task.primary_cluster_id, task.standby_cluster_id
+        detail = await self._read_dr(observation.pair, observation.disaster_recovery_id)
+        if detail is None or detail.primary_cluster is None or detail.standby_cluster is None:
+            return None, None
+        return detail.primary_cluster.id, detail.standby_cluster.id
+
+    # ---- submission --------------------------------------------------------------------------------
+    async def _refusal(self, intent: FailoverIntent) -> str | None:
+        """Why this intent must not be sent now (None: go).
+
+        Authority and pause are checked before the veto hook (no hook run for an instance that may
+        not act) and again after it, right before the POST: the hook may take minutes, and a lease
+        lost or a pause given meanwhile must still stop the request (fencing, roadmap).
+        """
+        refusal = self._gate(intent)
+        if refusal is not None or self.before_submit is None:
+            return refusal
+        try:
+            veto = self.before_submit(intent)
+            result = await veto if inspect.isawaitable(veto) else veto
+        except Exception as exc:  # a failing veto hook vetoes: never fail over on a broken check
+            return f"pre-failover hook failed: {type(exc).__name__}: {exc}"
+        return f"vetoed: {result}" if result else self._gate(intent)
+
+    def _gate(self, intent: FailoverIntent) -> str | None:
+        """The authority (`may_act`) and an operator pause given since the decision."""
+        if not self.may_act():
+            return "not the instance allowed to act"
+        pause = self.journal.active_pause(intent.pair, self.clock.now())
+        if pause is not None and not intent.manual:
+            return f"paused by {pause.owner} before submission: {pause.reason}"
+        return None
+
+    async def _submit(self, intent: FailoverIntent) -> FailoverIntent:
+        refusal = await self._refusal(intent)
+        if refusal is not None:
+            return await self._finish(intent, IntentStatus.FAILED, refusal, release=True)
+        try:
+            intent = self.journal.mark_sent(intent.id, self.clock.now())
+        except IntentAlreadyFinal:  # closed meanwhile (an operator or a reconcile): do not send
+            return self.journal.intent(intent.id)
+        self._step(Step.SENT, intent)
+        client = self.client_for(intent.pair)
+        try:
+            request_id = await client.failover(intent.disaster_recovery_id)
+        except NOT_SENT as exc:
+            self._step(Step.POSTED, intent)
+            return await self._finish(intent, IntentStatus.FAILED, f"not sent: {exc}", release=True)
+        except THROTTLED as exc:
+            self._step(Step.POSTED, intent)
+            why = f"throttled by the API, not accepted; the next rounds decide again: {exc}"
+            return await self._finish(intent, IntentStatus.FAILED, why, release=True)
+        except REFUSED as exc:
+            self._step(Step.POSTED, intent)
+            return await self._finish(intent, IntentStatus.FAILED, f"rejected by the API: {exc}")
+        except errors.DwsError as exc:  # FailoverOutcomeUnknown and anything else ambiguous
+            self._step(Step.POSTED, intent)
+            return await self._settle_ambiguous(intent, f"ambiguous answer: {exc}")
+        self._step(Step.POSTED, intent)
+        intent = self.journal.mark_submitted(intent.id, self.clock.now(), request_id=request_id)
+        self._step(Step.SUBMITTED, intent)
+        return await self._track(intent)
