@@ -67,7 +67,11 @@ def build_executor(
     """
     f = settings.failover
     timing = ExecutorTiming(
-        f.poll_interval_seconds, f.track_timeout_seconds, f.settle_seconds, f.unknown_grace_seconds
+        poll_interval_seconds=f.poll_interval_seconds,
+        track_timeout_seconds=f.track_timeout_seconds,
+        settle_seconds=f.settle_seconds,
+        unknown_grace_seconds=f.unknown_grace_seconds,
+        stale_unsent_seconds=f.stale_unsent_seconds,
     )
 
     async def veto(intent: FailoverIntent) -> str | None:

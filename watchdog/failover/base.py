@@ -17,7 +17,7 @@ from typing import Protocol
 from watchdog.clock import Clock
 from watchdog.dws import errors
 from watchdog.dws.models import ClusterDetail, DisasterRecoveryDetail
-from watchdog.journal import IntentAlreadyFinal, Journal
+from watchdog.journal import IntentAlreadyFinal, IntentAlreadySent, Journal
 from watchdog.model import Decision, FailoverIntent, IntentStatus
 
 log = logging.getLogger("watchdog.failover")
@@ -147,6 +147,19 @@ class Base:
         log.info("failover %s", status.value, extra={"pair": done.pair, "intent": done.id, "detail": why})
         if status is IntentStatus.COMPLETED and self.after_complete is not None:
             await self._run_after(done)
+        return done
+
+    def _close_unsent(self, intent: FailoverIntent, why: str) -> FailoverIntent | None:
+        """Close a never-sent intent as failed, latch and cooldown lifted (one conditional write);
+        None if its maker marked it sent meanwhile (then it must be followed as a sent intent)."""
+        try:
+            done = self.journal.close_unsent(intent.id, self.clock.now(), why)
+        except IntentAlreadyFinal:
+            return self.journal.intent(intent.id)
+        except IntentAlreadySent:
+            return None
+        self._step(Step.FINISHED, done)
+        log.info("failover not sent", extra={"pair": done.pair, "intent": done.id, "detail": why})
         return done
 
     def _unknown(self, intent: FailoverIntent, why: str) -> FailoverIntent:

@@ -63,16 +63,34 @@ class Executor(Submission):
     async def follow(self, intent: FailoverIntent, *, startup: bool = False) -> FailoverIntent:
         """Continue one open intent from what the journal knows about it; never POSTs a sent intent.
 
-        An intent never sent is closed (so the next rounds decide again) at start-up, or once it is
-        older than `stale_unsent_seconds`: before that, the process that made it may still send it.
+        An intent never sent is closed (so the next rounds decide again) once its maker cannot send
+        it any more (`_maker_gone`). The close is one write conditioned on `sent_at IS NULL`: if the
+        maker marked it sent meanwhile, it is followed as a sent intent instead.
         """
         if intent.status is IntentStatus.INTENDED and intent.sent_at is None:
-            if not startup and self._age(intent) < self.timing.stale_unsent_seconds:
-                return intent  # another process may be about to send it (e.g. awaiting its veto hook)
+            if not self._maker_gone(intent, startup):
+                return intent  # its maker may be about to send it (e.g. awaiting its veto hook)
             why = "stopped before the failover request was sent; the next rounds decide again"
-            return await self._finish(intent, IntentStatus.FAILED, why, release=True)
+            closed = self._close_unsent(intent, why)
+            if closed is not None:
+                return closed
+            intent = self.journal.intent(intent.id)  # sent meanwhile
+            if intent.status.final:
+                return intent
         if intent.status is IntentStatus.SUBMITTED:
             return await self._track(intent)
         if intent.status is IntentStatus.UNKNOWN:
             return await self._look_once(intent)
         return await self._settle_ambiguous(intent, "restarted after the request was sent")
+
+    def _maker_gone(self, intent: FailoverIntent, startup: bool) -> bool:
+        """Whether the process that made an unsent intent can no longer send it.
+
+        At start-up the daemon's own (automatic) intents were made by its previous run. A manual one
+        belongs to a `dr-watchdog failover` that may still be running (in its veto hook): it is given
+        up only once older than `stale_unsent_seconds`, which the settings keep longer than the
+        pre-failover hook's timeout plus the checks around it.
+        """
+        if startup and not intent.manual:
+            return True
+        return self._age(intent) >= self.timing.stale_unsent_seconds

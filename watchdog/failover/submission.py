@@ -82,8 +82,8 @@ class Submission(Tracking):
 
     async def _submit(self, intent: FailoverIntent) -> FailoverIntent:
         refusal = await self._refusal(intent)
-        if refusal is not None:
-            return await self._finish(intent, IntentStatus.FAILED, refusal, release=True)
+        if refusal is not None:  # our own intent: only this process marks it sent
+            return self._close_unsent(intent, refusal) or self.journal.intent(intent.id)
         try:
             intent = self.journal.mark_sent(intent.id, self.clock.now())
         except IntentAlreadyFinal:  # closed meanwhile (an operator or a reconcile): do not send

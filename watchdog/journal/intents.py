@@ -24,6 +24,11 @@ class IntentAlreadyFinal(JournalError):
     """The intent was already completed or failed (another process finished it first)."""
 
 
+class IntentAlreadySent(JournalError):
+    """The intent was marked sent meanwhile (by the process that made it): it can no longer be closed
+    as "never sent"; follow it as a sent intent instead."""
+
+
 def _intent(r: sqlite3.Row) -> FailoverIntent:
     return FailoverIntent(
         id=int(r["id"]),
@@ -117,14 +122,45 @@ class Intents(Store):
         return self.intent(intent_id)
 
     def mark_sent(self, intent_id: int, now: datetime) -> FailoverIntent:
-        """Written right before the POST: an intent without `sent_at` was provably never sent."""
+        """Written right before the POST: an intent without `sent_at` was provably never sent.
+
+        One conditional UPDATE: only an intent still `intended` and unsent is marked, so an intent
+        that another process closed meanwhile (`close_unsent`, an operator) is never sent.
+        """
         with self._tx("mark intent sent") as db:
-            row = db.execute("SELECT status, sent_at FROM intents WHERE id = ?", (intent_id,)).fetchone()
-            if row is not None and IntentStatus(row["status"]).final:
-                raise IntentAlreadyFinal(f"intent {intent_id} is already {row['status']}: not sent")
-            if row is None or row["status"] != IntentStatus.INTENDED.value or row["sent_at"] is not None:
+            marked = db.execute(
+                "UPDATE intents SET sent_at = ? WHERE id = ? AND status = 'intended' AND sent_at IS NULL",
+                (ts(now), intent_id),
+            ).rowcount
+            if not marked:
+                row = db.execute("SELECT status FROM intents WHERE id = ?", (intent_id,)).fetchone()
+                if row is not None and IntentStatus(row["status"]).final:
+                    raise IntentAlreadyFinal(f"intent {intent_id} is already {row['status']}: not sent")
                 raise JournalError(f"journal {self.path}: intent {intent_id} is not an unsent intent")
-            db.execute("UPDATE intents SET sent_at = ? WHERE id = ?", (ts(now), intent_id))
+        return self.intent(intent_id)
+
+    def close_unsent(self, intent_id: int, now: datetime, detail: str) -> FailoverIntent:
+        """Close an intent that was never sent as failed, and lift its latch and cooldown: ONE
+        transaction, conditioned on `sent_at IS NULL`, so it can never close an intent whose POST its
+        maker is sending (IntentAlreadySent; IntentAlreadyFinal if it was closed already)."""
+        with self._tx("close unsent intent") as db:
+            closed = db.execute(
+                "UPDATE intents SET status = 'failed', finished_at = ?, "
+                "detail = COALESCE(detail || '; ', '') || ? "
+                "WHERE id = ? AND status = 'intended' AND sent_at IS NULL",
+                (ts(now), detail, intent_id),
+            ).rowcount
+            row = db.execute("SELECT pair, status FROM intents WHERE id = ?", (intent_id,)).fetchone()
+            if row is None:
+                raise JournalError(f"journal {self.path}: close unsent intent: no intent {intent_id}")
+            if not closed:
+                if IntentStatus(row["status"]).final:
+                    raise IntentAlreadyFinal(f"intent {intent_id} is already {row['status']}")
+                raise IntentAlreadySent(f"intent {intent_id} was sent meanwhile: not closed")
+            db.execute(
+                "UPDATE pair_state SET latched = 0, latched_at = NULL, cooldown_until = NULL WHERE pair = ?",
+                (row["pair"],),
+            )
         return self.intent(intent_id)
 
     def mark_submitted(
@@ -160,8 +196,8 @@ class Intents(Store):
     ) -> FailoverIntent:
         """Close an intent as completed or failed, and set the pair's latch in the same transaction.
 
-        `release_latch` is for an intent that provably never reached the API (vetoed, not allowed to
-        act, or stopped before the POST) or that the API refused as throttled (429): the latch and
+        `release_latch` is for an intent that provably never reached the API (the connection failed)
+        or that the API refused as throttled (429): the latch and
         cooldown its decision set are lifted so the next rounds decide again. Otherwise the pair
         stays latched until `ack`, with the cooldown running from now.
         """
