@@ -6,9 +6,9 @@ from __future__ import annotations
 import inspect
 
 from watchdog.dws import errors
-from watchdog.failover.base import NOT_SENT, REFUSED, THROTTLED, Step
+from watchdog.failover.base import NOT_SENT, REFUSED, THROTTLED, Step, log
 from watchdog.failover.tracking import Tracking
-from watchdog.journal import IntentAlreadyFinal
+from watchdog.journal import IntentAlreadyFinal, IntentConflict
 from watchdog.model import Action, Decision, FailoverIntent, IntentStatus, Observation, ReasonCode
 
 
@@ -22,22 +22,40 @@ class Submission(Tracking):
         """Act on a FAILOVER decision: journal the intent, then submit and track it to its outcome."""
         if decision.action is not Action.FAILOVER:
             raise ValueError(f"decision: action is {decision.action.value}, not failover")
-        old_primary, old_standby = await self._roles(observation)
-        intent = self.journal.create_intent(
-            decision.pair,
-            observation.disaster_recovery_id,
-            self.clock.now(),
-            old_primary_id=old_primary,
-            old_standby_id=old_standby,
-            manual=decision.manual,
-            forced=decision.reason(ReasonCode.FORCED) is not None,
-            requested_by=requested_by,
-            first_down_at=decision.first_down_at,
-            expected_data_loss_seconds=decision.expected_data_loss_seconds,
-            leader_term=self.leader_term(),
-        )
+        try:
+            old_primary, old_standby = await self._roles(observation)
+            intent = self.journal.create_intent(
+                decision.pair,
+                observation.disaster_recovery_id,
+                self.clock.now(),
+                old_primary_id=old_primary,
+                old_standby_id=old_standby,
+                manual=decision.manual,
+                forced=decision.reason(ReasonCode.FORCED) is not None,
+                requested_by=requested_by,
+                first_down_at=decision.first_down_at,
+                expected_data_loss_seconds=decision.expected_data_loss_seconds,
+                leader_term=self.leader_term(),
+            )
+        except IntentConflict:
+            raise  # another intent is open: the latch is its own
+        except Exception as exc:
+            self._release_orphan(decision.pair, f"{type(exc).__name__}: {exc}")
+            raise
         self._step(Step.INTENDED, intent)
         return await self._submit(intent)
+
+    def _release_orphan(self, pair: str, error: str) -> None:
+        """The decision (and its latch) is journaled but no intent could be: nothing will be sent, so
+        the latch and cooldown go at once, with the reason in the audit trail (acks, owner watchdog),
+        not only at the next start-up; if even that write fails, the next start-up lifts it."""
+        why = f"failover not started, the intent could not be journaled ({error}): latch released"
+        try:
+            released = self.journal.release_orphan_latch(pair, self.clock.now(), why)
+        except Exception:
+            log.exception("orphan latch not released; the next start-up releases it", extra={"pair": pair})
+            return
+        log.error(why if released else f"failover not started ({error})", extra={"pair": pair})
 
     async def _roles(self, observation: Observation) -> tuple[str | None, str | None]:
         """(primary, standby) before the switch: from the observation, else one read of the DR task.

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from watchdog.journal.base import JournalError, Store, dt, ts
 from watchdog.model import FailoverIntent, IntentStatus
 
+ORPHAN_AT_STARTUP = "latch of a failover decision without an intent released at start-up: nothing was sent"
 _OPEN = "(status IN ('intended', 'submitted') OR (status = 'unknown' AND acked_at IS NULL))"
 
 
@@ -230,8 +231,10 @@ class Intents(Store):
             db.execute(f"UPDATE pair_state SET {sql} WHERE pair = ?", (*args_t, row["pair"]))
         return self.intent(intent_id)
 
-    def release_orphan_latch(self, pair: str, now: datetime) -> bool:
-        """Lift a latch whose FAILOVER decision never got an intent (stopped between the two writes).
+    def release_orphan_latch(self, pair: str, now: datetime, reason: str = ORPHAN_AT_STARTUP) -> bool:
+        """Lift a latch whose FAILOVER decision never got an intent (stopped, or the intent could not
+        be written, between the two writes); `reason` goes to the acks table as the watchdog's own
+        re-arm (owner `watchdog`), so the audit trail says why the latch went.
 
         An intent counts if it was made after the latch or for the newest FAILOVER decision (its
         `decision_id`): the second test holds even when the wall clock stepped back between the
@@ -253,6 +256,10 @@ class Intents(Store):
             db.execute(
                 "UPDATE pair_state SET latched = 0, latched_at = NULL, cooldown_until = NULL WHERE pair = ?",
                 (pair,),
+            )
+            db.execute(
+                "INSERT INTO acks (pair, owner, note, at, was_latched) VALUES (?, 'watchdog', ?, ?, 1)",
+                (pair, reason, ts(now)),
             )
             return True
 
