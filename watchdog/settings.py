@@ -237,7 +237,9 @@ class FailoverSettings(BaseModel):
     """Give up tracking after this many seconds: the intent becomes `unknown` and a human must look.
     30 minutes: a DWS failover normally takes minutes."""
     settle_seconds: float = Field(default=60.0, gt=0)
-    """A DR task still abnormal, never seen switching, this long after submission: the failover failed."""
+    """A submitted failover whose DR task does not show the switch this long after submission is
+    logged (WARNING) and followed on to track_timeout_seconds. Never a failure by itself: a failover
+    fails only when the task was seen switching and then left it with the roles not swapped."""
     unknown_grace_seconds: float = Field(default=120.0, gt=0)
     """After an ambiguous POST (sent, no clear answer): how long to look for the switch before `unknown`."""
     stale_unsent_seconds: float = Field(default=600.0, gt=0)

@@ -10,8 +10,9 @@ Steps, each journaled before the next begins (so a crash anywhere leaves a recor
    write), then the POST goes out. It is never repeated for this intent.
 4. SUBMITTED: a 200 (or, after an ambiguous answer, the DR task showing the switch) is journaled.
 5. Tracking: the DR detail and the new primary's detail are polled until the roles are swapped and the
-   new primary is AVAILABLE with no action in progress (completed), or the task is abnormal with the
-   roles not swapped (failed), or the timeout passes (unknown: an operator must look).
+   new primary is AVAILABLE with no action in progress (completed), or the task, seen switching, left
+   `switchovering` with the roles not swapped (failed: positive evidence only; a task that is slow
+   to show the switch is followed on), or the timeout passes (unknown: an operator must look).
 6. The outcome is journaled with the latch (and the `after_complete` hook runs on success).
 
 Ambiguity is resolved against the DR task, never by sending again. `reconcile()` settles every open

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from watchdog.dws import errors
 from watchdog.dws.models import ClusterStatus, DisasterRecoveryDetail, DrStatus
-from watchdog.failover.base import Base, Step
+from watchdog.failover.base import Base, Step, log
 from watchdog.model import FailoverIntent, IntentStatus
 
 
@@ -46,8 +46,15 @@ class Tracking(Base):
 
     # ---- tracking ----------------------------------------------------------------------------------
     async def _track(self, intent: FailoverIntent) -> FailoverIntent:
-        """Poll until completed, failed, or the timeout (then unknown)."""
-        seen_switching = False
+        """Poll until completed, failed, or the timeout (then unknown).
+
+        Failed only on positive evidence: the task was seen `switchovering` and then left it with the
+        roles not swapped. A task that does not show the switch yet (already `abnormal`, as in a real
+        outage, and the API slow to start) is followed to `track_timeout_seconds`; a switch that
+        completes late completes the intent (and runs the post-failover hook). `settle_seconds` only
+        decides when that slowness is logged.
+        """
+        seen_switching, warned = False, False
         while True:
             detail = await self._read(intent)
             self._step(Step.POLLED, intent)
@@ -56,6 +63,12 @@ class Tracking(Base):
                 outcome = await self._judge(intent, detail, seen_switching)
                 if outcome is not None:
                     return await self._finish(intent, *outcome)
+                if not (seen_switching or warned) and self._elapsed(intent) >= self.timing.settle_seconds:
+                    warned = True
+                    log.warning(
+                        "the DR task does not show the switch yet; still following it",
+                        extra={"pair": intent.pair, "intent": intent.id, "status": detail.status_raw},
+                    )
             if self._elapsed(intent) >= self.timing.track_timeout_seconds:
                 limit = self.timing.track_timeout_seconds
                 return self._unknown(intent, f"not finished within {limit:.0f} s")
@@ -68,9 +81,10 @@ class Tracking(Base):
         swapped = self._swapped(intent, detail)
         if swapped and detail.status is not DrStatus.SWITCHOVERING:
             return await self._new_primary_ready(intent)
-        settled = seen_switching or self._elapsed(intent) >= self.timing.settle_seconds
-        if not swapped and detail.status is DrStatus.ABNORMAL and settled:
-            return IntentStatus.FAILED, "the DR task is abnormal and the roles did not swap"
+        left = detail.status not in (DrStatus.SWITCHOVERING, DrStatus.UNKNOWN)
+        if seen_switching and left and not swapped:
+            why = f"the DR task left switchovering ({detail.status_raw}) and the roles did not swap"
+            return IntentStatus.FAILED, why
         return None
 
     async def _new_primary_ready(self, intent: FailoverIntent) -> tuple[IntentStatus, str] | None:
