@@ -187,6 +187,8 @@ class ReasonCode(StrEnum):
     # manual failovers (CLI)
     MANUAL = "manual"
     FORCED = "forced"
+    # failover outcomes (the executor)
+    FAILOVER_ABORTED = "failover_aborted"  # re-read right before the POST: not down any more, or roles moved
 
 
 @dataclass(frozen=True)

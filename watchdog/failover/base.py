@@ -50,6 +50,7 @@ class Step(StrEnum):
     SUBMITTED = "submitted"  # submission journaled
     POLLED = "polled"  # one tracking poll done
     FINISHED = "finished"  # outcome journaled (completed, failed or unknown)
+    ABORTED = "aborted"  # closed unsent, the pair re-armed: the pre-POST re-read saw no outage to act on
 
 
 @dataclass(frozen=True)

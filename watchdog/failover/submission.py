@@ -7,6 +7,7 @@ import inspect
 
 from watchdog.dws import errors
 from watchdog.failover.base import NOT_SENT, REFUSED, THROTTLED, Step, log
+from watchdog.failover.recheck import recheck
 from watchdog.failover.tracking import Tracking
 from watchdog.journal import IntentAlreadyFinal, IntentConflict
 from watchdog.model import Action, Decision, FailoverIntent, IntentStatus, Observation, ReasonCode
@@ -57,6 +58,18 @@ class Submission(Tracking):
             return
         log.error(why if released else f"failover not started ({error})", extra={"pair": pair})
 
+    def _abort(self, intent: FailoverIntent, seen: str) -> FailoverIntent:
+        """Close the intent unsent with the pair re-armed (no latch, no cooldown: one transaction), so
+        a later outage is decided afresh."""
+        why = f"{ReasonCode.FAILOVER_ABORTED.value}: re-read before the POST: {seen}"
+        try:
+            done = self.journal.close_unsent(intent.id, self.clock.now(), why)
+        except IntentAlreadyFinal:
+            return self.journal.intent(intent.id)
+        self._step(Step.ABORTED, done)
+        log.warning("failover aborted before the POST", extra={"pair": done.pair, "detail": why})
+        return done
+
     async def _roles(self, observation: Observation) -> tuple[str | None, str | None]:
         """(primary, standby) before the switch: from the observation, else one read of the DR task.
 
@@ -102,6 +115,10 @@ class Submission(Tracking):
         refusal = await self._refusal(intent)
         if refusal is not None:  # our own intent: only this process marks it sent
             return self._close_unsent(intent, refusal) or self.journal.intent(intent.id)
+        if not intent.manual:
+            seen = await recheck(self.client_for(intent.pair), intent, self.clock.now())
+            if seen is not None:
+                return self._abort(intent, seen)
         try:
             intent = self.journal.mark_sent(intent.id, self.clock.now())
         except IntentAlreadyFinal:  # closed meanwhile (an operator or a reconcile): do not send
