@@ -29,6 +29,7 @@ DECISION_STATES: tuple[str, ...] = (
     "failed_over",
     "paused",
     "unknown",
+    "failover_failed",
 )
 FAILOVER_RESULTS: tuple[str, ...] = ("submitted", "completed", "failed")
 DEFAULT_PROBES: tuple[str, ...] = ("production_cluster", "dr_task", "dr_cluster")

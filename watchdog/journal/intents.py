@@ -283,6 +283,13 @@ class Intents(Store):
         rows = self._read("read open intent", f"SELECT * FROM intents WHERE pair = ? AND {_OPEN}", (pair,))
         return _intent(rows[0]) if rows else None
 
+    def latest_intent(self, pair: str) -> FailoverIntent | None:
+        """The pair's newest intent, whatever its status."""
+        rows = self._read(
+            "read latest intent", "SELECT * FROM intents WHERE pair = ? ORDER BY id DESC LIMIT 1", (pair,)
+        )
+        return _intent(rows[0]) if rows else None
+
     def open_intents(self) -> list[FailoverIntent]:
         """Every intent not yet final (and unknown ones not acked): what `reconcile` must settle."""
         return [_intent(r) for r in self._read("read open intents", f"SELECT * FROM intents WHERE {_OPEN}")]
