@@ -121,6 +121,9 @@ def hook_context(intent: FailoverIntent) -> HookContext:
 
 def count_step(metrics: Metrics, step: Step, intent: FailoverIntent) -> None:
     """dr_watchdog_failovers_total{result}: submitted once journaled so; completed / failed at the end."""
+    if step is Step.THROTTLED:  # not a failed failover: retried after a backoff
+        metrics.failover_throttled.inc()
+        return
     if step is Step.SUBMITTED:
         result = "submitted"
     elif step is Step.FINISHED and intent.status in (IntentStatus.COMPLETED, IntentStatus.FAILED):

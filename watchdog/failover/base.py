@@ -50,6 +50,7 @@ class Step(StrEnum):
     SUBMITTED = "submitted"  # submission journaled
     POLLED = "polled"  # one tracking poll done
     FINISHED = "finished"  # outcome journaled (completed, failed or unknown)
+    THROTTLED = "throttled"  # refused with 429, closed unlatched, retried after a backoff
     ABORTED = "aborted"  # closed unsent, the pair re-armed: the pre-POST re-read saw no outage to act on
 
 
@@ -64,6 +65,8 @@ class ExecutorTiming:
     stale_unsent_seconds: float = (
         600.0  # an unsent intent this old has no live sender (> any veto hook timeout)
     )
+    throttle_backoff_seconds: float = 30.0  # after a 429: the first wait before the next attempt
+    throttle_backoff_max_seconds: float = 600.0  # doubling per 429 in a row, at most this (jittered)
 
 
 VetoHook = Callable[[FailoverIntent], "Awaitable[str | None] | str | None"]

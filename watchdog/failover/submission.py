@@ -4,13 +4,23 @@ the veto hook), the sent mark, then exactly one POST and its answer."""
 from __future__ import annotations
 
 import inspect
+import random
 
 from watchdog.dws import errors
-from watchdog.failover.base import NOT_SENT, REFUSED, THROTTLED, Step, log
+from watchdog.failover.base import NOT_SENT, REFUSED, THROTTLED, ExecutorTiming, Step, log
 from watchdog.failover.recheck import recheck
 from watchdog.failover.tracking import Tracking
 from watchdog.journal import IntentAlreadyFinal, IntentConflict
+from watchdog.journal.intents import THROTTLED as THROTTLED_DETAIL
 from watchdog.model import Action, Decision, FailoverIntent, IntentStatus, Observation, ReasonCode
+
+
+def backoff(timing: ExecutorTiming, attempt: int, retry_after: float | None) -> float:
+    """Seconds to wait after the `attempt`-th 429 in a row: base * 2^(attempt-1) up to the maximum,
+    times a jitter in [0.5, 1], never below the API's Retry-After (itself capped at the maximum)."""
+    cap = timing.throttle_backoff_max_seconds
+    ceiling = min(cap, timing.throttle_backoff_seconds * 2.0 ** min(attempt - 1, 32))
+    return max(ceiling * random.uniform(0.5, 1.0), min(retry_after or 0.0, cap))
 
 
 class Submission(Tracking):
@@ -57,6 +67,29 @@ class Submission(Tracking):
             log.exception("orphan latch not released; the next start-up releases it", extra={"pair": pair})
             return
         log.error(why if released else f"failover not started ({error})", extra={"pair": pair})
+
+    def _throttled(self, intent: FailoverIntent, exc: errors.ThrottledError) -> FailoverIntent:
+        """A 429: not accepted. The intent closes unlatched with a backoff (bounded, jittered, doubling
+        per 429 in a row, at least the API's Retry-After) as the pair's cooldown: the rounds keep
+        deciding (the cooldown guard blocks meanwhile), the pre-failover hook is not run again before
+        it ends, and no other pair waits for it."""
+        in_a_row = self.journal.throttled_streak(intent.pair, intent.id) + 1
+        wait = backoff(self.timing, in_a_row, exc.retry_after)
+        why = f"{THROTTLED_DETAIL}, not accepted; the next attempt after {wait:.0f} s: {exc}"
+        try:
+            done = self.journal.finish_intent(
+                intent.id,
+                IntentStatus.FAILED,
+                self.clock.now(),
+                why,
+                release_latch=True,
+                cooldown_seconds=wait,
+            )
+        except IntentAlreadyFinal:
+            return self.journal.intent(intent.id)
+        self._step(Step.THROTTLED, done)
+        log.warning("failover throttled", extra={"pair": done.pair, "intent": done.id, "detail": why})
+        return done
 
     def _abort(self, intent: FailoverIntent, seen: str) -> FailoverIntent:
         """Close the intent unsent with the pair re-armed (no latch, no cooldown: one transaction), so
@@ -132,8 +165,7 @@ class Submission(Tracking):
             return await self._finish(intent, IntentStatus.FAILED, f"not sent: {exc}", release=True)
         except THROTTLED as exc:
             self._step(Step.POSTED, intent)
-            why = f"throttled by the API, not accepted; the next rounds decide again: {exc}"
-            return await self._finish(intent, IntentStatus.FAILED, why, release=True)
+            return self._throttled(intent, exc)
         except REFUSED as exc:
             self._step(Step.POSTED, intent)
             return await self._finish(intent, IntentStatus.FAILED, f"rejected by the API: {exc}")

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from watchdog.journal.base import JournalError, Store, dt, ts
 from watchdog.model import FailoverIntent, IntentStatus
 
+THROTTLED = "throttled by the API"  # how a 429-refused intent's detail begins (throttled_streak)
 ORPHAN_AT_STARTUP = "latch of a failover decision without an intent released at start-up: nothing was sent"
 _OPEN = "(status IN ('intended', 'submitted') OR (status = 'unknown' AND acked_at IS NULL))"
 
@@ -198,9 +199,9 @@ class Intents(Store):
         """Close an intent as completed or failed, and set the pair's latch in the same transaction.
 
         `release_latch` is for an intent that provably never reached the API (the connection failed)
-        or that the API refused as throttled (429): the latch and
-        cooldown its decision set are lifted so the next rounds decide again. Otherwise the pair
-        stays latched until `ack`, with the cooldown running from now.
+        or that the API refused as throttled (429): the latch and cooldown its decision set are
+        lifted so the next rounds decide again (after `cooldown_seconds`, if given: the backoff after
+        a 429). Otherwise the pair stays latched until `ack`, with the cooldown running from now.
         """
         if not status.final:
             raise ValueError(f"status: {status.value} is not final")
@@ -216,9 +217,10 @@ class Intents(Store):
                 (status.value, ts(now), detail, intent_id),
             )
             db.execute("INSERT OR IGNORE INTO pair_state (pair) VALUES (?)", (row["pair"],))
-            if release_latch:
-                sql, args = "latched = 0, latched_at = NULL, cooldown_until = NULL", ()
-                args_t: tuple[object, ...] = args
+            if release_latch:  # with cooldown_seconds: the backoff before the next attempt (a 429)
+                until = ts(now + timedelta(seconds=cooldown_seconds)) if cooldown_seconds else None
+                sql = "latched = 0, latched_at = NULL, cooldown_until = ?"
+                args_t: tuple[object, ...] = (until,)
             else:
                 until = (
                     ts(now + timedelta(seconds=cooldown_seconds)) if cooldown_seconds is not None else None
@@ -282,6 +284,21 @@ class Intents(Store):
     def open_intent(self, pair: str) -> FailoverIntent | None:
         rows = self._read("read open intent", f"SELECT * FROM intents WHERE pair = ? AND {_OPEN}", (pair,))
         return _intent(rows[0]) if rows else None
+
+    def throttled_streak(self, pair: str, before_id: int) -> int:
+        """How many of the pair's intents in a row before intent `before_id` the API refused as
+        throttled (429)."""
+        rows = self._read(
+            "read throttled intents",
+            "SELECT detail FROM intents WHERE pair = ? AND id < ? ORDER BY id DESC LIMIT 32",
+            (pair, before_id),
+        )
+        streak = 0
+        for row in rows:
+            if not (row["detail"] or "").startswith(THROTTLED):
+                break
+            streak += 1
+        return streak
 
     def latest_intent(self, pair: str) -> FailoverIntent | None:
         """The pair's newest intent, whatever its status."""
