@@ -143,12 +143,21 @@ class Base:
     ) -> FailoverIntent:
         try:
             done = self.journal.finish_intent(intent.id, status, self.clock.now(), why, release_latch=release)
-        except IntentAlreadyFinal:
-            return self.journal.intent(intent.id)  # another process finished it; its hooks ran there
+        except IntentAlreadyFinal:  # another process finished it; its hooks ran there
+            return self._finished_elsewhere(intent)
         self._step(Step.FINISHED, done)
         log.info("failover %s", status.value, extra={"pair": done.pair, "intent": done.id, "detail": why})
         if status is IntentStatus.COMPLETED and self.after_complete is not None:
             await self._run_after(done)
+        return done
+
+    def _finished_elsewhere(self, intent: FailoverIntent) -> FailoverIntent:
+        """Followed to its end, which another process (a CLI `failover`) journaled first: this process
+        still saw the outcome, so it is reported (FINISHED) here too; the observer counts an intent's
+        outcome once, so following it in two places never counts it twice."""
+        done = self.journal.intent(intent.id)
+        if done.status.final:
+            self._step(Step.FINISHED, done)
         return done
 
     def _close_unsent(self, intent: FailoverIntent, why: str) -> FailoverIntent | None:
@@ -168,7 +177,7 @@ class Base:
         try:
             done = self.journal.mark_unknown(intent.id, self.clock.now(), why)
         except IntentAlreadyFinal:
-            return self.journal.intent(intent.id)
+            return self._finished_elsewhere(intent)
         self._step(Step.FINISHED, done)
         log.error(
             "failover outcome unknown: an operator must check", extra={"pair": done.pair, "detail": why}

@@ -67,6 +67,8 @@ class Executor(Submission):
         it any more (`_maker_gone`). The close is one write conditioned on `sent_at IS NULL`: if the
         maker marked it sent meanwhile, it is followed as a sent intent instead.
         """
+        if intent.status.final:
+            return intent
         if intent.status is IntentStatus.INTENDED and intent.sent_at is None:
             if not self._maker_gone(intent, startup):
                 return intent  # its maker may be about to send it (e.g. awaiting its veto hook)

@@ -30,7 +30,8 @@ def test_daemon_starting_while_a_cli_failover_awaits_its_veto_hook(
     """`dr-watchdog failover` waits in its pre-failover hook (intent journaled, not sent) while the
     daemon (auto mode) starts and reconciles. The daemon leaves the live CLI's unsent intent to it
     (holding the pair as failing over) instead of closing it and failing over itself; the CLI then
-    sends it: exactly one failover POST, the CLI's, completed."""
+    sends it: exactly one failover POST, the CLI's, completed, and the daemon, which followed it,
+    counts its submission and completion once each."""
     started, go = tmp_path / "hook-started", tmp_path / "go"
     port = free_port()
     data = config_data(sim_server.url, tmp_path / "state" / "j.db", port)
