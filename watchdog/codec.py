@@ -245,6 +245,7 @@ def _pause(data: Mapping[str, Any] | None) -> Pause | None:
 
 def pair_state_from_dict(data: Mapping[str, Any]) -> PairState:
     status = _get(data, "open_intent_status", str, True)
+    last = _get(data, "last_intent_status", str, True)
     return PairState(
         consecutive_down=_get(data, "consecutive_down", int),
         first_down_at=_time(data, "first_down_at", True),
@@ -257,4 +258,6 @@ def pair_state_from_dict(data: Mapping[str, Any]) -> PairState:
         pause=_pause(_get(data, "pause", dict, True)),
         open_intent_id=_get(data, "open_intent_id", int, True),
         open_intent_status=IntentStatus(status) if status is not None else None,
+        last_intent_status=IntentStatus(last) if last is not None else None,
+        last_intent_detail=_get(data, "last_intent_detail", str, True),
     )

@@ -29,6 +29,7 @@ DECISION_STATES: tuple[str, ...] = (
     "failed_over",
     "paused",
     "unknown",
+    "failover_failed",
 )
 FAILOVER_RESULTS: tuple[str, ...] = ("submitted", "completed", "failed")
 DEFAULT_PROBES: tuple[str, ...] = ("production_cluster", "dr_task", "dr_cluster")
@@ -120,6 +121,11 @@ class Metrics:
             registry=r,
         )
         self.failovers = Counter(f"{P}failovers", "Failovers by result", [*pair, "result"], registry=r)
+        self.failover_throttled = Counter(  # no pair label: the log line names the pair
+            f"{P}failover_throttled",
+            "Failover POSTs refused as throttled (429), retried after a backoff",
+            registry=r,
+        )
         self.max_data_loss = Gauge(
             f"{P}max_data_loss_seconds",
             "The pair's RPO guard limit (policy.max_data_loss_seconds, with its per-pair override)",

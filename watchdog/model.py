@@ -150,6 +150,7 @@ class State(StrEnum):
     FAILED_OVER = "failed_over"  # latched after a failover until an operator acks
     PAUSED = "paused"  # maintenance: probes and records go on, no automatic action
     UNKNOWN = "unknown"  # this round could not tell whether production is up
+    FAILOVER_FAILED = "failover_failed"  # latched after a refused or failed failover until an ack
 
 
 class Action(StrEnum):
@@ -192,6 +193,9 @@ class ReasonCode(StrEnum):
     MANUAL = "manual"
     FORCED = "forced"
     PRODUCTION_NOT_DOWN = "production_not_down"  # a manual failover refused: production not DOWN
+    # failover outcomes (the executor)
+    FAILOVER_ABORTED = "failover_aborted"  # re-read right before the POST: not down any more, or roles moved
+    FAILOVER_FAILED = "failover_failed"  # the latest failover was refused by the API or failed: latched
 
 
 @dataclass(frozen=True)
@@ -278,8 +282,9 @@ class PairState:
     `baseline_primary_id` is the production cluster id remembered while production was seen (so a
     role swap done by someone else is detectable). `latched` is set by a FAILOVER decision and cleared
     only by `ack` (or by the executor when the failover request was provably never sent).
-    `pause` and `open_intent_*` are filled in by the journal from their own tables (so the CLI can
-    pause, resume and ack beside a running daemon without either overwriting the other).
+    `pause`, `open_intent_*` and `last_intent_*` (the pair's newest intent, open or final: its status
+    and detail, e.g. the API's error) are filled in by the journal from their own tables (so the CLI
+    can pause, resume and ack beside a running daemon without either overwriting the other).
     """
 
     consecutive_down: int = 0
@@ -293,6 +298,8 @@ class PairState:
     pause: Pause | None = None
     open_intent_id: int | None = None
     open_intent_status: IntentStatus | None = None
+    last_intent_status: IntentStatus | None = None
+    last_intent_detail: str | None = None
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,10 @@ anew, so the confirmation starts again instead of closing on the strength of old
 The outage is confirmed on a DOWN round once `consecutive_down >= failure_threshold` AND
 `now - first_down_at >= min_outage_seconds`.
 
-Precedence of states: an open failover intent (FAILING_OVER, action TRACK) > the latch (FAILED_OVER)
-> an active pause (PAUSED) > UNKNOWN > HEALTHY > SUSPECT > BLOCKED (a guard fails) > FAILOVER_WARRANTED.
+Precedence of states: an open failover intent (FAILING_OVER, action TRACK) > the latch (FAILED_OVER;
+FAILOVER_FAILED when the pair's newest intent ended failed: refused by the API or failed on the DR
+task, nothing promoted, with the error and what to do) > an active pause (PAUSED) > UNKNOWN >
+HEALTHY > SUSPECT > BLOCKED (a guard fails) > FAILOVER_WARRANTED.
 Modes only change the action of a warranted failover: auto => FAILOVER, recommend => RECOMMEND,
 observe => NONE (the state is still failover_warranted, so metrics and the audit trail show what
 auto mode would have done).
@@ -292,6 +294,12 @@ def _held(state: PairState, now: datetime) -> tuple[State, Action, Reason] | Non
         return State.FAILING_OVER, Action.TRACK, _intent_reason(state)
     if state.latched:
         values = {"latched_at": _ts(state.latched_at)}
+        if state.last_intent_status is IntentStatus.FAILED:  # refused by the API or failed: not promoted
+            text = (
+                f"failover failed: {state.last_intent_detail or 'no detail'}; nothing was promoted. Check "
+                "the DR task and the error, then `dr-watchdog ack --config F --pair P` to re-arm"
+            )
+            return State.FAILOVER_FAILED, Action.NONE, Reason(ReasonCode.FAILOVER_FAILED, text, values)
         return State.FAILED_OVER, Action.NONE, Reason(ReasonCode.LATCHED, "failed over; ack re-arms", values)
     if state.pause is not None and state.pause.active(now):
         pause = state.pause

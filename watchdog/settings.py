@@ -35,7 +35,7 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
-from watchdog.hooks import HookSettings
+from watchdog.hooks import REAP_SECONDS, HookSettings
 from watchdog.model import Mode, Policy
 from watchdog.notify.settings import NotificationSettings
 from watchdog.settings_sources import (
@@ -237,9 +237,15 @@ class FailoverSettings(BaseModel):
     """Give up tracking after this many seconds: the intent becomes `unknown` and a human must look.
     30 minutes: a DWS failover normally takes minutes."""
     settle_seconds: float = Field(default=60.0, gt=0)
-    """A DR task still abnormal, never seen switching, this long after submission: the failover failed."""
+    """A submitted failover whose DR task does not show the switch this long after submission is
+    logged (WARNING) and followed on to track_timeout_seconds. Never a failure by itself: a failover
+    fails only when the task was seen switching and then left it with the roles not swapped."""
     unknown_grace_seconds: float = Field(default=120.0, gt=0)
     """After an ambiguous POST (sent, no clear answer): how long to look for the switch before `unknown`."""
+    stale_unsent_seconds: float = Field(default=600.0, gt=0)
+    """A failover intent journaled but not sent this long ago is taken as abandoned by its maker
+    (a `dr-watchdog failover` that died in its veto hook) and closed, so the next rounds decide
+    again. Must exceed hooks.pre_failover.timeout_seconds plus the checks around the hook."""
 
 
 class StateSettings(BaseModel):
@@ -356,6 +362,26 @@ class Settings(BaseSettings):
                 reason = f"must be longer than policy.probe_interval_seconds ({interval:g} s)"
                 raise _field_error(f"{where}.max_down_gap_seconds", reason)
         return self
+
+    @model_validator(mode="after")
+    def _hook_within_unsent_bound(self) -> Self:
+        hook = self.hooks.pre_failover
+        if hook is None:
+            return self
+        bound, needed = self.failover.stale_unsent_seconds, hook.timeout_seconds + self.pre_post_margin()
+        if needed >= bound:  # else a live maker's unsent intent could be closed as abandoned
+            reason = (
+                f"with the checks around the hook ({self.pre_post_margin():g} s) it must end before "
+                f"failover.stale_unsent_seconds ({bound:g} s); raise that or shorten the hook"
+            )
+            raise _field_error("hooks.pre_failover.timeout_seconds", reason)
+        return self
+
+    def pre_post_margin(self) -> float:
+        """Seconds an executor may spend between the intent and the POST besides the veto hook: the
+        hook's reaping, two journal waits and the two API reads of the pre-POST re-check."""
+        read = max(self.cloud.timeout_seconds, self.policy.probe_interval_seconds * 0.8)
+        return REAP_SECONDS + 2 * 10.0 + 2 * read
 
     def pair(self, name: str) -> PairSettings:
         """The pair called `name`; KeyError naming the known pairs otherwise."""

@@ -110,7 +110,8 @@ def _decided(decision: Decision | None, last_at: datetime | None = None, rounds:
 
 
 def pair_status(journal: Journal, name: str, now: datetime) -> dict[str, Any]:
-    """One pair: state, last decision and its reasons, health, DR status, sync lag, pause, latch, intent,
+    """One pair: state, last decision and its reasons, health, DR status, sync lag, pause, latch, the
+    open intent and the newest one (a refused or failed failover shows there with the API's error),
     and the latest hook runs (newest first)."""
     found = journal.decisions(name, limit=1)
     latest = found[0] if found else None
@@ -123,6 +124,7 @@ def pair_status(journal: Journal, name: str, now: datetime) -> dict[str, Any]:
         "latched": state.latched,
         "cooldown_until": _iso(state.cooldown_until),
         "open_intent": _intent(journal.open_intent(name)),
+        "last_intent": _intent(journal.latest_intent(name)),  # failed: refused or failed, see its detail
         "hook_runs": [_hook_run(r) for r in reversed(journal.hook_runs(name, limit=HOOK_RUNS_SHOWN))],
     }
 

@@ -67,7 +67,11 @@ def build_executor(
     """
     f = settings.failover
     timing = ExecutorTiming(
-        f.poll_interval_seconds, f.track_timeout_seconds, f.settle_seconds, f.unknown_grace_seconds
+        poll_interval_seconds=f.poll_interval_seconds,
+        track_timeout_seconds=f.track_timeout_seconds,
+        settle_seconds=f.settle_seconds,
+        unknown_grace_seconds=f.unknown_grace_seconds,
+        stale_unsent_seconds=f.stale_unsent_seconds,
     )
 
     async def veto(intent: FailoverIntent) -> str | None:
@@ -90,9 +94,11 @@ def build_executor(
         except JournalError:  # the failover stands; the log line above keeps the result
             log.exception("post-failover hook run not journaled", extra={"pair": intent.pair})
 
+    counted: set[tuple[int, str]] = set()  # (intent id, result): each counted once by this process
+
     def on_step(step: Step, intent: FailoverIntent) -> None:
         if metrics is not None:
-            count_step(metrics, step, intent)
+            count_step(metrics, step, intent, counted)
 
     return Executor(
         journal, client_for, clock, timing=timing, before_submit=veto, after_complete=after, on_step=on_step
@@ -115,16 +121,32 @@ def hook_context(intent: FailoverIntent) -> HookContext:
     )
 
 
-def count_step(metrics: Metrics, step: Step, intent: FailoverIntent) -> None:
-    """dr_watchdog_failovers_total{result}: submitted once journaled so; completed / failed at the end."""
+def count_step(
+    metrics: Metrics, step: Step, intent: FailoverIntent, counted: set[tuple[int, str]] | None = None
+) -> None:
+    """dr_watchdog_failovers_total{result}: submitted once journaled so; completed / failed at the end.
+
+    With `counted` (the executor's memory of what it counted), each intent counts at most once per
+    result, whoever started it: the daemon following a CLI's failover to its end counts its
+    submission and its outcome once, even when the CLI journaled them first.
+    """
+    if step is Step.THROTTLED:  # not a failed failover: retried after a backoff
+        metrics.failover_throttled.inc()
+        return
     if step is Step.SUBMITTED:
-        result = "submitted"
+        results = ["submitted"]
     elif step is Step.FINISHED and intent.status in (IntentStatus.COMPLETED, IntentStatus.FAILED):
-        result = intent.status.value
+        results = ["submitted"] if intent.submitted_at is not None and counted is not None else []
+        results.append(intent.status.value)
     else:
         return
-    metrics.failovers.labels(pair=intent.pair, result=result).inc()
-    log.warning(
-        f"{intent.pair}: failover {result}",
-        extra={"pair": intent.pair, "intent": intent.id, "detail": intent.detail},
-    )
+    for result in results:
+        if counted is not None:
+            if (intent.id, result) in counted:
+                continue
+            counted.add((intent.id, result))
+        metrics.failovers.labels(pair=intent.pair, result=result).inc()
+        log.warning(
+            f"{intent.pair}: failover {result}",
+            extra={"pair": intent.pair, "intent": intent.id, "detail": intent.detail},
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from watchdog.journal.base import AckRefused, JournalError
 from watchdog.journal.core import EncodedRound, Journal, RecordedDecision, RoundRecord
 from watchdog.journal.hookruns import HookRunRecord
-from watchdog.journal.intents import IntentAlreadyFinal, IntentConflict
+from watchdog.journal.intents import IntentAlreadyFinal, IntentAlreadySent, IntentConflict
 from watchdog.journal.operators import AckRecord, PauseRecord
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "EncodedRound",
     "HookRunRecord",
     "IntentAlreadyFinal",
+    "IntentAlreadySent",
     "IntentConflict",
     "Journal",
     "JournalError",

@@ -48,17 +48,21 @@ class Journal(Intents, HookRuns, Operators):
 
     # ---- pair state --------------------------------------------------------------------------------
     def load_state(self, pair: str, now: datetime | None = None) -> PairState:
-        """The pair's state as the policy reads it: counters, latch, cooldown, the pause, the open intent.
+        """The pair's state as the policy reads it: counters, latch, cooldown, the pause, the open and
+        the newest intent.
 
         With `now`, only a pause still active at `now` is returned; without, the newest unresumed one.
         """
         with self._snapshot("load state"):
             rows = self._read("load state", "SELECT * FROM pair_state WHERE pair = ?", (pair,))
             intent = self.open_intent(pair)
+            last = self.latest_intent(pair)
             base = PairState(
                 pause=self.active_pause(pair, now),
                 open_intent_id=intent.id if intent else None,
                 open_intent_status=intent.status if intent else None,
+                last_intent_status=last.status if last else None,
+                last_intent_detail=last.detail if last else None,
             )
         if not rows:
             return base
@@ -75,6 +79,8 @@ class Journal(Intents, HookRuns, Operators):
             pause=base.pause,
             open_intent_id=base.open_intent_id,
             open_intent_status=base.open_intent_status,
+            last_intent_status=base.last_intent_status,
+            last_intent_detail=base.last_intent_detail,
         )
 
     def record(

@@ -13,6 +13,8 @@ from datetime import datetime, timedelta
 from watchdog.journal.base import JournalError, Store, dt, ts
 from watchdog.model import FailoverIntent, IntentStatus
 
+THROTTLED = "throttled by the API"  # how a 429-refused intent's detail begins (throttled_streak)
+ORPHAN_AT_STARTUP = "latch of a failover decision without an intent released at start-up: nothing was sent"
 _OPEN = "(status IN ('intended', 'submitted') OR (status = 'unknown' AND acked_at IS NULL))"
 
 
@@ -22,6 +24,11 @@ class IntentConflict(JournalError):
 
 class IntentAlreadyFinal(JournalError):
     """The intent was already completed or failed (another process finished it first)."""
+
+
+class IntentAlreadySent(JournalError):
+    """The intent was marked sent meanwhile (by the process that made it): it can no longer be closed
+    as "never sent"; follow it as a sent intent instead."""
 
 
 def _intent(r: sqlite3.Row) -> FailoverIntent:
@@ -117,14 +124,45 @@ class Intents(Store):
         return self.intent(intent_id)
 
     def mark_sent(self, intent_id: int, now: datetime) -> FailoverIntent:
-        """Written right before the POST: an intent without `sent_at` was provably never sent."""
+        """Written right before the POST: an intent without `sent_at` was provably never sent.
+
+        One conditional UPDATE: only an intent still `intended` and unsent is marked, so an intent
+        that another process closed meanwhile (`close_unsent`, an operator) is never sent.
+        """
         with self._tx("mark intent sent") as db:
-            row = db.execute("SELECT status, sent_at FROM intents WHERE id = ?", (intent_id,)).fetchone()
-            if row is not None and IntentStatus(row["status"]).final:
-                raise IntentAlreadyFinal(f"intent {intent_id} is already {row['status']}: not sent")
-            if row is None or row["status"] != IntentStatus.INTENDED.value or row["sent_at"] is not None:
+            marked = db.execute(
+                "UPDATE intents SET sent_at = ? WHERE id = ? AND status = 'intended' AND sent_at IS NULL",
+                (ts(now), intent_id),
+            ).rowcount
+            if not marked:
+                row = db.execute("SELECT status FROM intents WHERE id = ?", (intent_id,)).fetchone()
+                if row is not None and IntentStatus(row["status"]).final:
+                    raise IntentAlreadyFinal(f"intent {intent_id} is already {row['status']}: not sent")
                 raise JournalError(f"journal {self.path}: intent {intent_id} is not an unsent intent")
-            db.execute("UPDATE intents SET sent_at = ? WHERE id = ?", (ts(now), intent_id))
+        return self.intent(intent_id)
+
+    def close_unsent(self, intent_id: int, now: datetime, detail: str) -> FailoverIntent:
+        """Close an intent that was never sent as failed, and lift its latch and cooldown: ONE
+        transaction, conditioned on `sent_at IS NULL`, so it can never close an intent whose POST its
+        maker is sending (IntentAlreadySent; IntentAlreadyFinal if it was closed already)."""
+        with self._tx("close unsent intent") as db:
+            closed = db.execute(
+                "UPDATE intents SET status = 'failed', finished_at = ?, "
+                "detail = COALESCE(detail || '; ', '') || ? "
+                "WHERE id = ? AND status = 'intended' AND sent_at IS NULL",
+                (ts(now), detail, intent_id),
+            ).rowcount
+            row = db.execute("SELECT pair, status FROM intents WHERE id = ?", (intent_id,)).fetchone()
+            if row is None:
+                raise JournalError(f"journal {self.path}: close unsent intent: no intent {intent_id}")
+            if not closed:
+                if IntentStatus(row["status"]).final:
+                    raise IntentAlreadyFinal(f"intent {intent_id} is already {row['status']}")
+                raise IntentAlreadySent(f"intent {intent_id} was sent meanwhile: not closed")
+            db.execute(
+                "UPDATE pair_state SET latched = 0, latched_at = NULL, cooldown_until = NULL WHERE pair = ?",
+                (row["pair"],),
+            )
         return self.intent(intent_id)
 
     def mark_submitted(
@@ -160,10 +198,10 @@ class Intents(Store):
     ) -> FailoverIntent:
         """Close an intent as completed or failed, and set the pair's latch in the same transaction.
 
-        `release_latch` is for an intent that provably never reached the API (vetoed, not allowed to
-        act, or stopped before the POST) or that the API refused as throttled (429): the latch and
-        cooldown its decision set are lifted so the next rounds decide again. Otherwise the pair
-        stays latched until `ack`, with the cooldown running from now.
+        `release_latch` is for an intent that provably never reached the API (the connection failed)
+        or that the API refused as throttled (429): the latch and cooldown its decision set are
+        lifted so the next rounds decide again (after `cooldown_seconds`, if given: the backoff after
+        a 429). Otherwise the pair stays latched until `ack`, with the cooldown running from now.
         """
         if not status.final:
             raise ValueError(f"status: {status.value} is not final")
@@ -179,9 +217,10 @@ class Intents(Store):
                 (status.value, ts(now), detail, intent_id),
             )
             db.execute("INSERT OR IGNORE INTO pair_state (pair) VALUES (?)", (row["pair"],))
-            if release_latch:
-                sql, args = "latched = 0, latched_at = NULL, cooldown_until = NULL", ()
-                args_t: tuple[object, ...] = args
+            if release_latch:  # with cooldown_seconds: the backoff before the next attempt (a 429)
+                until = ts(now + timedelta(seconds=cooldown_seconds)) if cooldown_seconds else None
+                sql = "latched = 0, latched_at = NULL, cooldown_until = ?"
+                args_t: tuple[object, ...] = (until,)
             else:
                 until = (
                     ts(now + timedelta(seconds=cooldown_seconds)) if cooldown_seconds is not None else None
@@ -194,8 +233,10 @@ class Intents(Store):
             db.execute(f"UPDATE pair_state SET {sql} WHERE pair = ?", (*args_t, row["pair"]))
         return self.intent(intent_id)
 
-    def release_orphan_latch(self, pair: str, now: datetime) -> bool:
-        """Lift a latch whose FAILOVER decision never got an intent (stopped between the two writes).
+    def release_orphan_latch(self, pair: str, now: datetime, reason: str = ORPHAN_AT_STARTUP) -> bool:
+        """Lift a latch whose FAILOVER decision never got an intent (stopped, or the intent could not
+        be written, between the two writes); `reason` goes to the acks table as the watchdog's own
+        re-arm (owner `watchdog`), so the audit trail says why the latch went.
 
         An intent counts if it was made after the latch or for the newest FAILOVER decision (its
         `decision_id`): the second test holds even when the wall clock stepped back between the
@@ -218,6 +259,10 @@ class Intents(Store):
                 "UPDATE pair_state SET latched = 0, latched_at = NULL, cooldown_until = NULL WHERE pair = ?",
                 (pair,),
             )
+            db.execute(
+                "INSERT INTO acks (pair, owner, note, at, was_latched) VALUES (?, 'watchdog', ?, ?, 1)",
+                (pair, reason, ts(now)),
+            )
             return True
 
     def latched_pairs(self) -> list[str]:
@@ -238,6 +283,28 @@ class Intents(Store):
 
     def open_intent(self, pair: str) -> FailoverIntent | None:
         rows = self._read("read open intent", f"SELECT * FROM intents WHERE pair = ? AND {_OPEN}", (pair,))
+        return _intent(rows[0]) if rows else None
+
+    def throttled_streak(self, pair: str, before_id: int) -> int:
+        """How many of the pair's intents in a row before intent `before_id` the API refused as
+        throttled (429)."""
+        rows = self._read(
+            "read throttled intents",
+            "SELECT detail FROM intents WHERE pair = ? AND id < ? ORDER BY id DESC LIMIT 32",
+            (pair, before_id),
+        )
+        streak = 0
+        for row in rows:
+            if not (row["detail"] or "").startswith(THROTTLED):
+                break
+            streak += 1
+        return streak
+
+    def latest_intent(self, pair: str) -> FailoverIntent | None:
+        """The pair's newest intent, whatever its status."""
+        rows = self._read(
+            "read latest intent", "SELECT * FROM intents WHERE pair = ? ORDER BY id DESC LIMIT 1", (pair,)
+        )
         return _intent(rows[0]) if rows else None
 
     def open_intents(self) -> list[FailoverIntent]:

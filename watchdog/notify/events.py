@@ -38,6 +38,7 @@ _SEVERITY = {
     State.BLOCKED: Severity.CRITICAL,
     State.FAILING_OVER: Severity.CRITICAL,
     State.FAILED_OVER: Severity.WARNING,
+    State.FAILOVER_FAILED: Severity.CRITICAL,
 }
 
 

@@ -59,7 +59,13 @@ class WebhookSettings(BaseModel):
     """Extra request headers (e.g. a routing key). Not secret: they may be shown by check-config."""
 
 
-DEFAULT_STATES = (State.FAILOVER_WARRANTED, State.BLOCKED, State.FAILING_OVER, State.FAILED_OVER)
+DEFAULT_STATES = (
+    State.FAILOVER_WARRANTED,
+    State.BLOCKED,
+    State.FAILING_OVER,
+    State.FAILED_OVER,
+    State.FAILOVER_FAILED,
+)
 
 
 class NotificationSettings(BaseModel):

@@ -75,6 +75,7 @@ def _anchor(event: Event) -> str:
         "blocked": "drfailoverblocked",
         "failing_over": "drfailoverinprogresstoolong",
         "failed_over": "drfailovercompleted",
+        "failover_failed": "drfailoverfailed",
     }
     return anchors.get(event.name, "hooks-and-notifications")
 

@@ -30,7 +30,12 @@ AUTO = Policy(
     cooldown_seconds=3600,
 )
 TIMING = ExecutorTiming(
-    poll_interval_seconds=0.2, track_timeout_seconds=30, settle_seconds=5, unknown_grace_seconds=3
+    poll_interval_seconds=0.2,
+    track_timeout_seconds=30,
+    settle_seconds=5,
+    unknown_grace_seconds=3,
+    throttle_backoff_seconds=0.5,
+    throttle_backoff_max_seconds=2,
 )
 
 

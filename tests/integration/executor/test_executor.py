@@ -411,8 +411,13 @@ def test_tracking_survives_a_flaky_api(run_loop: Callable[[Body], None], simulat
     async def body(loop: Loop) -> None:
         fail_production(simulator)
         evaluation, obs = await loop.until_failover()
-        simulator.inject(kind="error", operation="show_disaster_detail", status=503, count=6)
-        simulator.inject(kind="reset", operation="list_cluster_details", count=2)
+
+        def flaky_after_sending(step: Step, _intent: FailoverIntent) -> None:
+            if step is Step.SENT:  # after the pre-POST re-read, which must see the API to go ahead
+                simulator.inject(kind="error", operation="show_disaster_detail", status=503, count=6)
+                simulator.inject(kind="reset", operation="list_cluster_details", count=2)
+
+        loop.executor.on_step = flaky_after_sending
         intent = await loop.executor.execute(evaluation.decision, obs)
         assert intent.status is IntentStatus.COMPLETED, intent.detail
 

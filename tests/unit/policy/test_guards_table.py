@@ -173,6 +173,21 @@ def test_cooldown_axis(cooldown_end: float | None, code: ReasonCode | None) -> N
     ("state", "expected", "action"),
     [
         (PairState(latched=True, latched_at=at(-100)), State.FAILED_OVER, Action.NONE),
+        (
+            PairState(latched=True, latched_at=at(-100), last_intent_status=IntentStatus.COMPLETED),
+            State.FAILED_OVER,
+            Action.NONE,
+        ),
+        (
+            PairState(latched=True, latched_at=at(-100), last_intent_status=IntentStatus.FAILED),
+            State.FAILOVER_FAILED,
+            Action.NONE,
+        ),
+        (  # a failed intent that lifted the latch (vetoed, aborted, throttled): armed again
+            PairState(last_intent_status=IntentStatus.FAILED),
+            State.FAILOVER_WARRANTED,
+            Action.FAILOVER,
+        ),
         (PairState(pause=Pause("maint", "ops", at(-10), at(100))), State.PAUSED, Action.NONE),
         (PairState(pause=Pause("maint", "ops", at(-10), None)), State.PAUSED, Action.NONE),
         (PairState(pause=Pause("maint", "ops", at(-10), at(20))), State.FAILOVER_WARRANTED, Action.FAILOVER),
@@ -264,3 +279,19 @@ def test_pause_expiry_uses_now_not_observation() -> None:
     assert evaluate(obs, PairState(pause=pause), FAST, at(0)).decision.state is State.PAUSED
     later = evaluate(obs, PairState(pause=pause), FAST, at(0) + timedelta(seconds=6)).decision
     assert later.state is State.SUSPECT
+
+
+def test_a_refused_failover_reads_as_failover_failed_with_the_api_error_and_what_to_do() -> None:
+    """Latched after a failover the API refused: failover_failed (not failed_over), the reason carries
+    the API's code and message and says how to re-arm; the latch holds."""
+    detail = "rejected by the API: HTTP 400 DWS.0015: The DR task status does not support this operation"
+    state = PairState(
+        latched=True, latched_at=at(-100), last_intent_status=IntentStatus.FAILED, last_intent_detail=detail
+    )
+    ev = confirmed(state=state)
+    d = ev.decision
+    assert (d.state, d.action, d.rule) == (State.FAILOVER_FAILED, Action.NONE, ReasonCode.FAILOVER_FAILED)
+    message = d.reasons[0].message
+    assert "DWS.0015" in message and "does not support this operation" in message
+    assert "dr-watchdog ack --config F --pair P" in message and "failed_over" not in message
+    assert ev.next_state.latched

@@ -13,12 +13,14 @@ from tests.unit.policy.builders import FAST, T0, observation
 from watchdog.model import (
     Action,
     Decision,
+    IntentStatus,
     Mode,
     PairState,
     Policy,
     ReasonCode,
     Signal,
     SignalSource,
+    State,
     Verdict,
 )
 from watchdog.policy import evaluate, evaluate_manual, production_verdict
@@ -191,3 +193,33 @@ def test_manual_failover_only_on_a_down_round_unless_forced(
     decision = evaluate_manual(obs, PairState(), FAST, now, force=force).decision
     assert (decision.action is Action.FAILOVER) is (down or force), decision.reasons
     assert (ReasonCode.PRODUCTION_NOT_DOWN in decision.codes) is not down
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    timelines,
+    policies,
+    st.sampled_from([IntentStatus.FAILED, IntentStatus.COMPLETED, None]),
+    st.one_of(st.none(), st.text(max_size=40)),
+)
+def test_a_latched_pair_reads_failover_failed_exactly_when_its_newest_intent_failed(
+    timeline: list[Round], policy: Policy, last: IntentStatus | None, detail: str | None
+) -> None:
+    """Latched, whatever the rounds show: failover_failed (its reason naming the error and the ack)
+    exactly when the newest intent ended failed, else failed_over; never an action either way."""
+    state = PairState(latched=True, latched_at=T0, last_intent_status=last, last_intent_detail=detail)
+    now = T0
+    for r in timeline:
+        now += timedelta(seconds=r.gap)
+        obs = observation(now, r.verdict, last_sync=now - timedelta(seconds=r.sync_age))
+        ev = evaluate(obs, state, policy, now)
+        d = ev.decision
+        assert d.action is Action.NONE and ev.next_state.latched
+        if last is IntentStatus.FAILED:
+            assert (d.state, d.rule) == (State.FAILOVER_FAILED, ReasonCode.FAILOVER_FAILED)
+            assert (detail or "no detail") in d.reasons[0].message and "dr-watchdog ack" in d.reasons[
+                0
+            ].message
+        else:
+            assert (d.state, d.rule) == (State.FAILED_OVER, ReasonCode.LATCHED)
+        state = ev.next_state

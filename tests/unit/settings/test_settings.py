@@ -134,6 +134,11 @@ def test_credentials_directory_from_environment(tmp_path: Path) -> None:
             "config error: pairs[0].policy.max_down_gap_seconds: must be longer than",
         ),
         ("surprise", {}, "config error: surprise: unknown key"),
+        (  # a veto hook that may outlive the staleness bound lets a live CLI's intent be closed
+            "hooks",
+            {"pre_failover": {"command": ["/bin/true"], "timeout_seconds": 3600}},
+            "config error: hooks.pre_failover.timeout_seconds: with the checks around the hook",
+        ),
     ],
 )
 def test_errors_name_the_field(tmp_path: Path, path: str, value: object, expected: str) -> None:
@@ -141,6 +146,19 @@ def test_errors_name_the_field(tmp_path: Path, path: str, value: object, expecte
     message = error_of(tmp_path, with_(path, value))
     assert message.startswith(expected)
     assert "\n" not in message
+
+
+def test_veto_hook_must_end_within_the_unsent_bound(tmp_path: Path) -> None:
+    """The pre-failover hook's timeout plus the checks around it must end before
+    failover.stale_unsent_seconds, after which another process closes the unsent intent."""
+    data = with_("hooks", {"pre_failover": {"command": ["/bin/true"], "timeout_seconds": 100}})
+    margin = load(tmp_path, data).pre_post_margin()
+    assert margin > 0
+    data["failover"] = {"stale_unsent_seconds": 100 + margin + 1}
+    assert load(tmp_path, data).failover.stale_unsent_seconds == 100 + margin + 1
+    data["failover"] = {"stale_unsent_seconds": 100 + margin}
+    message = error_of(tmp_path, data)
+    assert message.startswith("config error: hooks.pre_failover.timeout_seconds: ") and "\n" not in message
 
 
 def test_duplicate_pair_names_rejected(tmp_path: Path) -> None:
