@@ -31,6 +31,16 @@ DECISION_STATES: tuple[str, ...] = (
     "unknown",
 )
 FAILOVER_RESULTS: tuple[str, ...] = ("submitted", "completed", "failed")
+# failover_blocked reasons besides the guards: what holds a pair whose outage is confirmed (an open
+# intent, the latch, a pause, a failed failover) and the modes that do not act. Always pre-created.
+HOLD_REASONS: tuple[str, ...] = (
+    "intent_open",
+    "latched",
+    "paused",
+    "failover_failed",
+    "mode_observe",
+    "mode_recommend",
+)
 DEFAULT_PROBES: tuple[str, ...] = ("production_cluster", "dr_task", "dr_cluster")
 API_OPERATIONS: tuple[str, ...] = (
     "list_disaster_recover",
@@ -65,7 +75,7 @@ class Metrics:
         self._states: dict[str, str] = {}  # pair -> the state the decision set shows
         self._blocked: dict[str, frozenset[str]] = {}  # pair -> the guards failover_blocked shows
         self._probes = tuple(probes)
-        self._block_reasons = tuple(block_reasons)
+        self._block_reasons = tuple(dict.fromkeys([*block_reasons, *HOLD_REASONS]))
         if process_collectors:
             ProcessCollector(registry=registry)
             PlatformCollector(registry=registry)
@@ -115,7 +125,8 @@ class Metrics:
         )
         self.failover_blocked = Gauge(
             f"{P}failover_blocked",
-            "1 while a guard blocks a warranted failover",
+            "1 for each reason the watchdog does not fail over a pair whose outage is confirmed "
+            "(a guard, an open intent, the latch, a pause, a failed failover, the mode)",
             [*pair, "reason"],
             registry=r,
         )
@@ -216,7 +227,8 @@ class Metrics:
         self._states[pair] = state
 
     def set_blocked(self, pair: str, reasons: Iterable[str]) -> None:
-        """1 for each guard now blocking a warranted failover, 0 for the others (new reasons are added)."""
+        """1 for each reason now keeping a confirmed outage from a failover, 0 for the others (new
+        reasons are added)."""
         active = frozenset(reasons)
         if self._blocked.get(pair) == active:  # unchanged (nearly always): no label lookups at all
             return
