@@ -31,6 +31,7 @@ DECISION_STATES: tuple[str, ...] = (
     "unknown",
 )
 FAILOVER_RESULTS: tuple[str, ...] = ("submitted", "completed", "failed")
+MODES: tuple[str, ...] = ("observe", "recommend", "auto")  # watchdog.model.Mode's values
 # failover_blocked reasons besides the guards: what holds a pair whose outage is confirmed (an open
 # intent, the latch, a pause, a failed failover) and the modes that do not act. Always pre-created.
 HOLD_REASONS: tuple[str, ...] = (
@@ -74,6 +75,7 @@ class Metrics:
         self.registry = registry
         self._states: dict[str, str] = {}  # pair -> the state the decision set shows
         self._blocked: dict[str, frozenset[str]] = {}  # pair -> the guards failover_blocked shows
+        self._modes: dict[str, str] = {}  # pair -> the mode its one `mode` sample shows
         self._probes = tuple(probes)
         self._block_reasons = tuple(dict.fromkeys([*block_reasons, *HOLD_REASONS]))
         if process_collectors:
@@ -145,6 +147,12 @@ class Metrics:
             registry=r,
         )
         self.latched = Gauge(f"{P}latched", "1 after a failover until an operator acks it", pair, registry=r)
+        self.mode = Gauge(
+            f"{P}mode",
+            "Always 1, one sample per pair: the mode label is the pair's policy mode (alerts filter on it)",
+            [*pair, "mode"],
+            registry=r,
+        )
 
     def _process_metrics(self, r: CollectorRegistry) -> None:
         self.build_info = Gauge(
@@ -235,6 +243,18 @@ class Metrics:
         for reason in sorted(set(self._block_reasons) | active | self._blocked.get(pair, frozenset())):
             self.failover_blocked.labels(pair=pair, reason=reason).set(1 if reason in active else 0)
         self._blocked[pair] = active
+
+    def set_mode(self, pair: str, mode: str) -> None:
+        """The pair's one `mode` sample: `mode` at 1 (a changed mode replaces the old sample)."""
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}")
+        old = self._modes.get(pair)
+        if old == mode:
+            return
+        if old is not None:
+            self.mode.remove(pair, old)
+        self.mode.labels(pair=pair, mode=mode).set(1)
+        self._modes[pair] = mode
 
     def set_production(self, pair: str, up: bool | None) -> None:
         """1 up, 0 down, NaN unknown: never 0 because the watchdog could not see."""

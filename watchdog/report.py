@@ -75,6 +75,7 @@ def decision_metrics(metrics: Metrics, decision: Decision) -> None:
     """The decision state set, production_up (NaN while unknown), counts and blocking guards."""
     production_metric(metrics, decision)
     metrics.set_decision(decision.pair, decision.state.value)
+    metrics.set_mode(decision.pair, decision.policy.mode.value)
     metrics.consecutive_down.labels(pair=decision.pair).set(decision.consecutive_down)
     loss = decision.expected_data_loss_seconds
     open_outage = decision.first_down_at is not None and loss is not None

@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry
 
 from tests.unit.policy.builders import CONFIRM, FAST, PAIR, at, run
 from watchdog.metrics import HOLD_REASONS, Metrics
-from watchdog.model import Decision, IntentStatus, Mode, PairState, Pause, Verdict
+from watchdog.model import Decision, IntentStatus, Mode, PairState, Pause, State, Verdict
 from watchdog.report import GUARD_REASONS, decision_metrics
 
 D, U = Verdict.DOWN, Verdict.UP
@@ -94,13 +94,40 @@ def test_the_label_set_is_fixed_and_pre_created() -> None:
     m = metrics()
     assert set(HOLD_REASONS) | {g.value for g in GUARD_REASONS} == set(blocked(m))
     assert "failover_failed" in blocked(m) and set(blocked(m).values()) == {0.0}
+    m.set_mode(PAIR, "auto")  # as the daemon does at start
     before = per_pair(m)
     for hold in HOLDS.values():
         report(m, [*CONFIRM, (30.0, U)], hold)
     for mode in Mode:
         report(m, CONFIRM, PairState(), mode)
     assert per_pair(m) == before
-    assert len(blocked(m)) == 15
+    assert len(blocked(m)) == 15 and len(modes(m)) == 1
+
+
+def modes(m: Metrics) -> dict[str, float]:
+    return {
+        s.labels["mode"]: s.value
+        for fam in m.registry.collect()
+        if fam.name == "dr_watchdog_mode"
+        for s in fam.samples
+        if s.labels["pair"] == PAIR
+    }
+
+
+def test_observe_records_what_auto_would_do_and_its_mode() -> None:
+    """Observe: decision{failover_warranted} is 1 (what auto mode would have done) and the pair's one
+    mode sample says observe (the paging alerts filter on it); a new mode replaces the sample."""
+    m = metrics()
+    d = report(m, CONFIRM, PairState(), Mode.OBSERVE)
+    warranted = m.registry.get_sample_value(
+        "dr_watchdog_decision", {"pair": PAIR, "decision": "failover_warranted"}
+    )
+    assert d.state is State.FAILOVER_WARRANTED and warranted == 1
+    assert modes(m) == {"observe": 1.0}
+    report(m, CONFIRM, PairState(), Mode.RECOMMEND)
+    assert modes(m) == {"recommend": 1.0}
+    with pytest.raises(ValueError, match="unknown mode 'manual'"):
+        m.set_mode(PAIR, "manual")
 
 
 def per_pair(m: Metrics) -> int:
