@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.policy.builders import FAST, PAIR, at, observation
+from tests.unit.policy.builders import FAST, PAIR, STANDBY_ID, at, observation
 from watchdog.journal import Journal, JournalError, RoundRecord
-from watchdog.model import PairState, Verdict
+from watchdog.model import Observation, PairState, State, Verdict
 from watchdog.policy import evaluate
 from watchdog.status import pair_status
 
@@ -120,3 +120,52 @@ def test_status_shows_the_latest_round_of_a_run(journal: Journal) -> None:
     assert entry["decided_at"] == at(90).isoformat() and entry["same_since"] == at(10).isoformat()
     assert entry["rounds"] == 9 and entry["observed_at"] == at(90).isoformat()
     assert entry["sync_lag_seconds"] == (at(90) - SYNC).total_seconds()
+
+
+def measure(journal: Journal) -> tuple[int, int]:
+    """(rows, bytes) the audit trail holds: decisions plus observations, and their JSON bodies."""
+    db = journal._db  # the journal's own connection: read-only queries
+    rows = sum(db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("decisions", "observations"))
+    size = db.execute(
+        "SELECT (SELECT COALESCE(SUM(LENGTH(body)), 0) FROM decisions)"
+        " + (SELECT COALESCE(SUM(LENGTH(body)), 0) FROM observations)"
+    ).fetchone()[0]
+    return rows, size
+
+
+def failed_over(when: datetime) -> Observation:
+    """After a failover: roles swapped (the old DR cluster is production, up), the DR task no longer
+    syncs, so its RPO is now minus the last sync and grows every round."""
+    o = observation(when, Verdict.UP, last_sync=SYNC, task_status="abnormal", primary=STANDBY_ID)
+    return replace(o, rpo_seconds=float(int((when - SYNC).total_seconds())))
+
+
+def test_a_failed_over_pair_stops_growing_the_journal(journal: Journal) -> None:
+    """1,000 rounds of a failed-over, latched pair at 15 s: after the failover's own rows, the journal
+    holds the same rows and bytes at round 1,000 as at round 10 (the growing RPO only restates time)."""
+    rounds(journal, [Verdict.DOWN] * 3)  # FAST confirms on the third DOWN round: FAILOVER, latched
+    assert journal.load_state(PAIR).latched
+    seen = {}
+    for i in range(1, 1001):
+        now = at(20 + 15 * i)
+        state = journal.load_state(PAIR, now)
+        o = failed_over(now)
+        ev = evaluate(o, state, FAST, now)
+        assert ev.decision.state is State.FAILED_OVER
+        journal.record(o, ev.decision, ev.next_state, state_before=state)
+        if i in (10, 1000):
+            seen[i] = measure(journal)
+    assert seen[1000] == seen[10]
+    assert sum(r.rounds for r in journal.decisions(PAIR)) == 1003
+    assert len(journal.decisions(PAIR)) <= 6
+
+
+def test_an_rpo_that_moves_its_point_in_time_breaks_the_run(journal: Journal) -> None:
+    """An RPO naming a new recovery point (not just restating time) is a change: a new row."""
+    for i, rpo in enumerate([100.0, 110.0, 120.0, 30.0, 40.0]):  # a sync between the third and fourth
+        now = at(10 * i)
+        state = journal.load_state(PAIR, now)
+        o = replace(observation(now, Verdict.UP, last_sync=SYNC, task_status="running"), rpo_seconds=rpo)
+        ev = evaluate(o, state, FAST, now)
+        journal.record(o, ev.decision, ev.next_state, state_before=state)
+    assert [r.rounds for r in journal.decisions(PAIR)] == [1, 2, 2]
