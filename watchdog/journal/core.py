@@ -27,7 +27,7 @@ from watchdog.journal.base import ts as _ts
 from watchdog.journal.hookruns import HookRuns
 from watchdog.journal.intents import Intents
 from watchdog.journal.operators import Operators
-from watchdog.journal.runs import RunKey, run_key
+from watchdog.journal.runs import RunKey, run_key, spread
 from watchdog.model import Action, Decision, Observation, PairState
 
 
@@ -102,9 +102,10 @@ class Journal(Intents, HookRuns, Operators):
         encoded before the transaction opens (so the write lock is held for the inserts only); pass
         `encode_round` results to keep one pair's unencodable observation from failing the batch.
 
-        A round identical to the pair's previous one (`runs.run_key`: production up or unknown, no
-        action, the same decision from the same observation and state, times aside) extends that
-        row's run (`repeats`, `last_at`) instead of adding one: every round is still accounted for.
+        A round identical to the pair's previous one (`runs.run_key`: no failover started, the same
+        decision from the same observation and state, times and counts that only restate time
+        aside) extends that row's run (`repeats`, `last_at`) instead of adding one: every round is
+        still accounted for.
         """
         encoded = [r if isinstance(r, EncodedRound) else self.encode_round(r) for r in rounds]
         runs: dict[str, tuple[int, RunKey | None]] = {}
@@ -222,20 +223,29 @@ class Journal(Intents, HookRuns, Operators):
     def observations(
         self, pair: str | None = None, since: datetime | None = None, *, page: int = 1000
     ) -> Iterator[Observation]:
-        """Recorded observations in time order (for `export`), read a page at a time (a month is big)."""
+        """Recorded observations in time order (for `export`), read a page at a time (a month is big).
+
+        A run of identical rounds is its first round's observation; a run of DOWN rounds is every
+        round it stands for (`runs.spread`), since the policy counts each one.
+        """
         start = _ts(since)
         # keyset pagination on (observed_at, id); the first key sits just before `since`
         after: tuple[object, int] = (start - 1, 2**62) if start is not None else (float("-inf"), 0)
-        pair_filter = " AND pair = ?" if pair else ""
+        pair_filter = " AND o.pair = ?" if pair else ""
         sql = (
-            "SELECT id, observed_at, body FROM observations WHERE (observed_at, id) > (?, ?)"
-            f"{pair_filter} ORDER BY observed_at, id LIMIT {int(page)}"
+            "SELECT o.id, o.observed_at, o.body, d.verdict, d.repeats, d.at, d.last_at FROM observations o "
+            "LEFT JOIN decisions d ON d.observation_id = o.id WHERE (o.observed_at, o.id) > (?, ?)"
+            f"{pair_filter} ORDER BY o.observed_at, o.id LIMIT {int(page)}"
         )
         while True:
             args = (*after, pair) if pair else after
             rows = self._read("read observations", sql, args)
             for row in rows:
-                yield codec.observation_from_dict(codec.loads(row["body"]))
+                obs = codec.observation_from_dict(codec.loads(row["body"]))
+                yield obs
+                first, last = _dt(row["at"]), _dt(row["last_at"])
+                if row["verdict"] == "down" and row["repeats"] and first is not None and last is not None:
+                    yield from spread(obs, int(row["repeats"]), first, last)
             if len(rows) < page:
                 return
             after = (rows[-1]["observed_at"], rows[-1]["id"])
