@@ -32,6 +32,17 @@ DECISION_STATES: tuple[str, ...] = (
     "failover_failed",
 )
 FAILOVER_RESULTS: tuple[str, ...] = ("submitted", "completed", "failed")
+MODES: tuple[str, ...] = ("observe", "recommend", "auto")  # watchdog.model.Mode's values
+# failover_blocked reasons besides the guards: what holds a pair whose outage is confirmed (an open
+# intent, the latch, a pause, a failed failover) and the modes that do not act. Always pre-created.
+HOLD_REASONS: tuple[str, ...] = (
+    "intent_open",
+    "latched",
+    "paused",
+    "failover_failed",
+    "mode_observe",
+    "mode_recommend",
+)
 DEFAULT_PROBES: tuple[str, ...] = ("production_cluster", "dr_task", "dr_cluster")
 API_OPERATIONS: tuple[str, ...] = (
     "list_disaster_recover",
@@ -65,8 +76,9 @@ class Metrics:
         self.registry = registry
         self._states: dict[str, str] = {}  # pair -> the state the decision set shows
         self._blocked: dict[str, frozenset[str]] = {}  # pair -> the guards failover_blocked shows
+        self._modes: dict[str, str] = {}  # pair -> the mode its one `mode` sample shows
         self._probes = tuple(probes)
-        self._block_reasons = tuple(block_reasons)
+        self._block_reasons = tuple(dict.fromkeys([*block_reasons, *HOLD_REASONS]))
         if process_collectors:
             ProcessCollector(registry=registry)
             PlatformCollector(registry=registry)
@@ -116,7 +128,8 @@ class Metrics:
         )
         self.failover_blocked = Gauge(
             f"{P}failover_blocked",
-            "1 while a guard blocks a warranted failover",
+            "1 for each reason the watchdog does not fail over a pair whose outage is confirmed "
+            "(a guard, an open intent, the latch, a pause, a failed failover, the mode)",
             [*pair, "reason"],
             registry=r,
         )
@@ -140,6 +153,12 @@ class Metrics:
             registry=r,
         )
         self.latched = Gauge(f"{P}latched", "1 after a failover until an operator acks it", pair, registry=r)
+        self.mode = Gauge(
+            f"{P}mode",
+            "Always 1, one sample per pair: the mode label is the pair's policy mode (alerts filter on it)",
+            [*pair, "mode"],
+            registry=r,
+        )
 
     def _process_metrics(self, r: CollectorRegistry) -> None:
         self.build_info = Gauge(
@@ -222,13 +241,26 @@ class Metrics:
         self._states[pair] = state
 
     def set_blocked(self, pair: str, reasons: Iterable[str]) -> None:
-        """1 for each guard now blocking a warranted failover, 0 for the others (new reasons are added)."""
+        """1 for each reason now keeping a confirmed outage from a failover, 0 for the others (new
+        reasons are added)."""
         active = frozenset(reasons)
         if self._blocked.get(pair) == active:  # unchanged (nearly always): no label lookups at all
             return
         for reason in sorted(set(self._block_reasons) | active | self._blocked.get(pair, frozenset())):
             self.failover_blocked.labels(pair=pair, reason=reason).set(1 if reason in active else 0)
         self._blocked[pair] = active
+
+    def set_mode(self, pair: str, mode: str) -> None:
+        """The pair's one `mode` sample: `mode` at 1 (a changed mode replaces the old sample)."""
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}")
+        old = self._modes.get(pair)
+        if old == mode:
+            return
+        if old is not None:
+            self.mode.remove(pair, old)
+        self.mode.labels(pair=pair, mode=mode).set(1)
+        self._modes[pair] = mode
 
     def set_production(self, pair: str, up: bool | None) -> None:
         """1 up, 0 down, NaN unknown: never 0 because the watchdog could not see."""

@@ -24,6 +24,9 @@ Precedence of states: an open failover intent (FAILING_OVER, action TRACK) > the
 FAILOVER_FAILED when the pair's newest intent ended failed: refused by the API or failed on the DR
 task, nothing promoted, with the error and what to do) > an active pause (PAUSED) > UNKNOWN >
 HEALTHY > SUSPECT > BLOCKED (a guard fails) > FAILOVER_WARRANTED.
+A held decision (intent, latch, pause) on a DOWN round also carries the confirmation reason
+(`confirming` or `outage_confirmed`, as above): the pair is held, but whether production is
+confirmed down is still said, so a held pair with a confirmed outage can page.
 Modes only change the action of a warranted failover: auto => FAILOVER, recommend => RECOMMEND,
 observe => NONE (the state is still failover_warranted, so metrics and the audit trail show what
 auto mode would have done).
@@ -347,7 +350,8 @@ def evaluate(observation: Observation, state: PairState, policy: Policy, now: da
     facts = [verdict_reason] if gap is None else [verdict_reason, _gap_reason(gap, policy)]
     held = _held(tracked, now)
     if held is not None:
-        st, action, reasons = held[0], held[1], [held[2], *facts]
+        window = [_confirmation(tracked, policy, now)[1]] if verdict is Verdict.DOWN else []
+        st, action, reasons = held[0], held[1], [held[2], *window, *facts]
     elif verdict is Verdict.UNKNOWN:
         st, action, reasons = State.UNKNOWN, Action.NONE, [verdict_reason]
     elif verdict is Verdict.UP:

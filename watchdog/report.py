@@ -11,8 +11,8 @@ import math
 from datetime import datetime
 from typing import Any
 
-from watchdog.metrics import Metrics
-from watchdog.model import Decision, Observation, ReasonCode, SignalSource, State, Verdict
+from watchdog.metrics import HOLD_REASONS, Metrics
+from watchdog.model import Action, Decision, Observation, ReasonCode, SignalSource, State, Verdict
 
 log = logging.getLogger("watchdog.decision")
 
@@ -59,20 +59,30 @@ def production_metric(metrics: Metrics, decision: Decision) -> None:
     metrics.set_production(decision.pair, {Verdict.UP: True, Verdict.DOWN: False}.get(decision.verdict))
 
 
+def blocking_reasons(decision: Decision) -> list[str]:
+    """The `failover_blocked` reasons of a decision: why a pair whose production is confirmed down is
+    not failed over by the watchdog this round. BLOCKED: its guards. Any other decision on a confirmed
+    outage that does not fail over: what holds the pair (an open intent, the latch, a pause, a failed
+    failover) or the mode (observe, recommend). None while the outage is unconfirmed, or gone."""
+    if decision.state is State.BLOCKED:
+        return [c.value for c in decision.codes if c in GUARD_REASONS]
+    if decision.action is Action.FAILOVER or decision.reason(ReasonCode.OUTAGE_CONFIRMED) is None:
+        return []
+    return [c.value for c in decision.codes if c.value in HOLD_REASONS]
+
+
 def decision_metrics(metrics: Metrics, decision: Decision) -> None:
     """The decision state set, production_up (NaN while unknown), counts and blocking guards."""
     production_metric(metrics, decision)
     metrics.set_decision(decision.pair, decision.state.value)
+    metrics.set_mode(decision.pair, decision.policy.mode.value)
     metrics.consecutive_down.labels(pair=decision.pair).set(decision.consecutive_down)
     loss = decision.expected_data_loss_seconds
     open_outage = decision.first_down_at is not None and loss is not None
     metrics.expected_data_loss.labels(pair=decision.pair).set(
         loss if open_outage and loss is not None else math.nan
     )
-    blocking = (
-        [c.value for c in decision.codes if c in GUARD_REASONS] if decision.state is State.BLOCKED else []
-    )
-    metrics.set_blocked(decision.pair, blocking)
+    metrics.set_blocked(decision.pair, blocking_reasons(decision))
     pause = decision.reason(ReasonCode.PAUSED)
     metrics.paused.labels(pair=decision.pair).set(0 if pause is None else 1)
     since = math.nan if pause is None else pause.values.get("paused_since", math.nan)

@@ -90,6 +90,7 @@ class Runtime:
         self._policies: dict[str, Policy] = {}
         for pair in settings.pairs:
             metrics.max_data_loss.labels(pair=pair.name).set(self.policy_for(pair.name).max_data_loss_seconds)
+            metrics.set_mode(pair.name, self.policy_for(pair.name).mode.value)
         self._acting: dict[str, asyncio.Task[None]] = {}
         self._reconciling: asyncio.Task[None] | None = None
         self._pruned_at: float | None = None

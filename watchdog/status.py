@@ -99,7 +99,9 @@ def _decided(decision: Decision | None, last_at: datetime | None = None, rounds:
         "same_since": _iso(decision.at),
         "rounds": rounds,
         "production": decision.verdict.value,
-        "consecutive_down_rounds": decision.consecutive_down,
+        # a run of DOWN rounds (a confirmed outage, unchanged) counts one more with each round
+        "consecutive_down_rounds": decision.consecutive_down
+        + (rounds - 1 if decision.verdict == "down" else 0),
         "first_down_at": _iso(decision.first_down_at),
         "expected_data_loss_seconds": decision.expected_data_loss_seconds,
         "mode": decision.policy.mode.value,

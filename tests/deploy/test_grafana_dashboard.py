@@ -85,3 +85,19 @@ def test_promtool_rejects_a_broken_query(tmp_path: Path) -> None:
         [tool("promtool"), "check", "rules", str(path)], capture_output=True, text=True, timeout=60
     )
     assert proc.returncode != 0
+
+
+def test_the_reasons_for_not_failing_over_and_the_modes_are_shown() -> None:
+    """A panel queries failover_blocked and names every reason besides the guards (holds and modes) in
+    its description; another shows each pair's mode (observe pages nothing, so it must be visible)."""
+    from watchdog.metrics import HOLD_REASONS
+
+    shown = [
+        p
+        for p in panels(load())
+        if any("dr_watchdog_failover_blocked" in t["expr"] for t in p.get("targets", []))
+    ]
+    assert shown
+    for panel in shown:
+        assert all(reason in panel["description"] for reason in HOLD_REASONS), panel["title"]
+    assert "dr_watchdog_mode" in " ".join(expr for _, expr in queries(load()))

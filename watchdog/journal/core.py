@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from watchdog import codec
@@ -27,7 +27,8 @@ from watchdog.journal.base import ts as _ts
 from watchdog.journal.hookruns import HookRuns
 from watchdog.journal.intents import Intents
 from watchdog.journal.operators import Operators
-from watchdog.model import Action, Decision, Observation, PairState, Verdict
+from watchdog.journal.runs import RunKey, run_key, spread
+from watchdog.model import Action, Decision, Observation, PairState
 
 
 class Journal(Intents, HookRuns, Operators):
@@ -38,7 +39,7 @@ class Journal(Intents, HookRuns, Operators):
 
     def __init__(self, path: str | Path, *, busy_timeout_seconds: float = 10.0) -> None:
         super().__init__(path, busy_timeout_seconds=busy_timeout_seconds)
-        self._runs: dict[str, tuple[int, object]] = {}  # pair -> (its newest decision id, _run_key)
+        self._runs: dict[str, tuple[int, RunKey | None]] = {}  # pair -> (newest row's id, its run's key)
 
     def __enter__(self) -> Journal:
         return self
@@ -107,18 +108,23 @@ class Journal(Intents, HookRuns, Operators):
         encoded before the transaction opens (so the write lock is held for the inserts only); pass
         `encode_round` results to keep one pair's unencodable observation from failing the batch.
 
-        A round identical to the pair's previous one (`_run_key`: production up or unknown, no
-        action, the same decision from the same observation and state, times aside) extends that
-        row's run (`repeats`, `last_at`) instead of adding one: every round is still accounted for.
+        A round identical to the pair's previous one (`runs.run_key`: no failover started, the same
+        decision from the same observation and state, times and counts that only restate time
+        aside) extends that row's run (`repeats`, `last_at`) instead of adding one: every round is
+        still accounted for.
         """
         encoded = [r if isinstance(r, EncodedRound) else self.encode_round(r) for r in rounds]
-        runs: dict[str, tuple[int, object]] = {}
+        runs: dict[str, tuple[int, RunKey | None]] = {}
         with self._tx("record decisions") as db:
             ids = []
             for e in encoded:
-                dec_id = self._extend_run(db, e.round.decision, e.run_key) or self._insert_round(db, e)
+                pair = e.round.decision.pair
+                dec_id = self._extend_run(db, e.round.decision, e.run_key)
+                if dec_id is not None:  # the run goes on, and keeps its first round's key
+                    runs[pair] = (dec_id, self._runs[pair][1])
+                else:
+                    runs[pair] = (dec_id := self._insert_round(db, e), e.run_key)
                 self._write_state(db, e.round)
-                runs[e.round.decision.pair] = (dec_id, e.run_key)
                 ids.append(dec_id)
         self._runs.update(runs)  # only once committed: a failed batch leaves the runs as they were
         return ids
@@ -133,7 +139,7 @@ class Journal(Intents, HookRuns, Operators):
             codec.dumps(codec.observation_to_dict(r.observation)),
             codec.dumps(codec.decision_to_dict(r.decision)),
             codec.dumps(codec.pair_state_to_dict(before)) if before is not None else None,
-            _run_key(r),
+            run_key(r.observation, r.decision, before),
         )
 
     def _insert_round(self, db: sqlite3.Connection, e: EncodedRound) -> int:
@@ -160,10 +166,10 @@ class Journal(Intents, HookRuns, Operators):
         assert dec_id is not None
         return dec_id
 
-    def _extend_run(self, db: sqlite3.Connection, decision: Decision, key: object | None) -> int | None:
+    def _extend_run(self, db: sqlite3.Connection, decision: Decision, key: RunKey | None) -> int | None:
         """Count this round on the pair's newest row if it repeats it; its id, or None to insert."""
         cached = self._runs.get(decision.pair)
-        if key is None or cached is None or cached[1] != key:
+        if key is None or cached is None or cached[1] is None or not key.repeats(cached[1]):
             return None
         extended = db.execute(  # still the pair's newest row? (another process may have written one)
             "UPDATE decisions SET repeats = repeats + 1, last_at = ? WHERE id = ? AND id = "
@@ -223,20 +229,29 @@ class Journal(Intents, HookRuns, Operators):
     def observations(
         self, pair: str | None = None, since: datetime | None = None, *, page: int = 1000
     ) -> Iterator[Observation]:
-        """Recorded observations in time order (for `export`), read a page at a time (a month is big)."""
+        """Recorded observations in time order (for `export`), read a page at a time (a month is big).
+
+        A run of identical rounds is its first round's observation; a run of DOWN rounds is every
+        round it stands for (`runs.spread`), since the policy counts each one.
+        """
         start = _ts(since)
         # keyset pagination on (observed_at, id); the first key sits just before `since`
         after: tuple[object, int] = (start - 1, 2**62) if start is not None else (float("-inf"), 0)
-        pair_filter = " AND pair = ?" if pair else ""
+        pair_filter = " AND o.pair = ?" if pair else ""
         sql = (
-            "SELECT id, observed_at, body FROM observations WHERE (observed_at, id) > (?, ?)"
-            f"{pair_filter} ORDER BY observed_at, id LIMIT {int(page)}"
+            "SELECT o.id, o.observed_at, o.body, d.verdict, d.repeats, d.at, d.last_at FROM observations o "
+            "LEFT JOIN decisions d ON d.observation_id = o.id WHERE (o.observed_at, o.id) > (?, ?)"
+            f"{pair_filter} ORDER BY o.observed_at, o.id LIMIT {int(page)}"
         )
         while True:
             args = (*after, pair) if pair else after
             rows = self._read("read observations", sql, args)
             for row in rows:
-                yield codec.observation_from_dict(codec.loads(row["body"]))
+                obs = codec.observation_from_dict(codec.loads(row["body"]))
+                yield obs
+                first, last = _dt(row["at"]), _dt(row["last_at"])
+                if row["verdict"] == "down" and row["repeats"] and first is not None and last is not None:
+                    yield from spread(obs, int(row["repeats"]), first, last)
             if len(rows) < page:
                 return
             after = (rows[-1]["observed_at"], rows[-1]["id"])
@@ -252,29 +267,6 @@ class Journal(Intents, HookRuns, Operators):
                 (cut,),
             ).rowcount
         return gone
-
-
-_NO_TIME = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _run_key(r: RoundRecord) -> object | None:
-    """What must be equal for a round to count as a repeat of the previous one; None: never a repeat.
-
-    Only rounds that saw production up or unknown and did nothing: a DOWN round counts towards a
-    failover and keeps its own row (so a replay sees every one, with its own time). Replaying one
-    round of a run decides as replaying all of them would: an UP round resets, an UNKNOWN one
-    neither counts nor resets, and the policy reads no time but the round's own.
-    """
-    d, o = r.decision, r.observation
-    if d.action is not Action.NONE or d.manual or d.verdict is Verdict.DOWN:
-        return None
-    signals = tuple(replace(s, observed_at=_NO_TIME) for s in o.signals)
-    before = replace(r.state_before, last_up_at=None) if r.state_before is not None else None
-    return (
-        replace(d, at=_NO_TIME, observed_at=_NO_TIME),
-        replace(o, observed_at=_NO_TIME, signals=signals),
-        before,
-    )
 
 
 @dataclass(frozen=True)
@@ -295,7 +287,7 @@ class EncodedRound:
     observation_body: str
     decision_body: str
     state_before_body: str | None
-    run_key: object | None  # `_run_key`: what a repeat of this round must equal (None: never a repeat)
+    run_key: RunKey | None  # `runs.run_key`: what a repeat of this round must equal (None: never one)
 
 
 class RecordedDecision:

@@ -110,7 +110,7 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
     (
         3,
         [
-            # Runs of identical rounds (core.py `_run_key`): a pair's decision row stands for itself
+            # Runs of identical rounds (runs.py `run_key`): a pair's decision row stands for itself
             # and `repeats` more rounds that decided the same from the same observation, the last
             # of them at `last_at` (NULL: a run of one). A steady pair writes a row per change, not
             # per round: 3.5 KB a round at 15 s is 1.8 GB per pair over the 90-day retention.

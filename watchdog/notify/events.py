@@ -15,7 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from watchdog.model import Decision, State
+from watchdog.model import Decision, Mode, State
 
 
 class EventKind(StrEnum):
@@ -86,6 +86,11 @@ def decision_details(decision: Decision) -> dict[str, Any]:
     }
 
 
+def _severity(decision: Decision, state: State) -> Severity:
+    """As the alert rules page: observe mode records what auto would have done and pages nothing."""
+    return Severity.INFO if decision.policy.mode is Mode.OBSERVE else _SEVERITY.get(state, Severity.INFO)
+
+
 def decision_event(decision: Decision, *, state: State | None = None, resolved: bool = False) -> Event:
     """An event for `decision`; with `resolved`, the resolution of the earlier `state` it left."""
     name = state or decision.state
@@ -97,7 +102,7 @@ def decision_event(decision: Decision, *, state: State | None = None, resolved: 
         kind=EventKind.DECISION,
         pair=decision.pair,
         name=name.value,
-        severity=_SEVERITY.get(name, Severity.INFO),
+        severity=_severity(decision, name),
         summary=summary,
         description=_describe(decision),
         at=decision.at,

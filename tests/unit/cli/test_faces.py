@@ -16,8 +16,8 @@ from prometheus_client import CollectorRegistry
 
 from watchdog.http import Endpoints, Health, HttpServer
 from watchdog.logs import setup_logging
-from watchdog.metrics import DECISION_STATES, Metrics
-from watchdog.model import State
+from watchdog.metrics import DECISION_STATES, MODES, Metrics
+from watchdog.model import Mode, State
 
 SECRET = "faces-test-secret-000000000001"
 
@@ -104,6 +104,7 @@ def test_metric_label_sets_exist_at_start() -> None:
 def test_decision_states_match_the_model() -> None:
     """The metric's state set is exactly the model's State values (they are label values)."""
     assert set(DECISION_STATES) == {s.value for s in State}
+    assert set(MODES) == {m.value for m in Mode}
 
 
 def test_api_observer_counts_calls() -> None:

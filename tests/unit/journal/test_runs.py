@@ -1,13 +1,14 @@
 """Runs of identical rounds: a steady pair writes a journal row per change, not per round.
 
-A round that saw production up or unknown, did nothing, and repeats the pair's previous round (the
-same decision from the same observation and state, times aside) extends that row's run: `repeats`
-counts it, `last_at` is its time. Every round is still accounted for, and a DOWN round always has a
-row of its own.
+A round that started nothing and repeats the pair's previous round (the same decision from the same
+observation and state, times aside) extends that row's run: `repeats` counts it, `last_at` is its
+time. Every round is still accounted for; a DOWN round has a row of its own until the outage is
+confirmed, and a run of DOWN rounds after that is exported round by round.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
@@ -15,10 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.policy.builders import FAST, PAIR, at, observation
+from tests.unit.policy.builders import FAST, PAIR, STANDBY_ID, at, observation
 from watchdog.journal import Journal, JournalError, RoundRecord
-from watchdog.model import PairState, Verdict
+from watchdog.model import Observation, PairState, State, Verdict
 from watchdog.policy import evaluate
+from watchdog.replay import export_observations, read_timeline, replay, verify_recorded
 from watchdog.status import pair_status
 
 SYNC = at(-120)  # one fixed last sync: the observations repeat while nothing changes
@@ -56,7 +58,8 @@ def test_steady_rounds_extend_one_row(journal: Journal) -> None:
 
 
 def test_down_rounds_never_extend_a_run(journal: Journal) -> None:
-    """Every DOWN round keeps its own row (it counts towards a failover); UP after DOWN starts anew."""
+    """Every DOWN round of an unconfirmed outage keeps its own row (it counts towards a failover); UP
+    after DOWN starts anew."""
     rounds(journal, [Verdict.UP] * 3 + [Verdict.DOWN] * 2 + [Verdict.UP] * 3)
     assert runs(journal) == [("up", 1), ("up", 2), ("down", 1), ("down", 1), ("up", 1), ("up", 2)]
 
@@ -120,3 +123,102 @@ def test_status_shows_the_latest_round_of_a_run(journal: Journal) -> None:
     assert entry["decided_at"] == at(90).isoformat() and entry["same_since"] == at(10).isoformat()
     assert entry["rounds"] == 9 and entry["observed_at"] == at(90).isoformat()
     assert entry["sync_lag_seconds"] == (at(90) - SYNC).total_seconds()
+
+
+def measure(journal: Journal) -> tuple[int, int]:
+    """(rows, bytes) the audit trail holds: decisions plus observations, and their JSON bodies."""
+    db = journal._db  # the journal's own connection: read-only queries
+    rows = sum(db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("decisions", "observations"))
+    size = db.execute(
+        "SELECT (SELECT COALESCE(SUM(LENGTH(body)), 0) FROM decisions)"
+        " + (SELECT COALESCE(SUM(LENGTH(body)), 0) FROM observations)"
+    ).fetchone()[0]
+    return rows, size
+
+
+def failed_over(when: datetime) -> Observation:
+    """After a failover: roles swapped (the old DR cluster is production, up), the DR task no longer
+    syncs, so its RPO is now minus the last sync and grows every round."""
+    o = observation(when, Verdict.UP, last_sync=SYNC, task_status="abnormal", primary=STANDBY_ID)
+    return replace(o, rpo_seconds=float(int((when - SYNC).total_seconds())))
+
+
+def test_a_failed_over_pair_stops_growing_the_journal(journal: Journal) -> None:
+    """1,000 rounds of a failed-over, latched pair at 15 s: after the failover's own rows, the journal
+    holds the same rows and bytes at round 1,000 as at round 10 (the growing RPO only restates time)."""
+    rounds(journal, [Verdict.DOWN] * 3)  # FAST confirms on the third DOWN round: FAILOVER, latched
+    assert journal.load_state(PAIR).latched
+    seen = {}
+    for i in range(1, 1001):
+        now = at(20 + 15 * i)
+        state = journal.load_state(PAIR, now)
+        o = failed_over(now)
+        ev = evaluate(o, state, FAST, now)
+        assert ev.decision.state is State.FAILED_OVER
+        journal.record(o, ev.decision, ev.next_state, state_before=state)
+        if i in (10, 1000):
+            seen[i] = measure(journal)
+    assert seen[1000] == seen[10]
+    assert sum(r.rounds for r in journal.decisions(PAIR)) == 1003
+    assert len(journal.decisions(PAIR)) <= 6
+
+
+def test_an_rpo_that_moves_its_point_in_time_breaks_the_run(journal: Journal) -> None:
+    """An RPO naming a new recovery point (not just restating time) is a change: a new row."""
+    for i, rpo in enumerate([100.0, 110.0, 120.0, 30.0, 40.0]):  # a sync between the third and fourth
+        now = at(10 * i)
+        state = journal.load_state(PAIR, now)
+        o = replace(observation(now, Verdict.UP, last_sync=SYNC, task_status="running"), rpo_seconds=rpo)
+        ev = evaluate(o, state, FAST, now)
+        journal.record(o, ev.decision, ev.next_state, state_before=state)
+    assert [r.rounds for r in journal.decisions(PAIR)] == [1, 2, 2]
+
+
+def test_a_blocked_outage_stops_growing_the_journal_and_still_replays(journal: Journal) -> None:
+    """1,000 DOWN rounds blocked by the data-loss guard: each confirming round has its row, then one
+    row counts the rest (rows and bytes equal at round 10 and 1,000); status counts every DOWN round;
+    the export has all 1,000, and replaying it decides every recorded row as it was decided."""
+    seen = {}
+    for i in range(1000):
+        rounds(journal, [Verdict.DOWN], start=i, sync=at(-5000))
+        if i + 1 in (10, 1000):
+            seen[i + 1] = measure(journal)
+    assert seen[1000] == seen[10]
+    rows = journal.decisions(PAIR)
+    assert [(r.decision.state, r.rounds) for r in rows] == [
+        (State.SUSPECT, 1),
+        (State.SUSPECT, 1),
+        (State.BLOCKED, 998),
+    ]
+    assert pair_status(journal, PAIR, at(10_000))["consecutive_down_rounds"] == 1000
+    out = io.StringIO()
+    assert export_observations(journal, out) == 1000
+    replayed = replay(read_timeline(out.getvalue().splitlines()), FAST)
+    assert [s.decision.state for s in replayed] == [State.SUSPECT] * 2 + [State.BLOCKED] * 998
+    assert replayed[-1].decision.consecutive_down == 1000
+    heads = {r.observation.observed_at: r.decision for r in rows}
+    assert [s.decision for s in replayed if s.observation.observed_at in heads] == list(heads.values())
+    assert verify_recorded(journal) == (3, [])
+
+
+def test_a_changed_decision_in_a_confirmed_outage_is_a_new_row(journal: Journal) -> None:
+    """Paused through a confirmed outage: one row counts the paused DOWN rounds; the resume makes the
+    next round a FAILOVER, a row of its own, and the latched rounds after it another run."""
+    journal.pause(PAIR, "maintenance", "ops", at(-1))
+    rounds(journal, [Verdict.DOWN] * 8)
+    journal.resume(PAIR, "ops", at(75))
+    rounds(journal, [Verdict.DOWN] * 4, start=8)
+    assert [(r.decision.state, r.rounds) for r in journal.decisions(PAIR)] == [
+        (State.PAUSED, 1),
+        (State.PAUSED, 1),
+        (State.PAUSED, 6),
+        (State.FAILOVER_WARRANTED, 1),
+        (State.FAILED_OVER, 3),
+    ]
+
+
+def test_a_healthy_pair_paused_without_an_end_extends_one_row(journal: Journal) -> None:
+    """A pause until `resume` has no end (NaN in its reason): its rounds are still identical."""
+    journal.pause(PAIR, "maintenance", "ops", at(-1))
+    rounds(journal, [Verdict.UP] * 10)
+    assert [r.rounds for r in journal.decisions(PAIR)] == [1, 9]

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.unit.policy.builders import FAST, PROD_ID, STANDBY_ID, at, confirmed, observation, run
+from tests.unit.policy.builders import CONFIRM, FAST, PROD_ID, STANDBY_ID, at, confirmed, observation, run
 from watchdog.model import (
     Action,
     IntentStatus,
@@ -212,6 +212,36 @@ def test_hold_axis(state: PairState, expected: State, action: Action) -> None:
     """Latch, an active pause (expired ones do not count) and an open intent hold any new action."""
     d = confirmed(state=state).decision
     assert (d.state, d.action) == (expected, action)
+
+
+HOLDS = [
+    (PairState(latched=True, latched_at=at(-100)), ReasonCode.LATCHED),
+    (PairState(pause=Pause("maint", "ops", at(-10), None)), ReasonCode.PAUSED),
+    (PairState(open_intent_id=7, open_intent_status=IntentStatus.SUBMITTED), ReasonCode.INTENT_OPEN),
+]
+
+
+@pytest.mark.parametrize(("state", "hold"), HOLDS)
+@pytest.mark.parametrize(
+    ("rounds", "confirmation"),
+    [
+        (CONFIRM, ReasonCode.OUTAGE_CONFIRMED),  # 3 DOWN rounds over 20 s: confirmed
+        (CONFIRM[:2], ReasonCode.CONFIRMING),  # 2 of 3: still confirming
+        ([*CONFIRM[:2], (20.0, Verdict.UP)], None),  # an UP round: no confirmation at all
+        ([*CONFIRM[:2], (20.0, Verdict.UNKNOWN)], None),  # an UNKNOWN round: none either
+    ],
+)
+def test_held_decisions_carry_the_confirmation(
+    state: PairState, hold: ReasonCode, rounds: list[tuple[float, Verdict]], confirmation: ReasonCode | None
+) -> None:
+    """A held pair (latch, pause, open intent) on a DOWN round says whether the outage is confirmed,
+    right after the holding reason; on an UP or UNKNOWN round it says nothing of a confirmation."""
+    d = run(rounds, state=state)[-1].decision
+    assert d.rule is hold
+    found = {ReasonCode.OUTAGE_CONFIRMED, ReasonCode.CONFIRMING} & set(d.codes)
+    assert found == ({confirmation} if confirmation else set()), d.reasons
+    if confirmation is not None:
+        assert d.codes[1] is confirmation
 
 
 def test_guards_all_reported_together() -> None:
