@@ -42,9 +42,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from watchdog.guards import SWITCHING_TASK_STATUS, guards
+from watchdog.guards import ts as _ts
 from watchdog.model import (
     Action,
-    ClusterView,
     Decision,
     IntentStatus,
     Mode,
@@ -62,9 +63,6 @@ from watchdog.model import (
 PRODUCTION_SOURCES = frozenset(
     {SignalSource.PRODUCTION_CLUSTER, SignalSource.DR_TASK, SignalSource.DATA_PLANE, SignalSource.HEARTBEAT}
 )
-HEALTHY_CLUSTER_STATUSES = frozenset({"AVAILABLE", "ACTIVE"})
-FAILOVER_TASK_STATUSES = frozenset({"running", "abnormal"})  # the API accepts a failover from these
-SWITCHING_TASK_STATUS = "switchovering"
 NORMAL_SUB_STATUS = "NORMAL"
 
 
@@ -98,21 +96,7 @@ def _verdict_reason(signals: Sequence[Signal], verdict: Verdict) -> Reason:
     return Reason(ReasonCode.PRODUCTION_UNKNOWN, f"cannot tell: {details or 'no signal'}", counts)
 
 
-# ---- helpers on numbers and versions -------------------------------------------------------------
-def parse_version(text: str | None) -> tuple[int, ...] | None:
-    """'8.2.1.220' -> (8, 2, 1, 220); None for an absent or unparseable version."""
-    if not text:
-        return None
-    parts = text.strip().split(".")
-    if not all(p.isdigit() for p in parts):
-        return None
-    return tuple(int(p) for p in parts)
-
-
-def _ts(value: datetime | None) -> float:
-    return value.timestamp() if value is not None else float("nan")
-
-
+# ---- helpers on numbers --------------------------------------------------------------------------
 def expected_data_loss(first_down_at: datetime | None, last_sync: datetime | None) -> float | None:
     """(first DOWN time of this outage) - (last successful sync), in seconds, never negative."""
     if first_down_at is None or last_sync is None:
@@ -181,87 +165,7 @@ def _confirmation(state: PairState, policy: Policy, now: datetime) -> tuple[bool
     return False, Reason(ReasonCode.CONFIRMING, text, values)
 
 
-# ---- guards --------------------------------------------------------------------------------------
-def _data_loss_guard(obs: Observation, first_down_at: datetime | None, policy: Policy) -> list[Reason]:
-    limit = policy.max_data_loss_seconds
-    if not obs.last_sync_known:
-        return [Reason(ReasonCode.SYNC_UNKNOWN, "last successful DR sync unknown", {"limit_seconds": limit})]
-    if obs.last_sync is None:
-        return [Reason(ReasonCode.SYNC_UNKNOWN, "the DR pair never synced", {"limit_seconds": limit})]
-    loss = max(0.0, ((first_down_at or obs.observed_at) - obs.last_sync).total_seconds())
-    if loss <= limit:
-        return []
-    values = {
-        "expected_data_loss_seconds": loss,
-        "max_data_loss_seconds": limit,
-        "last_sync_at": _ts(obs.last_sync),
-        "first_down_at": _ts(first_down_at),
-    }
-    text = f"expected data loss {loss:.0f} s > limit {limit:.0f} s"
-    return [Reason(ReasonCode.DATA_LOSS_EXCEEDED, text, values)]
-
-
-def _dr_cluster_guard(cluster: ClusterView | None) -> list[Reason]:
-    if cluster is None:
-        return [Reason(ReasonCode.DR_CLUSTER_UNHEALTHY, "DR cluster not seen this round")]
-    if cluster.status.upper() not in HEALTHY_CLUSTER_STATUSES:
-        return [Reason(ReasonCode.DR_CLUSTER_UNHEALTHY, f"DR cluster {cluster.id} is {cluster.status}")]
-    return []
-
-
-def _dr_task_guard(obs: Observation, baseline: str | None) -> list[Reason]:
-    task = obs.dr_task
-    if task is None:
-        return [Reason(ReasonCode.DR_TASK_STATE, "DR task not seen this round")]
-    status = task.status.lower()
-    if status == SWITCHING_TASK_STATUS:
-        return [Reason(ReasonCode.SWITCH_IN_PROGRESS, "a DR switch is already in progress")]
-    reasons = []
-    if status not in FAILOVER_TASK_STATUSES:
-        reasons.append(Reason(ReasonCode.DR_TASK_STATE, f"DR task is {task.status}: no failover from it"))
-    if baseline is not None and task.primary_cluster_id != baseline:
-        text = f"roles already swapped: production is {task.primary_cluster_id}, was {baseline}"
-        reasons.append(Reason(ReasonCode.ROLES_SWAPPED, text))
-    return reasons
-
-
-def _version_guard(obs: Observation, policy: Policy) -> list[Reason]:
-    """The DR cluster's version must be known and new enough; production's too when it is reported."""
-    reasons = []
-    minimum = ".".join(str(p) for p in policy.min_version)
-    for side, cluster, required in (("DR", obs.dr_cluster, True), ("production", obs.production, False)):
-        text = cluster.version if cluster is not None else None
-        if text is None and not required:
-            continue
-        version = parse_version(text)
-        if version is None:
-            reasons.append(Reason(ReasonCode.VERSION_UNKNOWN, f"{side} cluster version {text!r} unreadable"))
-        elif version < policy.min_version:
-            message = f"{side} cluster version {text} < {minimum}"
-            reasons.append(Reason(ReasonCode.VERSION_TOO_OLD, message))
-    return reasons
-
-
-def _cooldown_guard(state: PairState, now: datetime) -> list[Reason]:
-    until = state.cooldown_until
-    if until is None or now >= until:
-        return []
-    left = (until - now).total_seconds()
-    values = {"cooldown_remaining_seconds": left, "cooldown_until": _ts(until)}
-    return [Reason(ReasonCode.COOLDOWN, f"cooldown after the last failover: {left:.0f} s left", values)]
-
-
-def guards(obs: Observation, state: PairState, policy: Policy, now: datetime) -> list[Reason]:
-    """Every guard that blocks a failover now (empty: all pass). `state` is this round's tracked state."""
-    return [
-        *_data_loss_guard(obs, state.first_down_at, policy),
-        *_dr_cluster_guard(obs.dr_cluster),
-        *_dr_task_guard(obs, state.baseline_primary_id),
-        *_version_guard(obs, policy),
-        *_cooldown_guard(state, now),
-    ]
-
-
+# ---- production degraded (a fact, not a guard) ---------------------------------------------------
 def _degraded(obs: Observation) -> list[Reason]:
     cluster = obs.production
     subs = [s for s in (cluster.sub_status if cluster else ()) if s.upper() != NORMAL_SUB_STATUS]
