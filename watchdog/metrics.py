@@ -134,6 +134,12 @@ class Metrics:
             registry=r,
         )
         self.latched = Gauge(f"{P}latched", "1 after a failover until an operator acks it", pair, registry=r)
+        self.dr_replication_broken = Gauge(
+            f"{P}dr_replication_broken",
+            "1 while production is up but the DR task is abnormal on its side: the pair has no working DR",
+            pair,
+            registry=r,
+        )
 
     def _process_metrics(self, r: CollectorRegistry) -> None:
         self.build_info = Gauge(
@@ -204,6 +210,7 @@ class Metrics:
         self.paused.labels(pair=pair).set(0)
         self.paused_since.labels(pair=pair).set(math.nan)
         self.latched.labels(pair=pair).set(0)
+        self.dr_replication_broken.labels(pair=pair).set(0)
 
     def set_decision(self, pair: str, state: str) -> None:
         """Set the decision state set: 1 for `state`, 0 for every other state."""

@@ -169,6 +169,7 @@ class ReasonCode(StrEnum):
     CONFIRMING = "confirming"  # DOWN, the confirmation window still open
     OUTAGE_CONFIRMED = "outage_confirmed"
     OUTAGE_RESTARTED = "outage_restarted"  # DOWN after too long without a DOWN round: counted afresh
+    DR_REPLICATION_BROKEN = "dr_replication_broken"  # production up, the DR task abnormal: no working DR
     # guards (each blocks a warranted failover)
     DATA_LOSS_EXCEEDED = "data_loss_exceeded"
     SYNC_UNKNOWN = "sync_unknown"  # last successful sync unknown or never: the data loss is unbounded

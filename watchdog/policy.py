@@ -4,9 +4,14 @@ Only this module can cause a wrong failover, so it does no I/O, reads no clock, 
 and imports `watchdog.model` alone. Every rule below is written down because operators read it:
 
 Round verdict (`production_verdict`): only signals about production count (the DR_CLUSTER signal is
-about the other side). Any UP and no DOWN => UP. Any DOWN and no UP => DOWN (positive evidence; an
-UNKNOWN signal beside it does not contradict it). DOWN and UP together => UNKNOWN: the evidence
-disagrees (a gray failure), and "cannot tell" is never "down". No signal, or only UNKNOWN => UNKNOWN.
+about the other side). A round is DOWN only when production's own cluster signal (PRODUCTION_CLUSTER)
+is DOWN and no production signal is UP (positive evidence; an UNKNOWN signal beside it does not
+contradict it). The DR task's DOWN (abnormal on production's side) only corroborates: alone, or
+beside an UNKNOWN cluster signal, it is UNKNOWN (a broken replication is not a dead production).
+Any other DOWN together with an UP => UNKNOWN: the evidence disagrees (a gray failure), and "cannot
+tell" is never "down". Any UP and no DOWN but the DR task's => UP; with the DR task DOWN that UP
+round also carries `dr_replication_broken` (production up, the pair has no working DR): it resets
+the outage like any UP round. No signal, or only UNKNOWN => UNKNOWN.
 
 Confirmation: a DOWN round counts (the first one sets `first_down_at` = its observation time); an UP
 round resets the count and the start of the outage; an UNKNOWN round neither counts nor resets, and
@@ -63,6 +68,7 @@ from watchdog.model import (
 PRODUCTION_SOURCES = frozenset(
     {SignalSource.PRODUCTION_CLUSTER, SignalSource.DR_TASK, SignalSource.DATA_PLANE, SignalSource.HEARTBEAT}
 )
+CORROBORATING_SOURCES = frozenset({SignalSource.DR_TASK})  # their DOWN is never, alone, evidence
 NORMAL_SUB_STATUS = "NORMAL"
 
 
@@ -77,10 +83,28 @@ class Evaluation:
 # ---- the round verdict ---------------------------------------------------------------------------
 def production_verdict(signals: Iterable[Signal]) -> Verdict:
     """The one function that turns a round's signals into the verdict on production (rules above)."""
-    verdicts = {s.verdict for s in signals if s.source in PRODUCTION_SOURCES}
-    if Verdict.DOWN in verdicts:
-        return Verdict.UNKNOWN if Verdict.UP in verdicts else Verdict.DOWN
-    return Verdict.UP if Verdict.UP in verdicts else Verdict.UNKNOWN
+    relevant = [s for s in signals if s.source in PRODUCTION_SOURCES]
+    ups = any(s.verdict is Verdict.UP for s in relevant)
+    downs = {s.source for s in relevant if s.verdict is Verdict.DOWN} - CORROBORATING_SOURCES
+    if downs:
+        own_down = SignalSource.PRODUCTION_CLUSTER in downs
+        return Verdict.DOWN if own_down and not ups else Verdict.UNKNOWN
+    return Verdict.UP if ups else Verdict.UNKNOWN
+
+
+def replication_broken(signals: Iterable[Signal], verdict: Verdict) -> bool:
+    """Production up while the DR task says production's side is abnormal: the pair has no working DR."""
+    task_down = any(s.source is SignalSource.DR_TASK and s.verdict is Verdict.DOWN for s in signals)
+    return verdict is Verdict.UP and task_down
+
+
+def _verdict_reasons(signals: Sequence[Signal], verdict: Verdict) -> list[Reason]:
+    """The round's verdict as its reason, and `dr_replication_broken` beside an UP one if it is."""
+    reasons = [_verdict_reason(signals, verdict)]
+    if replication_broken(signals, verdict):
+        text = "production up, but the DR task is abnormal on production's side: the pair has no working DR"
+        reasons.append(Reason(ReasonCode.DR_REPLICATION_BROKEN, text))
+    return reasons
 
 
 def _verdict_reason(signals: Sequence[Signal], verdict: Verdict) -> Reason:
@@ -93,6 +117,9 @@ def _verdict_reason(signals: Sequence[Signal], verdict: Verdict) -> Reason:
         return Reason(ReasonCode.PRODUCTION_DOWN, f"production down: {details}", counts)
     if counts["up"] and counts["down"]:
         return Reason(ReasonCode.SIGNALS_CONFLICT, f"signals disagree, not down: {details}", counts)
+    if counts["down"]:
+        text = f"cannot tell: only production's own cluster signal DOWN is evidence: {details}"
+        return Reason(ReasonCode.PRODUCTION_UNKNOWN, text, counts)
     return Reason(ReasonCode.PRODUCTION_UNKNOWN, f"cannot tell: {details or 'no signal'}", counts)
 
 
@@ -231,17 +258,17 @@ def _latch(state: PairState, policy: Policy, now: datetime) -> PairState:
 def evaluate(observation: Observation, state: PairState, policy: Policy, now: datetime) -> Evaluation:
     """Decide one round for one pair. Pure: the same inputs always give the same evaluation."""
     verdict = production_verdict(observation.signals)
-    verdict_reason = _verdict_reason(observation.signals, verdict)
+    verdict_reasons = _verdict_reasons(observation.signals, verdict)
     gap = _down_gap(observation, state, verdict, policy)
     tracked = _track(observation, state, verdict, gap)
-    facts = [verdict_reason] if gap is None else [verdict_reason, _gap_reason(gap, policy)]
+    facts = verdict_reasons if gap is None else [*verdict_reasons, _gap_reason(gap, policy)]
     held = _held(tracked, now)
     if held is not None:
         st, action, reasons = held[0], held[1], [held[2], *facts]
     elif verdict is Verdict.UNKNOWN:
-        st, action, reasons = State.UNKNOWN, Action.NONE, [verdict_reason]
+        st, action, reasons = State.UNKNOWN, Action.NONE, verdict_reasons
     elif verdict is Verdict.UP:
-        st, action, reasons = State.HEALTHY, Action.NONE, [verdict_reason, *_degraded(observation)]
+        st, action, reasons = State.HEALTHY, Action.NONE, [*verdict_reasons, *_degraded(observation)]
     else:
         st, action, found = _outage(observation, tracked, policy, now)
         reasons = [*found, *facts]

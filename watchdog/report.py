@@ -78,6 +78,17 @@ def decision_metrics(metrics: Metrics, decision: Decision) -> None:
     since = math.nan if pause is None else pause.values.get("paused_since", math.nan)
     metrics.paused_since.labels(pair=decision.pair).set(since)
     metrics.latched.labels(pair=decision.pair).set(1 if decision.state is State.FAILED_OVER else 0)
+    replication_metric(metrics, decision)
+
+
+def replication_metric(metrics: Metrics, decision: Decision) -> None:
+    """dr_replication_broken: 1 on a round that saw production up and the DR task abnormal on its
+    side, 0 on another UP round; a round that saw production down or could not tell keeps the last
+    value (a real outage makes the task abnormal too, and says nothing about the replication)."""
+    if decision.reason(ReasonCode.DR_REPLICATION_BROKEN) is not None:
+        metrics.dr_replication_broken.labels(pair=decision.pair).set(1)
+    elif decision.verdict is Verdict.UP:
+        metrics.dr_replication_broken.labels(pair=decision.pair).set(0)
 
 
 def decision_fields(decision: Decision) -> dict[str, Any]:

@@ -132,3 +132,18 @@ def test_a_pause_exports_when_it_began_and_clears_after() -> None:
     decision_metrics(m, decision(State.HEALTHY, Verdict.UP))
     since = value(m, "dr_watchdog_paused_since_timestamp_seconds")
     assert value(m, "dr_watchdog_paused") == 0 and since is not None and math.isnan(since)
+
+
+def test_replication_broken_gauge_follows_up_rounds_only() -> None:
+    """dr_replication_broken is 1 after an UP round that says so, stays through rounds that saw
+    production down or could not tell, and goes back to 0 on the next plain UP round."""
+    m = metrics()
+    assert value(m, "dr_watchdog_dr_replication_broken") == 0
+    broken = (ReasonCode.PRODUCTION_UP, ReasonCode.DR_REPLICATION_BROKEN)
+    decision_metrics(m, decision(State.HEALTHY, Verdict.UP, *broken))
+    assert value(m, "dr_watchdog_dr_replication_broken") == 1
+    decision_metrics(m, decision(State.UNKNOWN, Verdict.UNKNOWN, ReasonCode.PRODUCTION_UNKNOWN))
+    decision_metrics(m, decision(State.SUSPECT, Verdict.DOWN, ReasonCode.CONFIRMING))
+    assert value(m, "dr_watchdog_dr_replication_broken") == 1
+    decision_metrics(m, decision(State.HEALTHY, Verdict.UP))
+    assert value(m, "dr_watchdog_dr_replication_broken") == 0

@@ -155,13 +155,32 @@ signal_sets = st.lists(
 @settings(max_examples=300, deadline=None)
 @given(signal_sets)
 def test_failover_only_on_uncontested_down_evidence(found: list[tuple[SignalSource, Verdict]]) -> None:
-    """With the window closing and every guard passing, any mix of signals fails over exactly when a
-    production signal says DOWN and none says UP (DR-side signals never count; no evidence never does)."""
+    """With the window closing and every guard passing, any mix of signals fails over exactly when
+    production's own cluster signal says DOWN and no production signal says UP (DR-side signals never
+    count; the DR task's DOWN alone never does; no evidence never does)."""
     now = T0 + timedelta(seconds=1000)
-    state = PairState(consecutive_down=5, first_down_at=T0)
+    state = PairState(consecutive_down=5, first_down_at=T0, last_down_at=now - timedelta(seconds=10))
     obs = observation(now, Verdict.DOWN, last_sync=T0 - timedelta(seconds=5))
     obs = replace(obs, signals=tuple(Signal(src, v, "generated", now) for src, v in found))
     about_production = {v for src, v in found if src is not SignalSource.DR_CLUSTER}
-    expected = Verdict.DOWN in about_production and Verdict.UP not in about_production
+    own_down = (SignalSource.PRODUCTION_CLUSTER, Verdict.DOWN) in found
+    expected = own_down and Verdict.UP not in about_production
     decision = evaluate(obs, state, FAST, now).decision
     assert (decision.action is Action.FAILOVER) is expected, decision.reasons
+
+
+@settings(max_examples=300, deadline=None)
+@given(signal_sets, policies, st.integers(0, 50), st.floats(0, 5000))
+def test_never_failover_unless_the_own_cluster_signal_is_down(
+    found: list[tuple[SignalSource, Verdict]], policy: Policy, count: int, outage: float
+) -> None:
+    """Whatever the other signals say (the DR task abnormal on production's side included), a round
+    whose production-cluster signal is not DOWN never fails over, however long the outage counted."""
+    now = T0 + timedelta(seconds=outage)
+    state = PairState(consecutive_down=count, first_down_at=T0, last_down_at=now - timedelta(seconds=1))
+    signals = tuple(Signal(src, v, "generated", now) for src, v in found)
+    obs = replace(observation(now, Verdict.DOWN, last_sync=T0 - timedelta(seconds=5)), signals=signals)
+    decision = evaluate(obs, state, policy, now).decision
+    if (SignalSource.PRODUCTION_CLUSTER, Verdict.DOWN) not in found:
+        assert decision.action is not Action.FAILOVER
+        assert decision.verdict is not Verdict.DOWN

@@ -33,18 +33,24 @@ P, T, C = SignalSource.PRODUCTION_CLUSTER, SignalSource.DR_TASK, SignalSource.DR
         (((P, D), (T, X)), D),
         (((P, D), (T, D)), D),
         (((P, D), (T, U)), X),
-        (((P, U), (T, D)), X),
+        (((P, U), (T, D)), U),
+        (((T, D),), X),
+        (((P, X), (T, D)), X),
         (((C, D),), X),
         (((C, D), (P, U)), U),
         (((C, U), (P, D)), D),
-        (((SignalSource.DATA_PLANE, D), (P, X)), D),
+        (((SignalSource.DATA_PLANE, D), (P, X)), X),
+        (((SignalSource.DATA_PLANE, D), (P, U)), X),
+        (((SignalSource.DATA_PLANE, D), (P, D)), D),
         (((SignalSource.HEARTBEAT, U), (P, D)), X),
     ],
 )
 def test_production_verdict_table(
     signals: tuple[tuple[SignalSource, Verdict], ...], expected: Verdict
 ) -> None:
-    """DOWN needs a DOWN and no UP signal; conflict or no evidence is UNKNOWN; DR signals never count."""
+    """DOWN needs production's own cluster signal DOWN and no UP signal; the DR task's DOWN only
+    corroborates (beside an UP it is no conflict); conflict or no evidence is UNKNOWN; DR signals never
+    count."""
     assert production_verdict([sig(s, v) for s, v in signals]) is expected
 
 
@@ -54,6 +60,37 @@ def test_conflict_is_reported_as_gray_failure() -> None:
     ev = evaluate(obs, PairState(), FAST, at(0))
     assert ev.decision.state is State.UNKNOWN and ev.decision.rule is ReasonCode.SIGNALS_CONFLICT
     assert ev.next_state.consecutive_down == 0
+
+
+def test_broken_replication_with_production_up_is_healthy_and_resets() -> None:
+    """Production AVAILABLE with the DR task abnormal on its side: an UP round (it resets the outage)
+    that says dr_replication_broken."""
+    down = evaluate(observation(at(0), D), PairState(), FAST, at(0)).next_state
+    ev = evaluate(observation(at(10), U, extra=(sig(T, D),)), down, FAST, at(10))
+    assert ev.decision.state is State.HEALTHY and ev.decision.verdict is U
+    assert ev.decision.codes[:2] == (ReasonCode.PRODUCTION_UP, ReasonCode.DR_REPLICATION_BROKEN)
+    assert (ev.next_state.consecutive_down, ev.next_state.first_down_at) == (0, None)
+    plain = evaluate(observation(at(10), U), down, FAST, at(10)).decision
+    assert ReasonCode.DR_REPLICATION_BROKEN not in plain.codes
+
+
+def test_a_broken_replication_never_fails_over_a_mostly_available_production() -> None:
+    """The review's case: production AVAILABLE in 21 of 25 rounds, the other rounds an unknown status,
+    null or missing (UNKNOWN cluster signal), the DR task abnormal on production's side throughout.
+    The old verdict made the 4 rounds DOWN and the 21 a conflict (neither counting nor resetting) and
+    failed over on round 17; the DR task alone is never evidence, so no round is DOWN, nothing acts.
+    (The replication being broken, the last sync stays where it stopped.)"""
+    odd = {5, 11, 17, 23}  # the rounds that could not read production's status
+    state, decisions = PairState(), []
+    for i in range(25):
+        obs = observation(at(10.0 * i), X if i in odd else U, extra=(sig(T, D),), last_sync=at(-30))
+        ev = evaluate(obs, state, FAST, at(10.0 * i))
+        decisions.append(ev.decision)
+        state = ev.next_state
+    assert all(d.action is Action.NONE for d in decisions)
+    assert {d.state for d in decisions} == {State.HEALTHY, State.UNKNOWN}
+    assert sum(ReasonCode.DR_REPLICATION_BROKEN in d.codes for d in decisions) == 21
+    assert max(d.consecutive_down for d in decisions) == 0
 
 
 @pytest.mark.parametrize(
