@@ -77,12 +77,13 @@ def _dr_task_guard(obs: Observation, baseline: str | None) -> list[Reason]:
 
 
 def _version_guard(obs: Observation, policy: Policy) -> list[Reason]:
-    """The DR cluster's version must be known and new enough; production's too when it is reported."""
+    """The DR cluster's version must be known and new enough; production's too when it is reported
+    (an empty or blank production version is not reported: absent, like a deleted cluster's)."""
     reasons = []
     minimum = ".".join(str(p) for p in policy.min_version)
     for side, cluster, required in (("DR", obs.dr_cluster, True), ("production", obs.production, False)):
         text = cluster.version if cluster is not None else None
-        if text is None and not required:
+        if not required and (text is None or not text.strip()):
             continue
         version = parse_version(text)
         if version is None:

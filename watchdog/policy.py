@@ -35,7 +35,8 @@ Guards, each a named reason with its numbers, all reported together: expected da
 time - last successful sync) above `max_data_loss_seconds`, or the last sync unknown / never; DR
 cluster not AVAILABLE/ACTIVE; DR task not running/abnormal (switchovering: a switch in progress);
 production no longer the cluster remembered as baseline (roles swapped by someone else); DR cluster
-version unreadable or below `min_version` (production's too, when reported); inside the cooldown.
+version unreadable or below `min_version` (production's too, when reported: an empty or blank
+production version is not reported); inside the cooldown.
 
 A FAILOVER decision latches the pair and starts the cooldown in the next state itself, so the policy
 alone never decides FAILOVER twice for one outage: only `ack` re-arms it (and the cooldown still runs).

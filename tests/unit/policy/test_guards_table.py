@@ -116,10 +116,15 @@ def test_dr_task_axis(task_status: str, code: ReasonCode | None) -> None:
         (None, "8.2.0", ReasonCode.VERSION_UNKNOWN),
         ("8.x.1", "8.2.0", ReasonCode.VERSION_UNKNOWN),
         ("8.2.0", "garbage", ReasonCode.VERSION_UNKNOWN),
+        ("8.2.0", "", None),
+        ("8.2.0", "  ", None),
+        ("", "8.2.0", ReasonCode.VERSION_UNKNOWN),
+        (" ", None, ReasonCode.VERSION_UNKNOWN),
     ],
 )
 def test_version_axis(dr_version: str | None, prod_version: str | None, code: ReasonCode | None) -> None:
-    """Versions below 8.1.2 block; an unreadable version blocks; production's may be absent (deleted)."""
+    """Versions below 8.1.2 block; an unreadable version blocks; production's may be absent (deleted),
+    and an empty or blank production version is absent too; the DR cluster's is always required."""
     blocked_by(code, dr_version=dr_version, prod_version=prod_version)
 
 
