@@ -14,6 +14,9 @@ from watchdog.model import ClusterView, Observation, PairState, Policy, Reason, 
 HEALTHY_CLUSTER_STATUSES = frozenset({"AVAILABLE", "ACTIVE"})
 FAILOVER_TASK_STATUSES = frozenset({"running", "abnormal"})  # the API accepts a failover from these
 SWITCHING_TASK_STATUS = "switchovering"
+# A last successful sync later than the observation by more than this is implausible (a zone-less
+# time read in the wrong zone, a wrong clock): the sync time is then unknown, never proof of life.
+MAX_SYNC_SKEW_SECONDS = 300.0
 
 
 # ---- helpers on numbers and versions -------------------------------------------------------------
@@ -32,6 +35,19 @@ def ts(value: datetime | None) -> float:
     return value.timestamp() if value is not None else float("nan")
 
 
+def sync_ahead_seconds(obs: Observation) -> float | None:
+    """How far the last sync lies after the observation, when beyond MAX_SYNC_SKEW_SECONDS; else None."""
+    if obs.last_sync is None:
+        return None
+    ahead = (obs.last_sync - obs.observed_at).total_seconds()
+    return ahead if ahead > MAX_SYNC_SKEW_SECONDS else None
+
+
+def plausible_sync(obs: Observation) -> datetime | None:
+    """The last successful sync, or None when it is unknown, never, or implausibly in the future."""
+    return None if sync_ahead_seconds(obs) is not None else obs.last_sync
+
+
 # ---- guards --------------------------------------------------------------------------------------
 def _data_loss_guard(obs: Observation, first_down_at: datetime | None, policy: Policy) -> list[Reason]:
     limit = policy.max_data_loss_seconds
@@ -39,6 +55,15 @@ def _data_loss_guard(obs: Observation, first_down_at: datetime | None, policy: P
         return [Reason(ReasonCode.SYNC_UNKNOWN, "last successful DR sync unknown", {"limit_seconds": limit})]
     if obs.last_sync is None:
         return [Reason(ReasonCode.SYNC_UNKNOWN, "the DR pair never synced", {"limit_seconds": limit})]
+    ahead = sync_ahead_seconds(obs)
+    if ahead is not None:
+        skew = MAX_SYNC_SKEW_SECONDS
+        text = (
+            f"last successful DR sync {ahead:.0f} s after the observation (more than the {skew:.0f} s "
+            "skew allowed): implausible, so the sync time is unknown"
+        )
+        values = {"sync_ahead_seconds": ahead, "max_sync_skew_seconds": skew, "limit_seconds": limit}
+        return [Reason(ReasonCode.SYNC_IMPLAUSIBLE, text, values)]
     loss = max(0.0, ((first_down_at or obs.observed_at) - obs.last_sync).total_seconds())
     if loss <= limit:
         return []

@@ -101,6 +101,12 @@ class Metrics:
         self.sync_lag = Gauge(
             f"{P}sync_lag_seconds", "Now minus the last successful DR sync", pair, registry=r
         )
+        self.sync_time_implausible = Gauge(
+            f"{P}sync_time_implausible",
+            "1 while the last successful DR sync lies later than the observation beyond the allowed skew",
+            pair,
+            registry=r,
+        )
         self.expected_data_loss = Gauge(
             f"{P}expected_data_loss_seconds",
             "First time production was seen down minus last successful sync, while an outage is open",
@@ -200,6 +206,7 @@ class Metrics:
             self.probe_duration.labels(pair=pair, probe=probe)
         self.last_sync.labels(pair=pair).set(math.nan)
         self.sync_lag.labels(pair=pair).set(math.nan)
+        self.sync_time_implausible.labels(pair=pair).set(0)
         self.expected_data_loss.labels(pair=pair).set(math.nan)
         self.max_data_loss.labels(pair=pair).set(math.nan)
         self.consecutive_down.labels(pair=pair).set(0)

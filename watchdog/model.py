@@ -185,6 +185,7 @@ class ReasonCode(StrEnum):
     ROLES_SWAPPED = "roles_swapped"
     SWITCH_IN_PROGRESS = "switch_in_progress"
     INTENT_OPEN = "intent_open"  # a failover intent is in flight or unresolved
+    SYNC_IMPLAUSIBLE = "sync_implausible"  # last sync later than the observation beyond the skew: unknown
     # manual failovers (CLI)
     MANUAL = "manual"
     FORCED = "forced"

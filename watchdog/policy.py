@@ -17,7 +17,7 @@ Confirmation: a DOWN round counts (the first one sets `first_down_at` = its obse
 round resets the count and the start of the outage; an UNKNOWN round neither counts nor resets, and
 its decision is UNKNOWN, so the window can never close on a round that did not see production down.
 A DOWN round whose last successful sync is newer than `first_down_at` restarts the outage at this
-round: a sync needs a live production, so the earlier DOWN evidence is stale (this matters after a
+round (unless the sync time is implausible, see the guards): a sync needs a live production, so the earlier DOWN evidence is stale (this matters after a
 long UNKNOWN gap, and keeps the expected data loss honest). So does a DOWN round more than
 `max_down_gap_seconds` after the previous DOWN round (UNKNOWN rounds, or no round at all, in
 between): the watchdog did not see the outage go on, production may have come back and failed
@@ -32,7 +32,9 @@ observe => NONE (the state is still failover_warranted, so metrics and the audit
 auto mode would have done).
 
 Guards, each a named reason with its numbers, all reported together: expected data loss (first DOWN
-time - last successful sync) above `max_data_loss_seconds`, or the last sync unknown / never; DR
+time - last successful sync) above `max_data_loss_seconds`, or the last sync unknown / never, or
+implausible (`sync_implausible`: later than the observation by more than MAX_SYNC_SKEW_SECONDS =
+300 s, e.g. a zone-less time read in the wrong zone; it is then unknown, never proof of life); DR
 cluster not AVAILABLE/ACTIVE; DR task not running/abnormal (switchovering: a switch in progress);
 production no longer the cluster remembered as baseline (roles swapped by someone else); DR cluster
 version unreadable or below `min_version` (production's too, when reported: an empty or blank
@@ -48,7 +50,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from watchdog.guards import SWITCHING_TASK_STATUS, guards
+from watchdog.guards import SWITCHING_TASK_STATUS, guards, plausible_sync
 from watchdog.guards import ts as _ts
 from watchdog.model import (
     Action,
@@ -170,8 +172,10 @@ def _gap_reason(gap: float, policy: Policy) -> Reason:
 
 
 def _alive_since(obs: Observation, first_down_at: datetime | None) -> bool:
-    """A DR sync succeeded after the outage's first DOWN round: production was up then after all."""
-    return first_down_at is not None and obs.last_sync is not None and obs.last_sync > first_down_at
+    """A DR sync succeeded after the outage's first DOWN round: production was up then after all (an
+    implausible sync time, later than the observation beyond the skew, proves nothing)."""
+    last_sync = plausible_sync(obs)
+    return first_down_at is not None and last_sync is not None and last_sync > first_down_at
 
 
 def _confirmation(state: PairState, policy: Policy, now: datetime) -> tuple[bool, Reason]:
@@ -327,7 +331,7 @@ def _decision(
         verdict=production_verdict(obs.signals),
         consecutive_down=state.consecutive_down,
         first_down_at=first_down,
-        expected_data_loss_seconds=expected_data_loss(loss_from, obs.last_sync),
+        expected_data_loss_seconds=expected_data_loss(loss_from, plausible_sync(obs)),
         policy=policy,
         observed_at=obs.observed_at,
         manual=manual,

@@ -11,6 +11,7 @@ import math
 from datetime import datetime
 from typing import Any
 
+from watchdog.guards import sync_ahead_seconds
 from watchdog.metrics import Metrics
 from watchdog.model import Decision, Observation, ReasonCode, SignalSource, State, Verdict
 
@@ -32,6 +33,7 @@ GUARD_REASONS: tuple[ReasonCode, ...] = (
     ReasonCode.ROLES_SWAPPED,
     ReasonCode.SWITCH_IN_PROGRESS,
     ReasonCode.INTENT_OPEN,
+    ReasonCode.SYNC_IMPLAUSIBLE,
 )
 PROBES: tuple[str, ...] = tuple(
     s.value for s in (SignalSource.PRODUCTION_CLUSTER, SignalSource.DR_TASK, SignalSource.DR_CLUSTER)
@@ -50,7 +52,10 @@ def observation_metrics(metrics: Metrics, obs: Observation, probe_seconds: float
         metrics.probe_duration.labels(pair=obs.pair, probe=signal.source.value).observe(probe_seconds)
     last_sync = obs.last_sync if obs.last_sync_known else None
     metrics.last_sync.labels(pair=obs.pair).set(_ts(last_sync))
-    lag = math.nan if last_sync is None else max(0.0, (obs.observed_at - last_sync).total_seconds())
+    implausible = sync_ahead_seconds(obs) is not None  # later than the observation beyond the skew
+    metrics.sync_time_implausible.labels(pair=obs.pair).set(1 if implausible else 0)
+    known = last_sync is not None and not implausible
+    lag = max(0.0, (obs.observed_at - last_sync).total_seconds()) if known and last_sync else math.nan
     metrics.sync_lag.labels(pair=obs.pair).set(lag)
 
 

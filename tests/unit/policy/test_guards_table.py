@@ -54,6 +54,46 @@ def test_unknown_or_never_synced_blocks(known: bool, never: bool) -> None:
     blocked_by(ReasonCode.SYNC_UNKNOWN, sync_known=known, never_synced=never)
 
 
+@pytest.mark.parametrize(
+    ("ahead", "state", "count"),
+    [
+        (-60, State.FAILOVER_WARRANTED, 3),
+        (300, State.SUSPECT, 1),  # within the skew: a sync after the first DOWN round, proof of life
+        (301, State.BLOCKED, 3),
+        (8 * 3600, State.BLOCKED, 3),
+    ],
+)
+def test_sync_time_later_than_the_observation(ahead: float, state: State, count: int) -> None:
+    """A last sync later than each round's observation by more than the 300 s skew is implausible (a
+    zone-less UTC+8 time read as UTC lands 8 h ahead): the sync is unknown and blocks with
+    sync_implausible naming the skew; within the skew it is an ordinary sync. Before, every such DOWN
+    round was "production alive since" and restarted the outage: it never even confirmed."""
+    pair_state = PairState()
+    for offset in (0.0, 10.0, 20.0):
+        when = at(offset)
+        ev = evaluate(observation(when, D, last_sync=when + timedelta(seconds=ahead)), pair_state, FAST, when)
+        pair_state = ev.next_state
+    d = ev.decision
+    assert (d.state, d.consecutive_down) == (state, count), d.reasons
+    if state is not State.BLOCKED:
+        return
+    assert (d.action, d.rule) == (Action.NONE, ReasonCode.SYNC_IMPLAUSIBLE), d.reasons
+    reason = d.reason(ReasonCode.SYNC_IMPLAUSIBLE)
+    assert reason is not None and reason.values["max_sync_skew_seconds"] == 300
+    assert reason.values["sync_ahead_seconds"] == ahead and "300 s" in reason.message
+    assert d.expected_data_loss_seconds is None
+
+
+def test_an_implausible_sync_is_never_proof_of_life() -> None:
+    """A sync time 8 h ahead, later than the first DOWN round, does not restart the outage (a
+    plausible one does: a sync needs a live production)."""
+    down = run([(0.0, D)])[-1].next_state
+    future = observation(at(10), D, last_sync=at(10 + 8 * 3600))
+    assert evaluate(future, down, FAST, at(10)).next_state.consecutive_down == 2
+    fresh = observation(at(10), D, last_sync=at(5))
+    assert evaluate(fresh, down, FAST, at(10)).next_state.consecutive_down == 1
+
+
 def test_long_outage_after_fresh_sync_fails_over() -> None:
     """A 2-hour outage that began 30 s after the last sync fails over: the loss is 30 s, not 2 h."""
     policy = replace(FAST, min_outage_seconds=7200)
