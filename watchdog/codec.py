@@ -241,12 +241,21 @@ def _pause(data: Mapping[str, Any] | None) -> Pause | None:
     )
 
 
+def outage_seconds(recorded: float | None, first: datetime | None, last: datetime | None) -> float:
+    """A pair state's outage duration as recorded; for a state written before it was recorded (None),
+    the time from its first to its last DOWN round (what the confirmation measured then)."""
+    if recorded is not None:
+        return float(recorded)
+    return max(0.0, (last - first).total_seconds()) if first is not None and last is not None else 0.0
+
+
 def pair_state_from_dict(data: Mapping[str, Any]) -> PairState:
     status = _get(data, "open_intent_status", str, True)
+    first_down, last_down = _time(data, "first_down_at", True), _time(data, "last_down_at", True)
     return PairState(
         consecutive_down=_get(data, "consecutive_down", int),
-        first_down_at=_time(data, "first_down_at", True),
-        last_down_at=_time(data, "last_down_at", True),
+        first_down_at=first_down,
+        last_down_at=last_down,
         last_up_at=_time(data, "last_up_at", True),
         baseline_primary_id=_get(data, "baseline_primary_id", str, True),
         latched=bool(_get(data, "latched", bool, True)),
@@ -255,4 +264,5 @@ def pair_state_from_dict(data: Mapping[str, Any]) -> PairState:
         pause=_pause(_get(data, "pause", dict, True)),
         open_intent_id=_get(data, "open_intent_id", int, True),
         open_intent_status=IntentStatus(status) if status is not None else None,
+        outage_seconds=outage_seconds(_get(data, "outage_seconds", float, True), first_down, last_down),
     )

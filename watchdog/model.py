@@ -290,6 +290,10 @@ class PairState:
     pause: Pause | None = None
     open_intent_id: int | None = None
     open_intent_status: IntentStatus | None = None
+    # The outage's duration as seen: the sum of the steps between its consecutive DOWN rounds, each
+    # clamped to [0, 2 probe intervals], so a wall-clock step (or a frozen process) cannot stretch
+    # or shrink the confirmation window by more than that (journals from before: derived on load).
+    outage_seconds: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -17,13 +17,19 @@ Confirmation: a DOWN round counts (the first one sets `first_down_at` = its obse
 round resets the count and the start of the outage; an UNKNOWN round neither counts nor resets, and
 its decision is UNKNOWN, so the window can never close on a round that did not see production down.
 A DOWN round whose last successful sync is newer than `first_down_at` restarts the outage at this
-round (unless the sync time is implausible, see the guards): a sync needs a live production, so the earlier DOWN evidence is stale (this matters after a
-long UNKNOWN gap, and keeps the expected data loss honest). So does a DOWN round more than
-`max_down_gap_seconds` after the previous DOWN round (UNKNOWN rounds, or no round at all, in
-between): the watchdog did not see the outage go on, production may have come back and failed
-anew, so the confirmation starts again instead of closing on the strength of old evidence.
+round (unless the sync time is implausible, see the guards): a sync needs a live production, so the
+earlier DOWN evidence is stale (this matters after a long UNKNOWN gap, and keeps the expected data
+loss honest). So does a DOWN round more than `max_down_gap_seconds` after the previous DOWN round
+(UNKNOWN rounds, or no round at all, in between): the watchdog did not see the outage go on,
+production may have come back and failed anew, so the confirmation starts again instead of closing
+on the strength of old evidence.
+The outage's duration is not `now - first_down_at` (a wall clock stepped back an hour stretched the
+window by the hour): each DOWN round adds the time since the previous DOWN round, clamped to
+[0, MAX_STEP_INTERVALS (2) x probe_interval_seconds] (`PairState.outage_seconds`). A step back adds
+nothing; a step forward, a frozen process or skipped rounds add at most two intervals, so the window
+closes at most one interval early, and never with fewer than `failure_threshold` DOWN rounds.
 The outage is confirmed on a DOWN round once `consecutive_down >= failure_threshold` AND
-`now - first_down_at >= min_outage_seconds`.
+its duration `>= min_outage_seconds`.
 
 Precedence of states: an open failover intent (FAILING_OVER, action TRACK) > the latch (FAILED_OVER)
 > an active pause (PAUSED) > UNKNOWN > HEALTHY > SUSPECT > BLOCKED (a guard fails) > FAILOVER_WARRANTED.
@@ -72,6 +78,7 @@ PRODUCTION_SOURCES = frozenset(
     {SignalSource.PRODUCTION_CLUSTER, SignalSource.DR_TASK, SignalSource.DATA_PLANE, SignalSource.HEARTBEAT}
 )
 CORROBORATING_SOURCES = frozenset({SignalSource.DR_TASK})  # their DOWN is never, alone, evidence
+MAX_STEP_INTERVALS = 2.0  # a DOWN round adds at most this many probe intervals to its outage's duration
 NORMAL_SUB_STATUS = "NORMAL"
 
 
@@ -135,24 +142,45 @@ def expected_data_loss(first_down_at: datetime | None, last_sync: datetime | Non
 
 
 # ---- counters ------------------------------------------------------------------------------------
-def _track(obs: Observation, state: PairState, verdict: Verdict, gap: float | None) -> PairState:
+def _track(
+    obs: Observation, state: PairState, verdict: Verdict, gap: float | None, policy: Policy
+) -> PairState:
     """Advance the outage counters and the baseline primary for this round's verdict (`gap`: see
     `_down_gap`)."""
     at = obs.observed_at
     if verdict is Verdict.DOWN and (_alive_since(obs, state.first_down_at) or gap is not None):
-        state = replace(state, consecutive_down=1, first_down_at=at, last_down_at=at)
+        state = replace(state, consecutive_down=1, first_down_at=at, last_down_at=at, outage_seconds=0.0)
     elif verdict is Verdict.DOWN:
-        count = state.consecutive_down + 1
+        count, seen = state.consecutive_down + 1, state.outage_seconds + _step(state, at, policy)
+        first = state.first_down_at or at
         state = replace(
-            state, consecutive_down=count, first_down_at=state.first_down_at or at, last_down_at=at
+            state, consecutive_down=count, first_down_at=first, last_down_at=at, outage_seconds=seen
         )
     elif verdict is Verdict.UP:
-        state = replace(state, consecutive_down=0, first_down_at=None, last_down_at=None, last_up_at=at)
+        state = replace(
+            state,
+            consecutive_down=0,
+            first_down_at=None,
+            last_down_at=None,
+            last_up_at=at,
+            outage_seconds=0.0,
+        )
     task = obs.dr_task
     learn = verdict is Verdict.UP or state.baseline_primary_id is None
     if task is not None and task.status.lower() != SWITCHING_TASK_STATUS and learn:
         state = replace(state, baseline_primary_id=task.primary_cluster_id)
     return state
+
+
+def _step(state: PairState, at: datetime, policy: Policy) -> float:
+    """What a DOWN round adds to its outage's duration: the time since the previous DOWN round,
+    clamped to [0, MAX_STEP_INTERVALS probe intervals] (a wall clock stepped back adds nothing, one
+    stepped forward or a process frozen between rounds at most that)."""
+    last = state.last_down_at
+    if state.first_down_at is None or last is None:
+        return 0.0
+    step = (at - last).total_seconds()
+    return min(max(0.0, step), MAX_STEP_INTERVALS * policy.probe_interval_seconds)
 
 
 def _down_gap(obs: Observation, state: PairState, verdict: Verdict, policy: Policy) -> float | None:
@@ -179,7 +207,9 @@ def _alive_since(obs: Observation, first_down_at: datetime | None) -> bool:
 
 
 def _confirmation(state: PairState, policy: Policy, now: datetime) -> tuple[bool, Reason]:
-    outage = (now - state.first_down_at).total_seconds() if state.first_down_at else 0.0
+    """Whether the outage is confirmed, and the reason with its numbers (the duration is the one
+    accumulated in the state, never `now - first_down_at`: see `_step`)."""
+    outage = state.outage_seconds if state.first_down_at else 0.0
     values = {
         "consecutive_down": float(state.consecutive_down),
         "failure_threshold": float(policy.failure_threshold),
@@ -265,7 +295,7 @@ def evaluate(observation: Observation, state: PairState, policy: Policy, now: da
     verdict = production_verdict(observation.signals)
     verdict_reasons = _verdict_reasons(observation.signals, verdict)
     gap = _down_gap(observation, state, verdict, policy)
-    tracked = _track(observation, state, verdict, gap)
+    tracked = _track(observation, state, verdict, gap, policy)
     facts = verdict_reasons if gap is None else [*verdict_reasons, _gap_reason(gap, policy)]
     held = _held(tracked, now)
     if held is not None:
@@ -293,7 +323,7 @@ def evaluate_manual(
     still turn into a failover, so an operator checks the DR task and `ack`s it first.
     """
     verdict = production_verdict(observation.signals)
-    tracked = _track(observation, state, verdict, _down_gap(observation, state, verdict, policy))
+    tracked = _track(observation, state, verdict, _down_gap(observation, state, verdict, policy), policy)
     open_intent = tracked.open_intent_status is not None and not tracked.open_intent_status.final
     blocking = guards(observation, tracked, policy, now)
     verdict_reason = _verdict_reason(observation.signals, verdict)

@@ -63,10 +63,11 @@ class Journal(Intents, HookRuns, Operators):
         if not rows:
             return base
         r = rows[0]
+        first_down, last_down = _dt(r["first_down_at"]), _dt(r["last_down_at"])
         return PairState(
             consecutive_down=int(r["consecutive_down"]),
-            first_down_at=_dt(r["first_down_at"]),
-            last_down_at=_dt(r["last_down_at"]),
+            first_down_at=first_down,
+            last_down_at=last_down,
             last_up_at=_dt(r["last_up_at"]),
             baseline_primary_id=r["baseline_primary_id"],
             latched=bool(r["latched"]),
@@ -75,6 +76,7 @@ class Journal(Intents, HookRuns, Operators):
             pause=base.pause,
             open_intent_id=base.open_intent_id,
             open_intent_status=base.open_intent_status,
+            outage_seconds=codec.outage_seconds(r["outage_seconds"], first_down, last_down),
         )
 
     def record(
@@ -175,10 +177,12 @@ class Journal(Intents, HookRuns, Operators):
     def _write_counters(self, db: sqlite3.Connection, pair: str, state: PairState, at: datetime) -> None:
         db.execute(
             "INSERT INTO pair_state (pair, consecutive_down, first_down_at, last_down_at, last_up_at, "
-            "baseline_primary_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (pair) DO UPDATE SET "
+            "baseline_primary_id, updated_at, outage_seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (pair) DO UPDATE SET "
             "consecutive_down = excluded.consecutive_down, first_down_at = excluded.first_down_at, "
             "last_down_at = excluded.last_down_at, last_up_at = excluded.last_up_at, "
-            "baseline_primary_id = excluded.baseline_primary_id, updated_at = excluded.updated_at",
+            "baseline_primary_id = excluded.baseline_primary_id, updated_at = excluded.updated_at, "
+            "outage_seconds = excluded.outage_seconds",
             (
                 pair,
                 state.consecutive_down,
@@ -187,6 +191,7 @@ class Journal(Intents, HookRuns, Operators):
                 _ts(state.last_up_at),
                 state.baseline_primary_id,
                 _ts(at),
+                state.outage_seconds,
             ),
         )
 

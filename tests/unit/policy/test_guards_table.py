@@ -96,8 +96,8 @@ def test_an_implausible_sync_is_never_proof_of_life() -> None:
 
 def test_long_outage_after_fresh_sync_fails_over() -> None:
     """A 2-hour outage that began 30 s after the last sync fails over: the loss is 30 s, not 2 h."""
-    policy = replace(FAST, min_outage_seconds=7200)
-    rounds = [(float(t), D) for t in range(0, 7201, 60)]  # a DOWN round every minute for 2 hours
+    policy = replace(FAST, min_outage_seconds=7200, probe_interval_seconds=60)
+    rounds = [(float(t), D) for t in range(0, 7201, 60)]  # a DOWN round every minute (the interval), 2 h
     d = run(rounds, policy, last_sync=at(-30))[-1].decision
     assert d.action is Action.FAILOVER
     assert d.expected_data_loss_seconds == 30.0

@@ -115,28 +115,26 @@ def test_never_twice_per_outage_nor_inside_the_cooldown(timeline: list[Round], p
 @settings(max_examples=400, deadline=None)
 @given(timelines, policies)
 def test_failover_exactly_when_the_window_closes(timeline: list[Round], policy: Policy) -> None:
-    """A reference model of the rules agrees round by round on when FAILOVER is decided."""
-    count, first_down, last_down, latched = 0, None, None, False
-    limit = policy.max_down_gap_seconds
+    """A reference model of the rules agrees round by round on when FAILOVER is decided: the outage's
+    duration is the sum of the steps between its DOWN rounds, each at most two probe intervals."""
+    count, first_down, last_down, latched, seen = 0, None, None, False, 0.0
+    limit, cap = policy.max_down_gap_seconds, 2 * policy.probe_interval_seconds
     for r, now, d in replay(timeline, policy):
         if r.verdict is Verdict.UP:
-            count, first_down, last_down = 0, None, None
+            count, first_down, last_down, seen = 0, None, None, 0.0
         elif r.verdict is Verdict.DOWN:
             synced_since = first_down is not None and now - timedelta(seconds=r.sync_age) > first_down
-            unseen = (
-                limit is not None
-                and first_down is not None
-                and last_down is not None
-                and (now - last_down).total_seconds() > limit
-            )
+            step = (now - last_down).total_seconds() if first_down and last_down else 0.0
+            unseen = limit is not None and step > limit
             restart = synced_since or unseen
             count, first_down = (1, now) if restart else (count + 1, first_down or now)
+            seen = 0.0 if restart else seen + min(step, cap)
             last_down = now
         window_closed = (
             r.verdict is Verdict.DOWN
             and count >= policy.failure_threshold
             and first_down is not None
-            and (now - first_down).total_seconds() >= policy.min_outage_seconds
+            and seen >= policy.min_outage_seconds
         )
         loss_ok = first_down is not None and (
             (first_down - (now - timedelta(seconds=r.sync_age))).total_seconds()
@@ -159,7 +157,9 @@ def test_failover_only_on_uncontested_down_evidence(found: list[tuple[SignalSour
     production's own cluster signal says DOWN and no production signal says UP (DR-side signals never
     count; the DR task's DOWN alone never does; no evidence never does)."""
     now = T0 + timedelta(seconds=1000)
-    state = PairState(consecutive_down=5, first_down_at=T0, last_down_at=now - timedelta(seconds=10))
+    state = PairState(
+        consecutive_down=5, first_down_at=T0, last_down_at=now - timedelta(seconds=10), outage_seconds=990
+    )
     obs = observation(now, Verdict.DOWN, last_sync=T0 - timedelta(seconds=5))
     obs = replace(obs, signals=tuple(Signal(src, v, "generated", now) for src, v in found))
     about_production = {v for src, v in found if src is not SignalSource.DR_CLUSTER}
@@ -177,7 +177,8 @@ def test_never_failover_unless_the_own_cluster_signal_is_down(
     """Whatever the other signals say (the DR task abnormal on production's side included), a round
     whose production-cluster signal is not DOWN never fails over, however long the outage counted."""
     now = T0 + timedelta(seconds=outage)
-    state = PairState(consecutive_down=count, first_down_at=T0, last_down_at=now - timedelta(seconds=1))
+    last = now - timedelta(seconds=1)
+    state = PairState(consecutive_down=count, first_down_at=T0, last_down_at=last, outage_seconds=outage)
     signals = tuple(Signal(src, v, "generated", now) for src, v in found)
     obs = replace(observation(now, Verdict.DOWN, last_sync=T0 - timedelta(seconds=5)), signals=signals)
     decision = evaluate(obs, state, policy, now).decision

@@ -8,7 +8,7 @@ import pytest
 
 from tests.unit.policy.builders import FAST, T0, at, confirmed, observation, run
 from watchdog import codec
-from watchdog.model import Action, PairState, ReasonCode, Signal, SignalSource, State, Verdict
+from watchdog.model import Action, PairState, Policy, ReasonCode, Signal, SignalSource, State, Verdict
 from watchdog.policy import evaluate, production_verdict
 
 U, D, X = Verdict.UP, Verdict.DOWN, Verdict.UNKNOWN
@@ -216,3 +216,59 @@ def test_journals_from_before_the_gap_rule_replay_without_it() -> None:
     assert old.max_down_gap_seconds is None
     evs = run([(0, D), (10, X), (4000, D), (4010, D)], old, last_sync=at(-60))
     assert evs[-1].next_state.consecutive_down == 3
+
+
+def _walk(steps: list[float], policy: Policy, last_sync: float | None = None) -> list[tuple[float, Action]]:
+    """DOWN rounds `policy.probe_interval_seconds` apart in real time; `steps` adds a wall-clock step
+    before each round (seconds, negative = back). The last sync is at wall time `last_sync`, or 60 s
+    before each round on the stepped clock (None). Returns (real seconds, action) per round."""
+    state, wall, out = PairState(), 0.0, []
+    for i, step in enumerate(steps):
+        wall += step + (policy.probe_interval_seconds if i else 0.0)
+        sync = at(last_sync) if last_sync is not None else None
+        ev = evaluate(observation(at(wall), D, last_sync=sync), state, policy, at(wall))
+        out.append((i * policy.probe_interval_seconds, ev.decision.action))
+        state = ev.next_state
+    return out
+
+
+def _fails_over_at(rounds: list[tuple[float, Action]]) -> float | None:
+    return next((t for t, action in rounds if action is Action.FAILOVER), None)
+
+
+STEADY = replace(FAST, failure_threshold=4, min_outage_seconds=60, probe_interval_seconds=15)
+
+
+def test_a_backward_clock_step_does_not_stretch_the_window() -> None:
+    """A 200 s step back mid-outage (the sync stays within the skew): the failover comes one interval
+    later (that step counts 0 s), not 200 s later (now - first_down_at went negative)."""
+    assert _fails_over_at(_walk([0.0] * 10, STEADY, last_sync=-30)) == 60.0
+    assert _fails_over_at(_walk([0.0, 0.0, -200.0] + [0.0] * 30, STEADY, last_sync=-30)) == 75.0
+
+
+def test_an_hour_step_back_delays_by_one_interval_not_an_hour() -> None:
+    """The review's numbers: a 1 h step back turned 60 s into 3,660 s; now 75 s. (Sync times in the
+    stepped clock's frame, so they stay plausible; the data loss limit allows the hour they span.)"""
+    policy = replace(STEADY, max_data_loss_seconds=7200)
+    assert _fails_over_at(_walk([0.0, 0.0, -3600.0] + [0.0] * 300, policy)) == 75.0
+
+
+def test_a_forward_clock_step_shortens_the_window_by_at_most_one_interval() -> None:
+    """A 250 s step forward (under max_down_gap) counts as two intervals, not 250 s: the window
+    closes at most one interval early; the failure_threshold count still applies in full."""
+    policy = replace(STEADY, failure_threshold=2)
+    assert _fails_over_at(_walk([0.0] * 10, policy, last_sync=-30)) == 60.0
+    assert _fails_over_at(_walk([0.0, 250.0] + [0.0] * 10, policy, last_sync=-30)) == 45.0
+    assert _fails_over_at(_walk([0.0, 250.0] + [0.0] * 10, STEADY, last_sync=-30)) == 45.0  # 4 rounds
+
+
+def test_outage_duration_is_accumulated_and_restored_from_old_states() -> None:
+    """The state carries the seen duration; a state recorded before it existed derives it from its
+    first and last DOWN rounds (what was measured then), so journals written before still load."""
+    evs = run([(0, D), (10, D)])
+    assert evs[-1].next_state.outage_seconds == 10.0
+    data = codec.pair_state_to_dict(evs[-1].next_state)
+    assert codec.pair_state_from_dict(data) == evs[-1].next_state
+    del data["outage_seconds"]
+    assert codec.pair_state_from_dict(data).outage_seconds == 10.0
+    assert run([(0, D), (10, D), (20, U)])[-1].next_state.outage_seconds == 0.0
