@@ -265,4 +265,5 @@ def pair_state_from_dict(data: Mapping[str, Any]) -> PairState:
         open_intent_id=_get(data, "open_intent_id", int, True),
         open_intent_status=IntentStatus(status) if status is not None else None,
         outage_seconds=outage_seconds(_get(data, "outage_seconds", float, True), first_down, last_down),
+        rearm=bool(_get(data, "rearm", bool, True)),
     )

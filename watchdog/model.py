@@ -170,6 +170,7 @@ class ReasonCode(StrEnum):
     OUTAGE_CONFIRMED = "outage_confirmed"
     OUTAGE_RESTARTED = "outage_restarted"  # DOWN after too long without a DOWN round: counted afresh
     DR_REPLICATION_BROKEN = "dr_replication_broken"  # production up, the DR task abnormal: no working DR
+    REARMED = "rearmed"  # the first DOWN round after a pause ended or an ack: counted afresh
     # guards (each blocks a warranted failover)
     DATA_LOSS_EXCEEDED = "data_loss_exceeded"
     SYNC_UNKNOWN = "sync_unknown"  # last successful sync unknown or never: the data loss is unbounded
@@ -294,6 +295,9 @@ class PairState:
     # clamped to [0, 2 probe intervals], so a wall-clock step (or a frozen process) cannot stretch
     # or shrink the confirmation window by more than that (journals from before: derived on load).
     outage_seconds: float = 0.0
+    # A pause or the latch held a round since the last unheld UP/DOWN round: the next unheld DOWN
+    # round counts its outage afresh (`rearmed`), so a pause that ends or an ack never fails over at once.
+    rearm: bool = False
 
 
 @dataclass(frozen=True)

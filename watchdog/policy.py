@@ -31,6 +31,13 @@ closes at most one interval early, and never with fewer than `failure_threshold`
 The outage is confirmed on a DOWN round once `consecutive_down >= failure_threshold` AND
 its duration `>= min_outage_seconds`.
 
+Re-arming: while a pause or the latch holds the pair, DOWN rounds still count (the held decisions
+show the outage); but the first DOWN round that is not held after one that was (a pause expired or
+`resume`d, an `ack`) restarts the outage at itself, with reason `rearmed`: a full window from there,
+so the end of a pause or an ack never fails over at once on what was counted while nobody could act.
+UNKNOWN rounds in between keep the re-arm pending, an UP round clears it. Rounds held only by an open
+intent do not re-arm (a failover that was never sent leaves the outage decided as it was).
+
 Precedence of states: an open failover intent (FAILING_OVER, action TRACK) > the latch (FAILED_OVER)
 > an active pause (PAUSED) > UNKNOWN > HEALTHY > SUSPECT > BLOCKED (a guard fails) > FAILOVER_WARRANTED.
 Modes only change the action of a warranted failover: auto => FAILOVER, recommend => RECOMMEND,
@@ -261,6 +268,34 @@ def _held(state: PairState, now: datetime) -> tuple[State, Action, Reason] | Non
     return None
 
 
+def _rearm(
+    obs: Observation,
+    before: PairState,
+    tracked: PairState,
+    verdict: Verdict,
+    held: tuple[State, Action, Reason] | None,
+) -> tuple[PairState, list[Reason]]:
+    """After a pause or the latch held the pair, the first unheld DOWN round counts afresh.
+
+    A round held by a pause or the latch (not by an open intent alone) marks the state; an unheld UP
+    round clears the mark, an UNKNOWN one keeps it, and an unheld DOWN round restarts the outage at
+    itself with reason `rearmed` (the rounds counted while held were counted, not acted on).
+    """
+    if held is not None:
+        return replace(tracked, rearm=before.rearm if held[0] is State.FAILING_OVER else True), []
+    if not before.rearm or verdict is Verdict.UNKNOWN:
+        return tracked, []
+    if verdict is Verdict.UP:
+        return replace(tracked, rearm=False), []
+    counted = float(tracked.consecutive_down)
+    at = obs.observed_at
+    fresh = replace(
+        tracked, consecutive_down=1, first_down_at=at, last_down_at=at, outage_seconds=0.0, rearm=False
+    )
+    text = "re-armed (a pause ended, or an ack): the outage is counted afresh from this round"
+    return fresh, [Reason(ReasonCode.REARMED, text, {"counted_while_held": counted})]
+
+
 _MODE_OUTCOME = {
     Mode.AUTO: (Action.FAILOVER, None),
     Mode.RECOMMEND: (Action.RECOMMEND, ReasonCode.MODE_RECOMMEND),
@@ -298,6 +333,8 @@ def evaluate(observation: Observation, state: PairState, policy: Policy, now: da
     tracked = _track(observation, state, verdict, gap, policy)
     facts = verdict_reasons if gap is None else [*verdict_reasons, _gap_reason(gap, policy)]
     held = _held(tracked, now)
+    tracked, rearmed = _rearm(observation, state, tracked, verdict, held)
+    facts = [*facts, *rearmed]
     if held is not None:
         st, action, reasons = held[0], held[1], [held[2], *facts]
     elif verdict is Verdict.UNKNOWN:

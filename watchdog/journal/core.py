@@ -77,6 +77,7 @@ class Journal(Intents, HookRuns, Operators):
             open_intent_id=base.open_intent_id,
             open_intent_status=base.open_intent_status,
             outage_seconds=codec.outage_seconds(r["outage_seconds"], first_down, last_down),
+            rearm=bool(r["rearm"]),
         )
 
     def record(
@@ -177,12 +178,12 @@ class Journal(Intents, HookRuns, Operators):
     def _write_counters(self, db: sqlite3.Connection, pair: str, state: PairState, at: datetime) -> None:
         db.execute(
             "INSERT INTO pair_state (pair, consecutive_down, first_down_at, last_down_at, last_up_at, "
-            "baseline_primary_id, updated_at, outage_seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "baseline_primary_id, updated_at, outage_seconds, rearm) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (pair) DO UPDATE SET "
             "consecutive_down = excluded.consecutive_down, first_down_at = excluded.first_down_at, "
             "last_down_at = excluded.last_down_at, last_up_at = excluded.last_up_at, "
             "baseline_primary_id = excluded.baseline_primary_id, updated_at = excluded.updated_at, "
-            "outage_seconds = excluded.outage_seconds",
+            "outage_seconds = excluded.outage_seconds, rearm = excluded.rearm",
             (
                 pair,
                 state.consecutive_down,
@@ -192,6 +193,7 @@ class Journal(Intents, HookRuns, Operators):
                 state.baseline_primary_id,
                 _ts(at),
                 state.outage_seconds,
+                int(state.rearm),
             ),
         )
 

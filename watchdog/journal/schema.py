@@ -133,6 +133,13 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             "ALTER TABLE pair_state ADD COLUMN outage_seconds REAL",
         ],
     ),
+    (
+        6,
+        [
+            # A pause or the latch held a round: the next unheld DOWN round counts afresh (policy).
+            "ALTER TABLE pair_state ADD COLUMN rearm INTEGER NOT NULL DEFAULT 0",
+        ],
+    ),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -18,7 +18,7 @@ from watchdog.model import (
     State,
     Verdict,
 )
-from watchdog.policy import evaluate, evaluate_manual
+from watchdog.policy import Evaluation, evaluate, evaluate_manual
 
 D = Verdict.DOWN
 
@@ -220,7 +220,7 @@ def test_cooldown_axis(cooldown_end: float | None, code: ReasonCode | None) -> N
         (PairState(latched=True, latched_at=at(-100)), State.FAILED_OVER, Action.NONE),
         (PairState(pause=Pause("maint", "ops", at(-10), at(100))), State.PAUSED, Action.NONE),
         (PairState(pause=Pause("maint", "ops", at(-10), None)), State.PAUSED, Action.NONE),
-        (PairState(pause=Pause("maint", "ops", at(-10), at(20))), State.FAILOVER_WARRANTED, Action.FAILOVER),
+        (PairState(pause=Pause("maint", "ops", at(-10), at(20))), State.SUSPECT, Action.NONE),  # re-armed
         (
             PairState(open_intent_id=7, open_intent_status=IntentStatus.SUBMITTED),
             State.FAILING_OVER,
@@ -254,10 +254,59 @@ def test_guards_all_reported_together() -> None:
 
 
 def test_paused_still_counts_the_outage() -> None:
-    """Pause does not stop the counting: resuming mid-outage can fail over at once."""
-    pause = Pause("maint", "ops", at(-10), at(15))
-    evs = run([(0, D), (10, D), (20, D)], state=PairState(pause=pause))
-    assert [e.decision.state for e in evs] == [State.PAUSED, State.PAUSED, State.FAILOVER_WARRANTED]
+    """A pause does not stop the counting (the held decisions show a confirmed outage), but when it
+    ends the first DOWN round counts afresh (rearmed): it used to fail over at once."""
+    pause = Pause("maint", "ops", at(-10), at(25))
+    evs = run([(0, D), (10, D), (20, D), (30, D)], state=PairState(pause=pause))
+    assert [e.decision.state for e in evs] == [State.PAUSED] * 3 + [State.SUSPECT]
+    assert evs[2].next_state.consecutive_down == 3 and evs[2].next_state.rearm
+    last = evs[3].decision
+    assert (last.consecutive_down, last.first_down_at, last.action) == (1, at(30), Action.NONE)
+    rearmed = last.reason(ReasonCode.REARMED)
+    assert rearmed is not None and rearmed.values == {"counted_while_held": 4.0}
+
+
+def _held_then(state: PairState, rounds: list[tuple[float, Verdict]]) -> list[Evaluation]:
+    """DOWN rounds at 0, 10, 20 held by `state`, then `rounds` with every hold lifted (resume, ack,
+    the intent closed)."""
+    held = run([(0, D), (10, D), (20, D)], state=state)
+    lifted = replace(
+        held[-1].next_state, latched=False, pause=None, open_intent_id=None, open_intent_status=None
+    )
+    return run(rounds, state=lifted)
+
+
+@pytest.mark.parametrize(
+    "hold",
+    [
+        PairState(pause=Pause("maint", "ops", at(-10), None)),  # then `resume`
+        PairState(latched=True, latched_at=at(-100)),  # then `ack`
+    ],
+)
+def test_after_resume_or_ack_the_window_starts_afresh(hold: PairState) -> None:
+    """After `resume` or `ack` a DOWN round does not fail over at once: a full window from the first
+    unheld DOWN round (3 rounds over 20 s with FAST), which says `rearmed`."""
+    evs = _held_then(hold, [(30, D), (40, D), (50, D)])
+    assert [e.decision.action for e in evs] == [Action.NONE, Action.NONE, Action.FAILOVER]
+    assert ReasonCode.REARMED in evs[0].decision.codes
+    assert ReasonCode.REARMED not in evs[1].decision.codes and not evs[1].next_state.rearm
+
+
+def test_rearm_waits_through_unknown_rounds_and_an_up_round_clears_it() -> None:
+    """UNKNOWN rounds after the hold neither count nor clear the re-arm; an UP round clears it."""
+    pause = PairState(pause=Pause("maint", "ops", at(-10), None))
+    evs = _held_then(pause, [(30, Verdict.UNKNOWN), (40, D)])
+    assert evs[0].next_state.rearm and ReasonCode.REARMED in evs[1].decision.codes
+    evs = _held_then(pause, [(30, Verdict.UP), (40, D)])
+    assert not evs[0].next_state.rearm and ReasonCode.REARMED not in evs[1].decision.codes
+
+
+def test_an_open_intent_alone_does_not_rearm() -> None:
+    """Rounds held only by an open intent (its latch released as never sent) leave the re-arm as it
+    was: the outage, confirmed, is decided again without a new window."""
+    intent = PairState(open_intent_id=3, open_intent_status=IntentStatus.INTENDED)
+    evs = _held_then(intent, [(30, D)])
+    assert evs[0].decision.action is Action.FAILOVER and ReasonCode.REARMED not in evs[0].decision.codes
 
 
 @pytest.mark.parametrize(
