@@ -59,7 +59,7 @@ alone never decides FAILOVER twice for one outage: only `ack` re-arms it (and th
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -75,18 +75,20 @@ from watchdog.model import (
     Policy,
     Reason,
     ReasonCode,
-    Signal,
-    SignalSource,
     State,
     Verdict,
 )
+from watchdog.outage import confirmation as _confirmation
+from watchdog.outage import down_gap as _down_gap
+from watchdog.outage import expected_data_loss, rearm, step
+from watchdog.outage import gap_reason as _gap_reason
+from watchdog.verdict import production_verdict, verdict_reasons
+from watchdog.verdict import verdict_reason as _verdict_reason
 
-PRODUCTION_SOURCES = frozenset(
-    {SignalSource.PRODUCTION_CLUSTER, SignalSource.DR_TASK, SignalSource.DATA_PLANE, SignalSource.HEARTBEAT}
-)
-CORROBORATING_SOURCES = frozenset({SignalSource.DR_TASK})  # their DOWN is never, alone, evidence
-MAX_STEP_INTERVALS = 2.0  # a DOWN round adds at most this many probe intervals to its outage's duration
 NORMAL_SUB_STATUS = "NORMAL"
+
+# the policy's public face (production_verdict and expected_data_loss live in their pure modules)
+__all__ = ["Evaluation", "evaluate", "evaluate_manual", "expected_data_loss", "production_verdict"]
 
 
 @dataclass(frozen=True)
@@ -95,57 +97,6 @@ class Evaluation:
 
     decision: Decision
     next_state: PairState
-
-
-# ---- the round verdict ---------------------------------------------------------------------------
-def production_verdict(signals: Iterable[Signal]) -> Verdict:
-    """The one function that turns a round's signals into the verdict on production (rules above)."""
-    relevant = [s for s in signals if s.source in PRODUCTION_SOURCES]
-    ups = any(s.verdict is Verdict.UP for s in relevant)
-    downs = {s.source for s in relevant if s.verdict is Verdict.DOWN} - CORROBORATING_SOURCES
-    if downs:
-        own_down = SignalSource.PRODUCTION_CLUSTER in downs
-        return Verdict.DOWN if own_down and not ups else Verdict.UNKNOWN
-    return Verdict.UP if ups else Verdict.UNKNOWN
-
-
-def replication_broken(signals: Iterable[Signal], verdict: Verdict) -> bool:
-    """Production up while the DR task says production's side is abnormal: the pair has no working DR."""
-    task_down = any(s.source is SignalSource.DR_TASK and s.verdict is Verdict.DOWN for s in signals)
-    return verdict is Verdict.UP and task_down
-
-
-def _verdict_reasons(signals: Sequence[Signal], verdict: Verdict) -> list[Reason]:
-    """The round's verdict as its reason, and `dr_replication_broken` beside an UP one if it is."""
-    reasons = [_verdict_reason(signals, verdict)]
-    if replication_broken(signals, verdict):
-        text = "production up, but the DR task is abnormal on production's side: the pair has no working DR"
-        reasons.append(Reason(ReasonCode.DR_REPLICATION_BROKEN, text))
-    return reasons
-
-
-def _verdict_reason(signals: Sequence[Signal], verdict: Verdict) -> Reason:
-    relevant = [s for s in signals if s.source in PRODUCTION_SOURCES]
-    counts = {v.value: float(sum(1 for s in relevant if s.verdict is v)) for v in Verdict}
-    details = "; ".join(f"{s.source.value}={s.verdict.value} ({s.error or s.detail})" for s in relevant)
-    if verdict is Verdict.UP:
-        return Reason(ReasonCode.PRODUCTION_UP, f"production up: {details}", counts)
-    if verdict is Verdict.DOWN:
-        return Reason(ReasonCode.PRODUCTION_DOWN, f"production down: {details}", counts)
-    if counts["up"] and counts["down"]:
-        return Reason(ReasonCode.SIGNALS_CONFLICT, f"signals disagree, not down: {details}", counts)
-    if counts["down"]:
-        text = f"cannot tell: only production's own cluster signal DOWN is evidence: {details}"
-        return Reason(ReasonCode.PRODUCTION_UNKNOWN, text, counts)
-    return Reason(ReasonCode.PRODUCTION_UNKNOWN, f"cannot tell: {details or 'no signal'}", counts)
-
-
-# ---- helpers on numbers --------------------------------------------------------------------------
-def expected_data_loss(first_down_at: datetime | None, last_sync: datetime | None) -> float | None:
-    """(first DOWN time of this outage) - (last successful sync), in seconds, never negative."""
-    if first_down_at is None or last_sync is None:
-        return None
-    return max(0.0, (first_down_at - last_sync).total_seconds())
 
 
 # ---- counters ------------------------------------------------------------------------------------
@@ -158,7 +109,7 @@ def _track(
     if verdict is Verdict.DOWN and (_alive_since(obs, state.first_down_at) or gap is not None):
         state = replace(state, consecutive_down=1, first_down_at=at, last_down_at=at, outage_seconds=0.0)
     elif verdict is Verdict.DOWN:
-        count, seen = state.consecutive_down + 1, state.outage_seconds + _step(state, at, policy)
+        count, seen = state.consecutive_down + 1, state.outage_seconds + step(state, at, policy)
         first = state.first_down_at or at
         state = replace(
             state, consecutive_down=count, first_down_at=first, last_down_at=at, outage_seconds=seen
@@ -179,59 +130,11 @@ def _track(
     return state
 
 
-def _step(state: PairState, at: datetime, policy: Policy) -> float:
-    """What a DOWN round adds to its outage's duration: the time since the previous DOWN round,
-    clamped to [0, MAX_STEP_INTERVALS probe intervals] (a wall clock stepped back adds nothing, one
-    stepped forward or a process frozen between rounds at most that)."""
-    last = state.last_down_at
-    if state.first_down_at is None or last is None:
-        return 0.0
-    step = (at - last).total_seconds()
-    return min(max(0.0, step), MAX_STEP_INTERVALS * policy.probe_interval_seconds)
-
-
-def _down_gap(obs: Observation, state: PairState, verdict: Verdict, policy: Policy) -> float | None:
-    """For a DOWN round: seconds since the previous DOWN round of an open outage, if more than
-    `max_down_gap_seconds` (the outage then counts afresh); else None."""
-    limit, last = policy.max_down_gap_seconds, state.last_down_at
-    if verdict is not Verdict.DOWN or limit is None or last is None or state.first_down_at is None:
-        return None
-    gap = (obs.observed_at - last).total_seconds()
-    return gap if gap > limit else None
-
-
-def _gap_reason(gap: float, policy: Policy) -> Reason:
-    limit = policy.max_down_gap_seconds or 0.0
-    text = f"outage counted afresh: no DOWN round seen for {gap:.0f} s > max_down_gap {limit:.0f} s"
-    return Reason(ReasonCode.OUTAGE_RESTARTED, text, {"gap_seconds": gap, "max_down_gap_seconds": limit})
-
-
 def _alive_since(obs: Observation, first_down_at: datetime | None) -> bool:
     """A DR sync succeeded after the outage's first DOWN round: production was up then after all (an
     implausible sync time, later than the observation beyond the skew, proves nothing)."""
     last_sync = plausible_sync(obs)
     return first_down_at is not None and last_sync is not None and last_sync > first_down_at
-
-
-def _confirmation(state: PairState, policy: Policy, now: datetime) -> tuple[bool, Reason]:
-    """Whether the outage is confirmed, and the reason with its numbers (the duration is the one
-    accumulated in the state, never `now - first_down_at`: see `_step`)."""
-    outage = state.outage_seconds if state.first_down_at else 0.0
-    values = {
-        "consecutive_down": float(state.consecutive_down),
-        "failure_threshold": float(policy.failure_threshold),
-        "outage_seconds": outage,
-        "min_outage_seconds": policy.min_outage_seconds,
-    }
-    confirmed = state.consecutive_down >= policy.failure_threshold and outage >= policy.min_outage_seconds
-    if confirmed:
-        text = f"outage confirmed: {state.consecutive_down} DOWN rounds over {outage:.0f} s"
-        return True, Reason(ReasonCode.OUTAGE_CONFIRMED, text, values)
-    text = (
-        f"confirming: {state.consecutive_down}/{policy.failure_threshold} DOWN rounds, "
-        f"{outage:.0f}/{policy.min_outage_seconds:.0f} s"
-    )
-    return False, Reason(ReasonCode.CONFIRMING, text, values)
 
 
 # ---- production degraded (a fact, not a guard) ---------------------------------------------------
@@ -268,34 +171,6 @@ def _held(state: PairState, now: datetime) -> tuple[State, Action, Reason] | Non
     return None
 
 
-def _rearm(
-    obs: Observation,
-    before: PairState,
-    tracked: PairState,
-    verdict: Verdict,
-    held: tuple[State, Action, Reason] | None,
-) -> tuple[PairState, list[Reason]]:
-    """After a pause or the latch held the pair, the first unheld DOWN round counts afresh.
-
-    A round held by a pause or the latch (not by an open intent alone) marks the state; an unheld UP
-    round clears the mark, an UNKNOWN one keeps it, and an unheld DOWN round restarts the outage at
-    itself with reason `rearmed` (the rounds counted while held were counted, not acted on).
-    """
-    if held is not None:
-        return replace(tracked, rearm=before.rearm if held[0] is State.FAILING_OVER else True), []
-    if not before.rearm or verdict is Verdict.UNKNOWN:
-        return tracked, []
-    if verdict is Verdict.UP:
-        return replace(tracked, rearm=False), []
-    counted = float(tracked.consecutive_down)
-    at = obs.observed_at
-    fresh = replace(
-        tracked, consecutive_down=1, first_down_at=at, last_down_at=at, outage_seconds=0.0, rearm=False
-    )
-    text = "re-armed (a pause ended, or an ack): the outage is counted afresh from this round"
-    return fresh, [Reason(ReasonCode.REARMED, text, {"counted_while_held": counted})]
-
-
 _MODE_OUTCOME = {
     Mode.AUTO: (Action.FAILOVER, None),
     Mode.RECOMMEND: (Action.RECOMMEND, ReasonCode.MODE_RECOMMEND),
@@ -328,19 +203,19 @@ def _latch(state: PairState, policy: Policy, now: datetime) -> PairState:
 def evaluate(observation: Observation, state: PairState, policy: Policy, now: datetime) -> Evaluation:
     """Decide one round for one pair. Pure: the same inputs always give the same evaluation."""
     verdict = production_verdict(observation.signals)
-    verdict_reasons = _verdict_reasons(observation.signals, verdict)
+    reasons_now = verdict_reasons(observation.signals, verdict)
     gap = _down_gap(observation, state, verdict, policy)
     tracked = _track(observation, state, verdict, gap, policy)
-    facts = verdict_reasons if gap is None else [*verdict_reasons, _gap_reason(gap, policy)]
+    facts = reasons_now if gap is None else [*reasons_now, _gap_reason(gap, policy)]
     held = _held(tracked, now)
-    tracked, rearmed = _rearm(observation, state, tracked, verdict, held)
+    tracked, rearmed = rearm(observation, state, tracked, verdict, held)
     facts = [*facts, *rearmed]
     if held is not None:
         st, action, reasons = held[0], held[1], [held[2], *facts]
     elif verdict is Verdict.UNKNOWN:
-        st, action, reasons = State.UNKNOWN, Action.NONE, verdict_reasons
+        st, action, reasons = State.UNKNOWN, Action.NONE, reasons_now
     elif verdict is Verdict.UP:
-        st, action, reasons = State.HEALTHY, Action.NONE, [*verdict_reasons, *_degraded(observation)]
+        st, action, reasons = State.HEALTHY, Action.NONE, [*reasons_now, *_degraded(observation)]
     else:
         st, action, found = _outage(observation, tracked, policy, now)
         reasons = [*found, *facts]

@@ -1,5 +1,6 @@
-"""The policy stays pure: policy.py and its guards import watchdog.model (and each other) and the
-standard library only, and read no clock."""
+"""The policy stays pure: policy.py imports watchdog.model and its own pure modules (guards, outage,
+verdict), each of which imports watchdog.model alone; all of them only side-effect-free stdlib, and
+none reads a clock."""
 
 from __future__ import annotations
 
@@ -10,13 +11,17 @@ from pathlib import Path
 import pytest
 
 import watchdog.guards
+import watchdog.outage
 import watchdog.policy
+import watchdog.verdict
 
 ALLOWED_STDLIB = {"__future__", "collections", "dataclasses", "datetime"}
 # each pure module and the watchdog modules it may import (guards: the model alone)
 PURE = {
-    watchdog.policy.__file__: {"watchdog.model", "watchdog.guards"},
+    watchdog.policy.__file__: {"watchdog.model", "watchdog.guards", "watchdog.outage", "watchdog.verdict"},
     watchdog.guards.__file__: {"watchdog.model"},
+    watchdog.outage.__file__: {"watchdog.model"},
+    watchdog.verdict.__file__: {"watchdog.model"},
 }
 
 
@@ -37,8 +42,8 @@ def imported_modules(path: str) -> set[str]:
 
 @pytest.mark.parametrize("path", sorted(PURE))
 def test_pure_modules_import_the_model_only(path: str) -> None:
-    """policy.py imports nothing of the watchdog but watchdog.model and watchdog.guards; guards.py
-    only watchdog.model; both only side-effect-free stdlib."""
+    """policy.py imports nothing of the watchdog but watchdog.model and its pure siblings; each
+    sibling only watchdog.model; all only side-effect-free stdlib."""
     modules = imported_modules(path)
     ours = {m for m in modules if m.split(".")[0] == "watchdog"}
     assert ours <= PURE[path] and "watchdog.model" in ours
