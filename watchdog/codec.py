@@ -173,6 +173,7 @@ def observation_from_dict(data: Mapping[str, Any]) -> Observation:
         last_sync=_time(data, "last_sync", True),
         last_sync_known=bool(_get(data, "last_sync_known", bool, True)),
         rpo_seconds=_get(data, "rpo_seconds", float, True),
+        late_seconds=_get(data, "late_seconds", float, True),
     )
 
 
@@ -186,6 +187,7 @@ def policy_from_dict(data: Mapping[str, Any]) -> Policy:
         cooldown_seconds=_get(data, "cooldown_seconds", float),
         min_version=tuple(int(p) for p in _get(data, "min_version", list)),
         max_down_gap_seconds=_get(data, "max_down_gap_seconds", float, True),  # absent: recorded before it
+        max_observation_age_seconds=_get(data, "max_observation_age_seconds", float, True),  # the same
     )
 
 

@@ -170,6 +170,11 @@ class Metrics:
         self.round_overruns = Counter(
             f"{P}round_overruns", "Rounds that took longer than the interval", registry=r
         )
+        self.rounds_late = Counter(
+            f"{P}rounds_late",
+            "Rounds that started more than an interval later than scheduled (frozen or starved): discarded",
+            registry=r,
+        )
         self.round_duration = Histogram(
             f"{P}round_duration_seconds", "Wall time of one round", buckets=ROUND_BUCKETS, registry=r
         )

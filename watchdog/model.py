@@ -95,6 +95,8 @@ class Observation:
     Any of them may be None when it could not be read; the signals say why.
     `last_sync` is the last successful DR sync (detail's last_success_time, else the list's
     last_disaster_time); None means never synced or not known (see `last_sync_known`).
+    `late_seconds` is set by the rounds when the round started far later than its schedule (the
+    process was frozen or starved): the policy then discards the round's evidence (`round_late`).
     """
 
     pair: str
@@ -107,6 +109,7 @@ class Observation:
     last_sync: datetime | None = None
     last_sync_known: bool = False
     rpo_seconds: float | None = None
+    late_seconds: float | None = None  # the round began this much later than scheduled: evidence void
 
 
 class Mode(StrEnum):
@@ -132,6 +135,9 @@ class Policy:
     cooldown_seconds: float = 86400.0
     min_version: tuple[int, ...] = (8, 1, 2)
     max_down_gap_seconds: float | None = 300.0  # None: no limit (journals written before it existed)
+    # A decision acts only on an observation younger than this at decision time; None: no bound
+    # (journals and replays from before it; settings derive probe_interval + cloud.timeout).
+    max_observation_age_seconds: float | None = None
 
 
 # ---- decisions --------------------------------------------------------------------------------------
@@ -171,6 +177,8 @@ class ReasonCode(StrEnum):
     OUTAGE_RESTARTED = "outage_restarted"  # DOWN after too long without a DOWN round: counted afresh
     DR_REPLICATION_BROKEN = "dr_replication_broken"  # production up, the DR task abnormal: no working DR
     REARMED = "rearmed"  # the first DOWN round after a pause ended or an ack: counted afresh
+    OBSERVATION_STALE = "observation_stale"  # older than max_observation_age at decision: discarded
+    ROUND_LATE = "round_late"  # the round started far later than scheduled: its evidence discarded
     # guards (each blocks a warranted failover)
     DATA_LOSS_EXCEEDED = "data_loss_exceeded"
     SYNC_UNKNOWN = "sync_unknown"  # last successful sync unknown or never: the data loss is unbounded

@@ -13,6 +13,13 @@ tell" is never "down". Any UP and no DOWN but the DR task's => UP; with the DR t
 round also carries `dr_replication_broken` (production up, the pair has no working DR): it resets
 the outage like any UP round. No signal, or only UNKNOWN => UNKNOWN.
 
+Discarded evidence: a round whose observation is older than `max_observation_age_seconds` at
+decision time (`observation_stale`: the process froze between probe and decision; None = no bound,
+for journals from before it) or that started more than an interval later than scheduled
+(`round_late`, set by the rounds from the monotonic clock) is UNKNOWN: it neither counts, resets,
+teaches the baseline nor acts, whatever its signals say. The frozen time adds at most two intervals
+to the outage (see the duration below).
+
 Confirmation: a DOWN round counts (the first one sets `first_down_at` = its observation time); an UP
 round resets the count and the start of the outage; an UNKNOWN round neither counts nor resets, and
 its decision is UNKNOWN, so the window can never close on a round that did not see production down.
@@ -82,7 +89,7 @@ from watchdog.outage import confirmation as _confirmation
 from watchdog.outage import down_gap as _down_gap
 from watchdog.outage import expected_data_loss, rearm, step
 from watchdog.outage import gap_reason as _gap_reason
-from watchdog.verdict import production_verdict, verdict_reasons
+from watchdog.verdict import discarded, production_verdict, round_verdict, verdict_reasons
 from watchdog.verdict import verdict_reason as _verdict_reason
 
 NORMAL_SUB_STATUS = "NORMAL"
@@ -202,10 +209,11 @@ def _latch(state: PairState, policy: Policy, now: datetime) -> PairState:
 
 def evaluate(observation: Observation, state: PairState, policy: Policy, now: datetime) -> Evaluation:
     """Decide one round for one pair. Pure: the same inputs always give the same evaluation."""
-    verdict = production_verdict(observation.signals)
-    reasons_now = verdict_reasons(observation.signals, verdict)
+    void = discarded(observation, policy, now)
+    verdict = Verdict.UNKNOWN if void else production_verdict(observation.signals)
+    reasons_now = void or verdict_reasons(observation.signals, verdict)
     gap = _down_gap(observation, state, verdict, policy)
-    tracked = _track(observation, state, verdict, gap, policy)
+    tracked = state if void else _track(observation, state, verdict, gap, policy)  # void: teaches nothing
     facts = reasons_now if gap is None else [*reasons_now, _gap_reason(gap, policy)]
     held = _held(tracked, now)
     tracked, rearmed = rearm(observation, state, tracked, verdict, held)
@@ -270,7 +278,7 @@ def _decision(
         action=action,
         rule=reasons[0].code,
         reasons=tuple(reasons),
-        verdict=production_verdict(obs.signals),
+        verdict=round_verdict(obs, policy, now),
         consecutive_down=state.consecutive_down,
         first_down_at=first_down,
         expected_data_loss_seconds=expected_data_loss(loss_from, plausible_sync(obs)),

@@ -7,8 +7,9 @@ module docstring ("Round verdict") and in README's "How decisions are made".
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
-from watchdog.model import Reason, ReasonCode, Signal, SignalSource, Verdict
+from watchdog.model import Observation, Policy, Reason, ReasonCode, Signal, SignalSource, Verdict
 
 PRODUCTION_SOURCES = frozenset(
     {SignalSource.PRODUCTION_CLUSTER, SignalSource.DR_TASK, SignalSource.DATA_PLANE, SignalSource.HEARTBEAT}
@@ -58,3 +59,23 @@ def verdict_reason(signals: Sequence[Signal], verdict: Verdict) -> Reason:
         text = f"cannot tell: only production's own cluster signal DOWN is evidence: {details}"
         return Reason(ReasonCode.PRODUCTION_UNKNOWN, text, counts)
     return Reason(ReasonCode.PRODUCTION_UNKNOWN, f"cannot tell: {details or 'no signal'}", counts)
+
+
+def discarded(obs: Observation, policy: Policy, now: datetime) -> list[Reason]:
+    """Why this round's evidence must not count (empty: it counts): the round started far later than
+    scheduled (`round_late`), or the observation is older than `max_observation_age_seconds` now."""
+    reasons = []
+    if obs.late_seconds is not None:
+        text = f"round started {obs.late_seconds:.0f} s later than scheduled: its evidence is discarded"
+        reasons.append(Reason(ReasonCode.ROUND_LATE, text, {"late_seconds": obs.late_seconds}))
+    bound, age = policy.max_observation_age_seconds, (now - obs.observed_at).total_seconds()
+    if bound is not None and age > bound:
+        text = f"observation {age:.0f} s old at decision time > max {bound:.0f} s: discarded"
+        values = {"observation_age_seconds": age, "max_observation_age_seconds": bound}
+        reasons.append(Reason(ReasonCode.OBSERVATION_STALE, text, values))
+    return reasons
+
+
+def round_verdict(obs: Observation, policy: Policy, now: datetime) -> Verdict:
+    """The verdict the decision rests on: production's, or UNKNOWN when the evidence is discarded."""
+    return Verdict.UNKNOWN if discarded(obs, policy, now) else production_verdict(obs.signals)

@@ -272,3 +272,53 @@ def test_outage_duration_is_accumulated_and_restored_from_old_states() -> None:
     del data["outage_seconds"]
     assert codec.pair_state_from_dict(data).outage_seconds == 10.0
     assert run([(0, D), (10, D), (20, U)])[-1].next_state.outage_seconds == 0.0
+
+
+AGED = replace(FAST, max_observation_age_seconds=25)
+OPEN_OUTAGE = PairState(consecutive_down=5, first_down_at=at(-100), last_down_at=at(-10), outage_seconds=90)
+
+
+@pytest.mark.parametrize(("age", "acts"), [(0, True), (25, True), (26, False), (1200, False)])
+def test_a_stale_observation_never_counts_nor_acts(age: float, acts: bool) -> None:
+    """An observation older than max_observation_age_seconds at decision time is UNKNOWN with
+    observation_stale: it neither counts, resets nor acts (a process frozen after its last DOWN probe
+    used to wake up and fail over on a 20-minute-old snapshot)."""
+    ev = evaluate(observation(at(0), D, last_sync=at(-130)), OPEN_OUTAGE, AGED, at(age))
+    d = ev.decision
+    if acts:
+        assert d.action is Action.FAILOVER
+        return
+    assert (d.state, d.action, d.rule, d.verdict) == (
+        State.UNKNOWN,
+        Action.NONE,
+        ReasonCode.OBSERVATION_STALE,
+        X,
+    )
+    reason = d.reason(ReasonCode.OBSERVATION_STALE)
+    assert reason is not None and reason.values == {
+        "observation_age_seconds": age,
+        "max_observation_age_seconds": 25,
+    }
+    assert ev.next_state == OPEN_OUTAGE
+    unbounded = evaluate(observation(at(0), D, last_sync=at(-130)), OPEN_OUTAGE, FAST, at(age)).decision
+    assert unbounded.action is Action.FAILOVER  # None (journals from before the bound): no bound
+
+
+def test_a_late_round_is_discarded_and_the_frozen_time_does_not_count() -> None:
+    """A round that started far later than scheduled (the process frozen 190 s) is UNKNOWN with
+    round_late; the next DOWN round adds at most two intervals for the frozen span, so the freeze
+    does not fill min_outage_seconds (it used to: 210 s of 'outage' after two rounds)."""
+    policy = replace(FAST, failure_threshold=2, min_outage_seconds=60)
+    state = PairState()
+    for offset in (0.0, 10.0):
+        state = evaluate(observation(at(offset), D, last_sync=at(-30)), state, policy, at(offset)).next_state
+    late = replace(observation(at(210), D, last_sync=at(-30)), late_seconds=190.0)
+    ev = evaluate(late, state, policy, at(210))
+    assert (ev.decision.state, ev.decision.rule, ev.decision.verdict) == (
+        State.UNKNOWN,
+        ReasonCode.ROUND_LATE,
+        X,
+    )
+    assert ev.next_state == state
+    after = evaluate(observation(at(220), D, last_sync=at(-30)), ev.next_state, policy, at(220))
+    assert after.decision.state is State.SUSPECT and after.next_state.outage_seconds == 30.0
