@@ -1,7 +1,10 @@
 """The pure decision core: (observation, pair state, policy, now) -> (decision, next pair state).
 
 Only this module can cause a wrong failover, so it does no I/O, reads no clock, environment or global,
-and imports `watchdog.model` alone. Every rule below is written down because operators read it:
+and imports `watchdog.model` alone, beside its own pure parts (`watchdog.verdict`: the round verdict;
+`watchdog.outage`: duration, gap, re-arm and confirmation; `watchdog.guards`), each of which imports
+`watchdog.model` alone. Every rule below is written down because operators read it; the parts'
+docstrings point here:
 
 Round verdict (`production_verdict`): only signals about production count (the DR_CLUSTER signal is
 about the other side). A round is DOWN only when production's own cluster signal (PRODUCTION_CLUSTER)
