@@ -175,6 +175,7 @@ def observation_from_dict(data: Mapping[str, Any]) -> Observation:
         rpo_seconds=_get(data, "rpo_seconds", float, True),
         last_sync_source=_get(data, "last_sync_source", str, True),
         auth_error=_get(data, "auth_error", str, True),
+        late_seconds=_get(data, "late_seconds", float, True),
     )
 
 
@@ -188,6 +189,7 @@ def policy_from_dict(data: Mapping[str, Any]) -> Policy:
         cooldown_seconds=_get(data, "cooldown_seconds", float),
         min_version=tuple(int(p) for p in _get(data, "min_version", list)),
         max_down_gap_seconds=_get(data, "max_down_gap_seconds", float, True),  # absent: recorded before it
+        max_observation_age_seconds=_get(data, "max_observation_age_seconds", float, True),  # the same
     )
 
 
@@ -243,13 +245,22 @@ def _pause(data: Mapping[str, Any] | None) -> Pause | None:
     )
 
 
+def outage_seconds(recorded: float | None, first: datetime | None, last: datetime | None) -> float:
+    """A pair state's outage duration as recorded; for a state written before it was recorded (None),
+    the time from its first to its last DOWN round (what the confirmation measured then)."""
+    if recorded is not None:
+        return float(recorded)
+    return max(0.0, (last - first).total_seconds()) if first is not None and last is not None else 0.0
+
+
 def pair_state_from_dict(data: Mapping[str, Any]) -> PairState:
     status = _get(data, "open_intent_status", str, True)
     last = _get(data, "last_intent_status", str, True)
+    first_down, last_down = _time(data, "first_down_at", True), _time(data, "last_down_at", True)
     return PairState(
         consecutive_down=_get(data, "consecutive_down", int),
-        first_down_at=_time(data, "first_down_at", True),
-        last_down_at=_time(data, "last_down_at", True),
+        first_down_at=first_down,
+        last_down_at=last_down,
         last_up_at=_time(data, "last_up_at", True),
         baseline_primary_id=_get(data, "baseline_primary_id", str, True),
         latched=bool(_get(data, "latched", bool, True)),
@@ -260,4 +271,6 @@ def pair_state_from_dict(data: Mapping[str, Any]) -> PairState:
         open_intent_status=IntentStatus(status) if status is not None else None,
         last_intent_status=IntentStatus(last) if last is not None else None,
         last_intent_detail=_get(data, "last_intent_detail", str, True),
+        outage_seconds=outage_seconds(_get(data, "outage_seconds", float, True), first_down, last_down),
+        rearm=bool(_get(data, "rearm", bool, True)),
     )

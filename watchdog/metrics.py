@@ -114,6 +114,12 @@ class Metrics:
         self.sync_lag = Gauge(
             f"{P}sync_lag_seconds", "Now minus the last successful DR sync", pair, registry=r
         )
+        self.sync_time_implausible = Gauge(
+            f"{P}sync_time_implausible",
+            "1 while the last successful DR sync lies later than the observation beyond the allowed skew",
+            pair,
+            registry=r,
+        )
         self.expected_data_loss = Gauge(
             f"{P}expected_data_loss_seconds",
             "First time production was seen down minus last successful sync, while an outage is open",
@@ -159,6 +165,12 @@ class Metrics:
             [*pair, "mode"],
             registry=r,
         )
+        self.dr_replication_broken = Gauge(
+            f"{P}dr_replication_broken",
+            "1 while production is up but the DR task is abnormal on its side: the pair has no working DR",
+            pair,
+            registry=r,
+        )
 
     def _process_metrics(self, r: CollectorRegistry) -> None:
         self.build_info = Gauge(
@@ -182,6 +194,11 @@ class Metrics:
         self.round_errors = Counter(f"{P}round_errors", "Rounds that raised an unexpected error", registry=r)
         self.round_overruns = Counter(
             f"{P}round_overruns", "Rounds that took longer than the interval", registry=r
+        )
+        self.rounds_late = Counter(
+            f"{P}rounds_late",
+            "Rounds that started more than an interval later than scheduled (frozen or starved): discarded",
+            registry=r,
         )
         self.round_duration = Histogram(
             f"{P}round_duration_seconds", "Wall time of one round", buckets=ROUND_BUCKETS, registry=r
@@ -219,6 +236,7 @@ class Metrics:
             self.probe_duration.labels(pair=pair, probe=probe)
         self.last_sync.labels(pair=pair).set(math.nan)
         self.sync_lag.labels(pair=pair).set(math.nan)
+        self.sync_time_implausible.labels(pair=pair).set(0)
         self.expected_data_loss.labels(pair=pair).set(math.nan)
         self.max_data_loss.labels(pair=pair).set(math.nan)
         self.consecutive_down.labels(pair=pair).set(0)
@@ -229,6 +247,7 @@ class Metrics:
         self.paused.labels(pair=pair).set(0)
         self.paused_since.labels(pair=pair).set(math.nan)
         self.latched.labels(pair=pair).set(0)
+        self.dr_replication_broken.labels(pair=pair).set(0)
 
     def set_decision(self, pair: str, state: str) -> None:
         """Set the decision state set: 1 for `state`, 0 for every other state."""

@@ -97,6 +97,8 @@ class Observation:
     standby side's sync times (detail's standby last_success_time, progress latest_barrier_time),
     for a plainly healthy pair the list's last_disaster_time; `last_sync_source` names the field
     (None in journals written before it). None means never synced or not known (`last_sync_known`).
+    `late_seconds` is set by the rounds when the round started far later than its schedule (the
+    process was frozen or starved): the policy then discards the round's evidence (`round_late`).
     """
 
     pair: str
@@ -111,6 +113,7 @@ class Observation:
     rpo_seconds: float | None = None
     last_sync_source: str | None = None
     auth_error: str | None = None  # the API refused our credentials/permissions: "401 APIGW.0301 ..."
+    late_seconds: float | None = None  # the round began this much later than scheduled: evidence void
 
 
 class Mode(StrEnum):
@@ -136,6 +139,9 @@ class Policy:
     cooldown_seconds: float = 86400.0
     min_version: tuple[int, ...] = (8, 1, 2)
     max_down_gap_seconds: float | None = 300.0  # None: no limit (journals written before it existed)
+    # A decision acts only on an observation younger than this at decision time; None: no bound
+    # (journals and replays from before it; settings derive probe_interval + cloud.timeout).
+    max_observation_age_seconds: float | None = None
 
 
 # ---- decisions --------------------------------------------------------------------------------------
@@ -174,6 +180,10 @@ class ReasonCode(StrEnum):
     CONFIRMING = "confirming"  # DOWN, the confirmation window still open
     OUTAGE_CONFIRMED = "outage_confirmed"
     OUTAGE_RESTARTED = "outage_restarted"  # DOWN after too long without a DOWN round: counted afresh
+    DR_REPLICATION_BROKEN = "dr_replication_broken"  # production up, the DR task abnormal: no working DR
+    REARMED = "rearmed"  # the first DOWN round after a pause ended or an ack: counted afresh
+    OBSERVATION_STALE = "observation_stale"  # older than max_observation_age at decision: discarded
+    ROUND_LATE = "round_late"  # the round started far later than scheduled: its evidence discarded
     # guards (each blocks a warranted failover)
     DATA_LOSS_EXCEEDED = "data_loss_exceeded"
     SYNC_UNKNOWN = "sync_unknown"  # last successful sync unknown or never: the data loss is unbounded
@@ -189,6 +199,7 @@ class ReasonCode(StrEnum):
     ROLES_SWAPPED = "roles_swapped"
     SWITCH_IN_PROGRESS = "switch_in_progress"
     INTENT_OPEN = "intent_open"  # a failover intent is in flight or unresolved
+    SYNC_IMPLAUSIBLE = "sync_implausible"  # last sync later than the observation beyond the skew: unknown
     # manual failovers (CLI)
     MANUAL = "manual"
     FORCED = "forced"
@@ -300,6 +311,13 @@ class PairState:
     open_intent_status: IntentStatus | None = None
     last_intent_status: IntentStatus | None = None
     last_intent_detail: str | None = None
+    # The outage's duration as seen: the sum of the steps between its consecutive DOWN rounds, each
+    # clamped to [0, 2 probe intervals], so a wall-clock step (or a frozen process) cannot stretch
+    # or shrink the confirmation window by more than that (journals from before: derived on load).
+    outage_seconds: float = 0.0
+    # A pause or the latch held a round since the last unheld UP/DOWN round: the next unheld DOWN
+    # round counts its outage afresh (`rearmed`), so a pause that ends or an ack never fails over at once.
+    rearm: bool = False
 
 
 @dataclass(frozen=True)

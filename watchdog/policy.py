@@ -1,24 +1,52 @@
 """The pure decision core: (observation, pair state, policy, now) -> (decision, next pair state).
 
 Only this module can cause a wrong failover, so it does no I/O, reads no clock, environment or global,
-and imports `watchdog.model` alone. Every rule below is written down because operators read it:
+and imports `watchdog.model` alone, beside its own pure parts (`watchdog.verdict`: the round verdict;
+`watchdog.outage`: duration, gap, re-arm and confirmation; `watchdog.guards`), each of which imports
+`watchdog.model` alone. Every rule below is written down because operators read it; the parts'
+docstrings point here:
 
 Round verdict (`production_verdict`): only signals about production count (the DR_CLUSTER signal is
-about the other side). Any UP and no DOWN => UP. Any DOWN and no UP => DOWN (positive evidence; an
-UNKNOWN signal beside it does not contradict it). DOWN and UP together => UNKNOWN: the evidence
-disagrees (a gray failure), and "cannot tell" is never "down". No signal, or only UNKNOWN => UNKNOWN.
+about the other side). A round is DOWN only when production's own cluster signal (PRODUCTION_CLUSTER)
+is DOWN and no production signal is UP (positive evidence; an UNKNOWN signal beside it does not
+contradict it). The DR task's DOWN (abnormal on production's side) only corroborates: alone, or
+beside an UNKNOWN cluster signal, it is UNKNOWN (a broken replication is not a dead production).
+Any other DOWN together with an UP => UNKNOWN: the evidence disagrees (a gray failure), and "cannot
+tell" is never "down". Any UP and no DOWN but the DR task's => UP; with the DR task DOWN that UP
+round also carries `dr_replication_broken` (production up, the pair has no working DR): it resets
+the outage like any UP round. No signal, or only UNKNOWN => UNKNOWN.
+
+Discarded evidence: a round whose observation is older than `max_observation_age_seconds` at
+decision time (`observation_stale`: the process froze between probe and decision; None = no bound,
+for journals from before it) or that started more than an interval later than scheduled
+(`round_late`, set by the rounds from the monotonic clock) is UNKNOWN: it neither counts, resets,
+teaches the baseline nor acts, whatever its signals say. The frozen time adds at most two intervals
+to the outage (see the duration below).
 
 Confirmation: a DOWN round counts (the first one sets `first_down_at` = its observation time); an UP
 round resets the count and the start of the outage; an UNKNOWN round neither counts nor resets, and
 its decision is UNKNOWN, so the window can never close on a round that did not see production down.
 A DOWN round whose last successful sync is newer than `first_down_at` restarts the outage at this
-round: a sync needs a live production, so the earlier DOWN evidence is stale (this matters after a
-long UNKNOWN gap, and keeps the expected data loss honest). So does a DOWN round more than
-`max_down_gap_seconds` after the previous DOWN round (UNKNOWN rounds, or no round at all, in
-between): the watchdog did not see the outage go on, production may have come back and failed
-anew, so the confirmation starts again instead of closing on the strength of old evidence.
+round (unless the sync time is implausible, see the guards): a sync needs a live production, so the
+earlier DOWN evidence is stale (this matters after a long UNKNOWN gap, and keeps the expected data
+loss honest). So does a DOWN round more than `max_down_gap_seconds` after the previous DOWN round
+(UNKNOWN rounds, or no round at all, in between): the watchdog did not see the outage go on,
+production may have come back and failed anew, so the confirmation starts again instead of closing
+on the strength of old evidence.
+The outage's duration is not `now - first_down_at` (a wall clock stepped back an hour stretched the
+window by the hour): each DOWN round adds the time since the previous DOWN round, clamped to
+[0, MAX_STEP_INTERVALS (2) x probe_interval_seconds] (`PairState.outage_seconds`). A step back adds
+nothing; a step forward, a frozen process or skipped rounds add at most two intervals, so the window
+closes at most one interval early, and never with fewer than `failure_threshold` DOWN rounds.
 The outage is confirmed on a DOWN round once `consecutive_down >= failure_threshold` AND
-`now - first_down_at >= min_outage_seconds`.
+its duration `>= min_outage_seconds`.
+
+Re-arming: while a pause or the latch holds the pair, DOWN rounds still count (the held decisions
+show the outage); but the first DOWN round that is not held after one that was (a pause expired or
+`resume`d, an `ack`) restarts the outage at itself, with reason `rearmed`: a full window from there,
+so the end of a pause or an ack never fails over at once on what was counted while nobody could act.
+UNKNOWN rounds in between keep the re-arm pending, an UP round clears it. Rounds held only by an open
+intent do not re-arm (a failover that was never sent leaves the outage decided as it was).
 
 Precedence of states: an open failover intent (FAILING_OVER, action TRACK) > the latch (FAILED_OVER;
 FAILOVER_FAILED when the pair's newest intent ended failed: refused by the API or failed on the DR
@@ -32,10 +60,13 @@ observe => NONE (the state is still failover_warranted, so metrics and the audit
 auto mode would have done).
 
 Guards, each a named reason with its numbers, all reported together: expected data loss (first DOWN
-time - last successful sync) above `max_data_loss_seconds`, or the last sync unknown / never; DR
+time - last successful sync) above `max_data_loss_seconds`, or the last sync unknown / never, or
+implausible (`sync_implausible`: later than the observation by more than MAX_SYNC_SKEW_SECONDS =
+300 s, e.g. a zone-less time read in the wrong zone; it is then unknown, never proof of life); DR
 cluster not AVAILABLE/ACTIVE; DR task not running/abnormal (switchovering: a switch in progress);
 production no longer the cluster remembered as baseline (roles swapped by someone else); DR cluster
-version unreadable or below `min_version` (production's too, when reported); inside the cooldown.
+version unreadable or below `min_version` (production's too, when reported: an empty or blank
+production version is not reported); inside the cooldown.
 
 A manual failover (`evaluate_manual`, `dr-watchdog failover`) skips the confirmation window, mode,
 pause and latch, but not the guards above, and this round's verdict must be DOWN (else
@@ -48,13 +79,14 @@ alone never decides FAILOVER twice for one outage: only `ack` re-arms it (and th
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from watchdog.guards import SWITCHING_TASK_STATUS, guards, plausible_sync
+from watchdog.guards import ts as _ts
 from watchdog.model import (
     Action,
-    ClusterView,
     Decision,
     IntentStatus,
     Mode,
@@ -63,19 +95,20 @@ from watchdog.model import (
     Policy,
     Reason,
     ReasonCode,
-    Signal,
-    SignalSource,
     State,
     Verdict,
 )
+from watchdog.outage import confirmation as _confirmation
+from watchdog.outage import down_gap as _down_gap
+from watchdog.outage import expected_data_loss, rearm, step
+from watchdog.outage import gap_reason as _gap_reason
+from watchdog.verdict import discarded, production_verdict, round_verdict, verdict_reasons
+from watchdog.verdict import verdict_reason as _verdict_reason
 
-PRODUCTION_SOURCES = frozenset(
-    {SignalSource.PRODUCTION_CLUSTER, SignalSource.DR_TASK, SignalSource.DATA_PLANE, SignalSource.HEARTBEAT}
-)
-HEALTHY_CLUSTER_STATUSES = frozenset({"AVAILABLE", "ACTIVE"})
-FAILOVER_TASK_STATUSES = frozenset({"running", "abnormal"})  # the API accepts a failover from these
-SWITCHING_TASK_STATUS = "switchovering"
 NORMAL_SUB_STATUS = "NORMAL"
+
+# the policy's public face (production_verdict and expected_data_loss live in their pure modules)
+__all__ = ["Evaluation", "evaluate", "evaluate_manual", "expected_data_loss", "production_verdict"]
 
 
 @dataclass(frozen=True)
@@ -86,64 +119,30 @@ class Evaluation:
     next_state: PairState
 
 
-# ---- the round verdict ---------------------------------------------------------------------------
-def production_verdict(signals: Iterable[Signal]) -> Verdict:
-    """The one function that turns a round's signals into the verdict on production (rules above)."""
-    verdicts = {s.verdict for s in signals if s.source in PRODUCTION_SOURCES}
-    if Verdict.DOWN in verdicts:
-        return Verdict.UNKNOWN if Verdict.UP in verdicts else Verdict.DOWN
-    return Verdict.UP if Verdict.UP in verdicts else Verdict.UNKNOWN
-
-
-def _verdict_reason(signals: Sequence[Signal], verdict: Verdict) -> Reason:
-    relevant = [s for s in signals if s.source in PRODUCTION_SOURCES]
-    counts = {v.value: float(sum(1 for s in relevant if s.verdict is v)) for v in Verdict}
-    details = "; ".join(f"{s.source.value}={s.verdict.value} ({s.error or s.detail})" for s in relevant)
-    if verdict is Verdict.UP:
-        return Reason(ReasonCode.PRODUCTION_UP, f"production up: {details}", counts)
-    if verdict is Verdict.DOWN:
-        return Reason(ReasonCode.PRODUCTION_DOWN, f"production down: {details}", counts)
-    if counts["up"] and counts["down"]:
-        return Reason(ReasonCode.SIGNALS_CONFLICT, f"signals disagree, not down: {details}", counts)
-    return Reason(ReasonCode.PRODUCTION_UNKNOWN, f"cannot tell: {details or 'no signal'}", counts)
-
-
-# ---- helpers on numbers and versions -------------------------------------------------------------
-def parse_version(text: str | None) -> tuple[int, ...] | None:
-    """'8.2.1.220' -> (8, 2, 1, 220); None for an absent or unparseable version."""
-    if not text:
-        return None
-    parts = text.strip().split(".")
-    if not all(p.isdigit() for p in parts):
-        return None
-    return tuple(int(p) for p in parts)
-
-
-def _ts(value: datetime | None) -> float:
-    return value.timestamp() if value is not None else float("nan")
-
-
-def expected_data_loss(first_down_at: datetime | None, last_sync: datetime | None) -> float | None:
-    """(first DOWN time of this outage) - (last successful sync), in seconds, never negative."""
-    if first_down_at is None or last_sync is None:
-        return None
-    return max(0.0, (first_down_at - last_sync).total_seconds())
-
-
 # ---- counters ------------------------------------------------------------------------------------
-def _track(obs: Observation, state: PairState, verdict: Verdict, gap: float | None) -> PairState:
+def _track(
+    obs: Observation, state: PairState, verdict: Verdict, gap: float | None, policy: Policy
+) -> PairState:
     """Advance the outage counters and the baseline primary for this round's verdict (`gap`: see
     `_down_gap`)."""
     at = obs.observed_at
     if verdict is Verdict.DOWN and (_alive_since(obs, state.first_down_at) or gap is not None):
-        state = replace(state, consecutive_down=1, first_down_at=at, last_down_at=at)
+        state = replace(state, consecutive_down=1, first_down_at=at, last_down_at=at, outage_seconds=0.0)
     elif verdict is Verdict.DOWN:
-        count = state.consecutive_down + 1
+        count, seen = state.consecutive_down + 1, state.outage_seconds + step(state, at, policy)
+        first = state.first_down_at or at
         state = replace(
-            state, consecutive_down=count, first_down_at=state.first_down_at or at, last_down_at=at
+            state, consecutive_down=count, first_down_at=first, last_down_at=at, outage_seconds=seen
         )
     elif verdict is Verdict.UP:
-        state = replace(state, consecutive_down=0, first_down_at=None, last_down_at=None, last_up_at=at)
+        state = replace(
+            state,
+            consecutive_down=0,
+            first_down_at=None,
+            last_down_at=None,
+            last_up_at=at,
+            outage_seconds=0.0,
+        )
     task = obs.dr_task
     learn = verdict is Verdict.UP or state.baseline_primary_id is None
     if task is not None and task.status.lower() != SWITCHING_TASK_STATUS and learn:
@@ -151,128 +150,14 @@ def _track(obs: Observation, state: PairState, verdict: Verdict, gap: float | No
     return state
 
 
-def _down_gap(obs: Observation, state: PairState, verdict: Verdict, policy: Policy) -> float | None:
-    """For a DOWN round: seconds since the previous DOWN round of an open outage, if more than
-    `max_down_gap_seconds` (the outage then counts afresh); else None."""
-    limit, last = policy.max_down_gap_seconds, state.last_down_at
-    if verdict is not Verdict.DOWN or limit is None or last is None or state.first_down_at is None:
-        return None
-    gap = (obs.observed_at - last).total_seconds()
-    return gap if gap > limit else None
-
-
-def _gap_reason(gap: float, policy: Policy) -> Reason:
-    limit = policy.max_down_gap_seconds or 0.0
-    text = f"outage counted afresh: no DOWN round seen for {gap:.0f} s > max_down_gap {limit:.0f} s"
-    return Reason(ReasonCode.OUTAGE_RESTARTED, text, {"gap_seconds": gap, "max_down_gap_seconds": limit})
-
-
 def _alive_since(obs: Observation, first_down_at: datetime | None) -> bool:
-    """A DR sync succeeded after the outage's first DOWN round: production was up then after all."""
-    return first_down_at is not None and obs.last_sync is not None and obs.last_sync > first_down_at
+    """A DR sync succeeded after the outage's first DOWN round: production was up then after all (an
+    implausible sync time, later than the observation beyond the skew, proves nothing)."""
+    last_sync = plausible_sync(obs)
+    return first_down_at is not None and last_sync is not None and last_sync > first_down_at
 
 
-def _confirmation(state: PairState, policy: Policy, now: datetime) -> tuple[bool, Reason]:
-    outage = (now - state.first_down_at).total_seconds() if state.first_down_at else 0.0
-    values = {
-        "consecutive_down": float(state.consecutive_down),
-        "failure_threshold": float(policy.failure_threshold),
-        "outage_seconds": outage,
-        "min_outage_seconds": policy.min_outage_seconds,
-    }
-    confirmed = state.consecutive_down >= policy.failure_threshold and outage >= policy.min_outage_seconds
-    if confirmed:
-        text = f"outage confirmed: {state.consecutive_down} DOWN rounds over {outage:.0f} s"
-        return True, Reason(ReasonCode.OUTAGE_CONFIRMED, text, values)
-    text = (
-        f"confirming: {state.consecutive_down}/{policy.failure_threshold} DOWN rounds, "
-        f"{outage:.0f}/{policy.min_outage_seconds:.0f} s"
-    )
-    return False, Reason(ReasonCode.CONFIRMING, text, values)
-
-
-# ---- guards --------------------------------------------------------------------------------------
-def _data_loss_guard(obs: Observation, first_down_at: datetime | None, policy: Policy) -> list[Reason]:
-    limit = policy.max_data_loss_seconds
-    if not obs.last_sync_known:
-        return [Reason(ReasonCode.SYNC_UNKNOWN, "last successful DR sync unknown", {"limit_seconds": limit})]
-    if obs.last_sync is None:
-        return [Reason(ReasonCode.SYNC_UNKNOWN, "the DR pair never synced", {"limit_seconds": limit})]
-    loss = max(0.0, ((first_down_at or obs.observed_at) - obs.last_sync).total_seconds())
-    if loss <= limit:
-        return []
-    values = {
-        "expected_data_loss_seconds": loss,
-        "max_data_loss_seconds": limit,
-        "last_sync_at": _ts(obs.last_sync),
-        "first_down_at": _ts(first_down_at),
-    }
-    text = f"expected data loss {loss:.0f} s > limit {limit:.0f} s"
-    text += f" (recoverable point: {obs.last_sync_source})" if obs.last_sync_source else ""
-    return [Reason(ReasonCode.DATA_LOSS_EXCEEDED, text, values)]
-
-
-def _dr_cluster_guard(cluster: ClusterView | None) -> list[Reason]:
-    if cluster is None:
-        return [Reason(ReasonCode.DR_CLUSTER_UNHEALTHY, "DR cluster not seen this round")]
-    if cluster.status.upper() not in HEALTHY_CLUSTER_STATUSES:
-        return [Reason(ReasonCode.DR_CLUSTER_UNHEALTHY, f"DR cluster {cluster.id} is {cluster.status}")]
-    return []
-
-
-def _dr_task_guard(obs: Observation, baseline: str | None) -> list[Reason]:
-    task = obs.dr_task
-    if task is None:
-        return [Reason(ReasonCode.DR_TASK_STATE, "DR task not seen this round")]
-    status = task.status.lower()
-    if status == SWITCHING_TASK_STATUS:
-        return [Reason(ReasonCode.SWITCH_IN_PROGRESS, "a DR switch is already in progress")]
-    reasons = []
-    if status not in FAILOVER_TASK_STATUSES:
-        reasons.append(Reason(ReasonCode.DR_TASK_STATE, f"DR task is {task.status}: no failover from it"))
-    if baseline is not None and task.primary_cluster_id != baseline:
-        text = f"roles already swapped: production is {task.primary_cluster_id}, was {baseline}"
-        reasons.append(Reason(ReasonCode.ROLES_SWAPPED, text))
-    return reasons
-
-
-def _version_guard(obs: Observation, policy: Policy) -> list[Reason]:
-    """The DR cluster's version must be known and new enough; production's too when it is reported."""
-    reasons = []
-    minimum = ".".join(str(p) for p in policy.min_version)
-    for side, cluster, required in (("DR", obs.dr_cluster, True), ("production", obs.production, False)):
-        text = cluster.version if cluster is not None else None
-        if text is None and not required:
-            continue
-        version = parse_version(text)
-        if version is None:
-            reasons.append(Reason(ReasonCode.VERSION_UNKNOWN, f"{side} cluster version {text!r} unreadable"))
-        elif version < policy.min_version:
-            message = f"{side} cluster version {text} < {minimum}"
-            reasons.append(Reason(ReasonCode.VERSION_TOO_OLD, message))
-    return reasons
-
-
-def _cooldown_guard(state: PairState, now: datetime) -> list[Reason]:
-    until = state.cooldown_until
-    if until is None or now >= until:
-        return []
-    left = (until - now).total_seconds()
-    values = {"cooldown_remaining_seconds": left, "cooldown_until": _ts(until)}
-    return [Reason(ReasonCode.COOLDOWN, f"cooldown after the last failover: {left:.0f} s left", values)]
-
-
-def guards(obs: Observation, state: PairState, policy: Policy, now: datetime) -> list[Reason]:
-    """Every guard that blocks a failover now (empty: all pass). `state` is this round's tracked state."""
-    return [
-        *_data_loss_guard(obs, state.first_down_at, policy),
-        *_dr_cluster_guard(obs.dr_cluster),
-        *_dr_task_guard(obs, state.baseline_primary_id),
-        *_version_guard(obs, policy),
-        *_cooldown_guard(state, now),
-    ]
-
-
+# ---- production degraded (a fact, not a guard) ---------------------------------------------------
 def _degraded(obs: Observation) -> list[Reason]:
     cluster = obs.production
     subs = [s for s in (cluster.sub_status if cluster else ()) if s.upper() != NORMAL_SUB_STATUS]
@@ -343,19 +228,22 @@ def _latch(state: PairState, policy: Policy, now: datetime) -> PairState:
 
 def evaluate(observation: Observation, state: PairState, policy: Policy, now: datetime) -> Evaluation:
     """Decide one round for one pair. Pure: the same inputs always give the same evaluation."""
-    verdict = production_verdict(observation.signals)
-    verdict_reason = _verdict_reason(observation.signals, verdict)
+    void = discarded(observation, policy, now)
+    verdict = Verdict.UNKNOWN if void else production_verdict(observation.signals)
+    reasons_now = void or verdict_reasons(observation.signals, verdict)
     gap = _down_gap(observation, state, verdict, policy)
-    tracked = _track(observation, state, verdict, gap)
-    facts = [verdict_reason] if gap is None else [verdict_reason, _gap_reason(gap, policy)]
+    tracked = state if void else _track(observation, state, verdict, gap, policy)  # void: teaches nothing
+    facts = reasons_now if gap is None else [*reasons_now, _gap_reason(gap, policy)]
     held = _held(tracked, now)
+    tracked, rearmed = rearm(observation, state, tracked, verdict, held)
+    facts = [*facts, *rearmed]
     if held is not None:
         window = [_confirmation(tracked, policy, now)[1]] if verdict is Verdict.DOWN else []
         st, action, reasons = held[0], held[1], [held[2], *window, *facts]
     elif verdict is Verdict.UNKNOWN:
-        st, action, reasons = State.UNKNOWN, Action.NONE, [verdict_reason]
+        st, action, reasons = State.UNKNOWN, Action.NONE, reasons_now
     elif verdict is Verdict.UP:
-        st, action, reasons = State.HEALTHY, Action.NONE, [verdict_reason, *_degraded(observation)]
+        st, action, reasons = State.HEALTHY, Action.NONE, [*reasons_now, *_degraded(observation)]
     else:
         st, action, found = _outage(observation, tracked, policy, now)
         reasons = [*found, *facts]
@@ -377,7 +265,7 @@ def evaluate_manual(
     failover, so an operator checks the DR task and `ack`s it first.
     """
     verdict = production_verdict(observation.signals)
-    tracked = _track(observation, state, verdict, _down_gap(observation, state, verdict, policy))
+    tracked = _track(observation, state, verdict, _down_gap(observation, state, verdict, policy), policy)
     open_intent = tracked.open_intent_status is not None and not tracked.open_intent_status.final
     blocking = guards(observation, tracked, policy, now)
     if verdict is not Verdict.DOWN:
@@ -418,10 +306,10 @@ def _decision(
         action=action,
         rule=reasons[0].code,
         reasons=tuple(reasons),
-        verdict=production_verdict(obs.signals),
+        verdict=round_verdict(obs, policy, now),
         consecutive_down=state.consecutive_down,
         first_down_at=first_down,
-        expected_data_loss_seconds=expected_data_loss(loss_from, obs.last_sync),
+        expected_data_loss_seconds=expected_data_loss(loss_from, plausible_sync(obs)),
         policy=policy,
         observed_at=obs.observed_at,
         manual=manual,

@@ -19,10 +19,12 @@ Verdicts (positive evidence only for DOWN):
   APIGW.0101, a proxy's HTML page, another code) is UNKNOWN with its text;
   AVAILABLE/ACTIVE -> UP, a degraded sub_status (DEGRADED, READONLY...) only noted; anything else,
   and any API error -> UNKNOWN.
-- DR_TASK: DOWN when the task is abnormal with the production side abnormal. Otherwise it is no
-  evidence about production (a running task lags a real outage by up to a sync cycle; calling that
-  UP would contradict a FAILED cluster and stall confirmation), so its verdict is UNKNOWN with no
-  error: the read worked and had nothing to say. API errors give UNKNOWN with the error.
+- DR_TASK: DOWN when the task is abnormal with the production side abnormal; the policy takes that
+  only as corroboration of production's own cluster signal, never alone as production down (with
+  production UP it means the replication is broken). Otherwise it is no evidence about production
+  (a running task lags a real outage by up to a sync cycle; calling that UP would contradict a
+  FAILED cluster and stall confirmation), so its verdict is UNKNOWN with no error: the read worked
+  and had nothing to say. API errors give UNKNOWN with the error.
 - DR_CLUSTER: the standby's cluster status, read the same way as production's.
 """
 

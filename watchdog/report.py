@@ -11,6 +11,7 @@ import math
 from datetime import datetime
 from typing import Any
 
+from watchdog.guards import sync_ahead_seconds
 from watchdog.metrics import HOLD_REASONS, Metrics
 from watchdog.model import Action, Decision, Observation, ReasonCode, SignalSource, State, Verdict
 
@@ -32,6 +33,7 @@ GUARD_REASONS: tuple[ReasonCode, ...] = (
     ReasonCode.ROLES_SWAPPED,
     ReasonCode.SWITCH_IN_PROGRESS,
     ReasonCode.INTENT_OPEN,
+    ReasonCode.SYNC_IMPLAUSIBLE,
 )
 PROBES: tuple[str, ...] = tuple(
     s.value for s in (SignalSource.PRODUCTION_CLUSTER, SignalSource.DR_TASK, SignalSource.DR_CLUSTER)
@@ -50,7 +52,10 @@ def observation_metrics(metrics: Metrics, obs: Observation, probe_seconds: float
         metrics.probe_duration.labels(pair=obs.pair, probe=signal.source.value).observe(probe_seconds)
     last_sync = obs.last_sync if obs.last_sync_known else None
     metrics.last_sync.labels(pair=obs.pair).set(_ts(last_sync))
-    lag = math.nan if last_sync is None else max(0.0, (obs.observed_at - last_sync).total_seconds())
+    implausible = sync_ahead_seconds(obs) is not None  # later than the observation beyond the skew
+    metrics.sync_time_implausible.labels(pair=obs.pair).set(1 if implausible else 0)
+    known = last_sync is not None and not implausible
+    lag = max(0.0, (obs.observed_at - last_sync).total_seconds()) if known and last_sync else math.nan
     metrics.sync_lag.labels(pair=obs.pair).set(lag)
 
 
@@ -88,6 +93,17 @@ def decision_metrics(metrics: Metrics, decision: Decision) -> None:
     since = math.nan if pause is None else pause.values.get("paused_since", math.nan)
     metrics.paused_since.labels(pair=decision.pair).set(since)
     metrics.latched.labels(pair=decision.pair).set(1 if decision.state is State.FAILED_OVER else 0)
+    replication_metric(metrics, decision)
+
+
+def replication_metric(metrics: Metrics, decision: Decision) -> None:
+    """dr_replication_broken: 1 on a round that saw production up and the DR task abnormal on its
+    side, 0 on another UP round; a round that saw production down or could not tell keeps the last
+    value (a real outage makes the task abnormal too, and says nothing about the replication)."""
+    if decision.reason(ReasonCode.DR_REPLICATION_BROKEN) is not None:
+        metrics.dr_replication_broken.labels(pair=decision.pair).set(1)
+    elif decision.verdict is Verdict.UP:
+        metrics.dr_replication_broken.labels(pair=decision.pair).set(0)
 
 
 def decision_fields(decision: Decision) -> dict[str, Any]:

@@ -1,8 +1,11 @@
 """One round for every pair, split into named steps: observe -> decide -> record -> act.
 
-`observe` is one probe round (per project, through the list endpoints: `watchdog.probes`); `decide`
-is the pure policy on an immutable snapshot and the pair state re-read from the journal (so a
-`pause` or `ack` given by the CLI beside the running daemon counts from the next round); `record`
+`observe` is one probe round (per project, through the list endpoints: `watchdog.probes`); a round
+that starts more than an interval later than its schedule (the monotonic clock against the previous
+round's start and end: the process was frozen) marks every observation late, so the policy discards
+it (`round_late`). `decide` is the pure policy on an immutable snapshot, the pair state re-read from
+the journal (so a `pause` or `ack` given by the CLI beside the running daemon counts from the next
+round) and the time of the decision itself (so an observation that aged meanwhile is stale); `record`
 writes every pair's decision, its inputs and the next state (the latch, for a FAILOVER) to the
 journal in one transaction per round, then reports them as metrics and log records, before anything
 is done about them; `act` hands a FAILOVER
@@ -18,7 +21,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Coroutine, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -94,6 +97,8 @@ class Runtime:
         self._acting: dict[str, asyncio.Task[None]] = {}
         self._reconciling: asyncio.Task[None] | None = None
         self._pruned_at: float | None = None
+        self._began: float | None = None  # the previous round's start and end (clock.monotonic)
+        self._ended: float | None = None
 
     def start(self) -> None:
         """Start reconciling open intents (before the first round decides anything) and the notifier.
@@ -121,11 +126,40 @@ class Runtime:
         pair: at 5,000 pairs the difference is seconds) before anything acts; if that write fails,
         no pair acts this round, and the next round decides again from the journal as it stands.
         """
-        began = time.monotonic()
+        began, late = time.monotonic(), self._lateness()
+        try:
+            return await self._round(began, late)
+        finally:
+            self._ended = self.clock.monotonic()
+
+    def _lateness(self) -> float | None:
+        """Seconds this round starts later than its schedule allows, if more than one interval.
+
+        Due: one interval after the previous round began, or when it ended if it overran (the
+        scheduler then runs the next tick). Later than that by more than an interval, the process was
+        frozen (SIGSTOP, a VM pause) or starved: what it observes now is not what a watchdog running
+        on schedule would have seen, and the time in between must not count as outage.
+        """
+        start, began, ended = self.clock.monotonic(), self._began, self._ended
+        self._began = start
+        if began is None or ended is None:
+            return None
+        interval = self.settings.policy.probe_interval_seconds
+        late = start - max(began + interval, ended)
+        return late if late > interval else None
+
+    async def _round(self, began: float, late: float | None) -> RoundResult:
         now = self.clock.now()
         observations = await self.observe(now)
         probe_seconds = time.monotonic() - began
-        decided = [d for d in map(self._decide_pair, self._observed(observations, now)) if d is not None]
+        observed = self._observed(observations, now)
+        if late is not None:  # every pair's round counts as UNKNOWN (round_late): evidence discarded
+            self.metrics.rounds_late.inc()
+            log.warning(
+                "round started late: its evidence is discarded", extra={"late_seconds": round(late, 3)}
+            )
+            observed = [replace(obs, late_seconds=late) for obs in observed]
+        decided = [d for d in map(self._decide_pair, observed) if d is not None]
         try:
             self.journal.record_many([d.encoded for d in decided])
         except Exception:

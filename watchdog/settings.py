@@ -211,6 +211,11 @@ class PolicySettings(BaseModel):
     longer gap (rounds that could not see production, or no rounds) starts the confirmation again:
     production may have come back and failed anew unseen. 300 s: rides out a few minutes of API
     errors; must be longer than probe_interval_seconds."""
+    max_observation_age_seconds: float | None = Field(default=None, gt=0)
+    """A decision acts only on an observation younger than this at decision time; an older one (the
+    process frozen or starved between probe and decision) counts as unknown (`observation_stale`).
+    Unset: probe_interval_seconds + cloud.timeout_seconds (a round's probe plus one request's
+    timeout); must be longer than probe_interval_seconds."""
 
 
 class PairSettings(BaseModel):
@@ -383,6 +388,14 @@ class Settings(BaseSettings):
         read = max(self.cloud.timeout_seconds, self.policy.probe_interval_seconds * 0.8)
         return REAP_SECONDS + 2 * 10.0 + 2 * read
 
+    @model_validator(mode="after")
+    def _age_above_interval(self) -> Self:
+        interval, age = self.policy.probe_interval_seconds, self.policy.max_observation_age_seconds
+        if age is not None and age <= interval:  # else a slow probe would discard its own round
+            reason = f"must be longer than policy.probe_interval_seconds ({interval:g} s)"
+            raise _field_error("policy.max_observation_age_seconds", reason)
+        return self
+
     def pair(self, name: str) -> PairSettings:
         """The pair called `name`; KeyError naming the known pairs otherwise."""
         for pair in self.pairs:
@@ -393,6 +406,10 @@ class Settings(BaseSettings):
     def policy_for(self, name: str) -> Policy:
         """The pure policy's view for one pair: the global policy merged with that pair's overrides."""
         merged = self.policy.model_dump() | self.pair(name).policy.model_dump(exclude_none=True)
+        if merged["max_observation_age_seconds"] is None:
+            merged["max_observation_age_seconds"] = (
+                self.policy.probe_interval_seconds + self.cloud.timeout_seconds
+            )
         return Policy(**merged)
 
     def secret_values(self) -> list[str]:

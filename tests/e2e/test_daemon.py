@@ -289,3 +289,31 @@ def test_a_journal_that_cannot_be_opened_is_one_line_exit_1(tmp_path: Path, path
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "(state.path)" in lines[0] and path in lines[0], result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_a_frozen_daemon_discards_its_first_round_after_waking(
+    tmp_path: Path, simulator: Simulator, sim_server: SimulatorServer
+) -> None:
+    """SIGSTOP for 3 s (six intervals), then SIGCONT: the first round after waking starts far later
+    than scheduled, so it is journaled as unknown with round_late and counted in rounds_late_total;
+    the rounds after it are on schedule and healthy again."""
+    config, port, state = setup(tmp_path, sim_server)
+    with running_daemon(config, port, tmp_path) as daemon:
+        wait_for(lambda: (daemon.sample("dr_watchdog_rounds_total") or 0) >= 3, 15, "three rounds")
+        assert daemon.sample("dr_watchdog_rounds_late_total") == 0
+        daemon.proc.send_signal(signal.SIGSTOP)
+        try:
+            time.sleep(3.0)
+        finally:
+            daemon.proc.send_signal(signal.SIGCONT)
+        wait_for(lambda: (daemon.sample("dr_watchdog_rounds_late_total") or 0) >= 1, 15, "a late round")
+        wait_for(
+            lambda: daemon.sample("dr_watchdog_decision", decision="healthy", **PAIR) == 1,
+            15,
+            "healthy again",
+        )
+        assert daemon.terminate() == 0
+    with Journal(state) as journal:
+        rules = [d.decision.rule.value for d in journal.decisions(TEST_PAIR_NAME)]
+    assert "round_late" in rules
+    assert simulator.failover_calls() == []

@@ -217,3 +217,51 @@ def test_a_full_journal_disk_acts_on_nothing_but_still_shows_production_down(
     assert seen["up_while_full"] == 0
     assert seen["calls_after"] == 1
     assert seen["limit"] == settings.policy.max_data_loss_seconds
+
+
+class FreezableClock(SystemClock):
+    """The real clock whose monotonic time can jump ahead, as it does for a process frozen
+    (SIGSTOP, a VM pause) between two rounds."""
+
+    def __init__(self) -> None:
+        self.frozen_for = 0.0
+
+    def monotonic(self) -> float:
+        return super().monotonic() + self.frozen_for
+
+
+def test_a_round_far_later_than_scheduled_discards_its_evidence(
+    tmp_path: Path, simulator: Simulator, sim_server: SimulatorServer
+) -> None:
+    """A round that starts more than an interval after it was due (the process frozen 60 s with a 5 s
+    interval) is UNKNOWN for every pair (round_late), counted in rounds_late_total, and acts on
+    nothing; the next round on schedule decides again. Before, it failed over at once."""
+    settings = _settings(sim_server.url, tmp_path, _world(simulator), failure_threshold=2)
+    simulator.fail_cluster(simulator.pair(TEST_DR_ID).primary_cluster_id)
+    clock = FreezableClock()
+
+    async def scenario() -> tuple[list[dict[str, Any]], float | None, int]:
+        metrics = Metrics(CollectorRegistry(), pairs=[p.name for p in settings.pairs])
+        settings.state.path.parent.mkdir(parents=True, exist_ok=True)
+        runtime = Runtime(settings, clock, metrics, Journal(settings.state.path))
+        runtime.start()
+        try:
+            first = await runtime.round()  # suspect
+            clock.frozen_for = 60.0
+            late = await runtime.round()  # would be the confirming round
+            calls = len(simulator.failover_calls())
+            again = await runtime.round()  # back on schedule: confirms and fails over
+            await runtime.finish_actions(grace=30)
+            rounds = [
+                {p: (d.state.value, d.rule.value, d.action) for p, d in r.decisions.items()}
+                for r in (first, late, again)
+            ]
+            return rounds, _sample(metrics, "dr_watchdog_rounds_late_total"), calls
+        finally:
+            await runtime.close()
+
+    (first, late, again), late_total, calls_after_late = asyncio.run(scenario())
+    assert first[TEST_PAIR_NAME][0] == "suspect"
+    assert {v[:2] for v in late.values()} == {("unknown", "round_late")} and len(late) == 3
+    assert late_total == 1.0 and calls_after_late == 0
+    assert again[TEST_PAIR_NAME][2] is Action.FAILOVER

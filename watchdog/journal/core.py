@@ -68,10 +68,11 @@ class Journal(Intents, HookRuns, Operators):
         if not rows:
             return base
         r = rows[0]
+        first_down, last_down = _dt(r["first_down_at"]), _dt(r["last_down_at"])
         return PairState(
             consecutive_down=int(r["consecutive_down"]),
-            first_down_at=_dt(r["first_down_at"]),
-            last_down_at=_dt(r["last_down_at"]),
+            first_down_at=first_down,
+            last_down_at=last_down,
             last_up_at=_dt(r["last_up_at"]),
             baseline_primary_id=r["baseline_primary_id"],
             latched=bool(r["latched"]),
@@ -82,6 +83,8 @@ class Journal(Intents, HookRuns, Operators):
             open_intent_status=base.open_intent_status,
             last_intent_status=base.last_intent_status,
             last_intent_detail=base.last_intent_detail,
+            outage_seconds=codec.outage_seconds(r["outage_seconds"], first_down, last_down),
+            rearm=bool(r["rearm"]),
         )
 
     def record(
@@ -187,10 +190,12 @@ class Journal(Intents, HookRuns, Operators):
     def _write_counters(self, db: sqlite3.Connection, pair: str, state: PairState, at: datetime) -> None:
         db.execute(
             "INSERT INTO pair_state (pair, consecutive_down, first_down_at, last_down_at, last_up_at, "
-            "baseline_primary_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (pair) DO UPDATE SET "
+            "baseline_primary_id, updated_at, outage_seconds, rearm) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (pair) DO UPDATE SET "
             "consecutive_down = excluded.consecutive_down, first_down_at = excluded.first_down_at, "
             "last_down_at = excluded.last_down_at, last_up_at = excluded.last_up_at, "
-            "baseline_primary_id = excluded.baseline_primary_id, updated_at = excluded.updated_at",
+            "baseline_primary_id = excluded.baseline_primary_id, updated_at = excluded.updated_at, "
+            "outage_seconds = excluded.outage_seconds, rearm = excluded.rearm",
             (
                 pair,
                 state.consecutive_down,
@@ -199,6 +204,8 @@ class Journal(Intents, HookRuns, Operators):
                 _ts(state.last_up_at),
                 state.baseline_primary_id,
                 _ts(at),
+                state.outage_seconds,
+                int(state.rearm),
             ),
         )
 

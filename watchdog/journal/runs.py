@@ -12,7 +12,7 @@ Which rounds repeat: any that started nothing (no FAILOVER decision, no manual o
   resets, so replaying one round of such a run decides as replaying all of them would;
 - or saw production down once the outage is confirmed (blocked, held by a pause, the latch or an
   open intent, warranted in observe or recommend mode): then the count of DOWN rounds, the
-  outage's length and the cooldown left (`outage_confirmed` and `cooldown` numbers) restate time
+  outage's length (also `PairState.outage_seconds`) and the cooldown left (`outage_confirmed` and `cooldown` numbers) restate time
   too. Every DOWN round up to and including the one that confirmed the outage keeps its own row
   (the audit of how it was confirmed), and so does every change of decision. Because the policy
   counts each DOWN round and reads the time between them (`max_down_gap_seconds`), such a run is
@@ -73,7 +73,11 @@ def run_key(obs: Observation, decision: Decision, before: PairState | None) -> R
         before = replace(before, last_up_at=None)
     if down:
         decided = replace(decided, consecutive_down=0)
-        before = replace(before, consecutive_down=0, last_down_at=None) if before is not None else None
+        before = (
+            replace(before, consecutive_down=0, last_down_at=None, outage_seconds=0.0)
+            if before is not None
+            else None
+        )
     observed = replace(obs, observed_at=_NO_TIME, signals=signals, rpo_seconds=None)
     return RunKey((decided, observed, before), obs.rpo_seconds, rpo_at)
 

@@ -125,6 +125,21 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             "ALTER TABLE pair_state ADD COLUMN last_down_at INTEGER",
         ],
     ),
+    (
+        5,
+        [
+            # The open outage's duration as seen (policy: the clamped steps between its DOWN rounds);
+            # NULL in a row written before it: derived from first_down_at and last_down_at on load.
+            "ALTER TABLE pair_state ADD COLUMN outage_seconds REAL",
+        ],
+    ),
+    (
+        6,
+        [
+            # A pause or the latch held a round: the next unheld DOWN round counts afresh (policy).
+            "ALTER TABLE pair_state ADD COLUMN rearm INTEGER NOT NULL DEFAULT 0",
+        ],
+    ),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

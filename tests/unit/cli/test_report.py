@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from prometheus_client import CollectorRegistry
@@ -132,3 +133,33 @@ def test_a_pause_exports_when_it_began_and_clears_after() -> None:
     decision_metrics(m, decision(State.HEALTHY, Verdict.UP))
     since = value(m, "dr_watchdog_paused_since_timestamp_seconds")
     assert value(m, "dr_watchdog_paused") == 0 and since is not None and math.isnan(since)
+
+
+def test_replication_broken_gauge_follows_up_rounds_only() -> None:
+    """dr_replication_broken is 1 after an UP round that says so, stays through rounds that saw
+    production down or could not tell, and goes back to 0 on the next plain UP round."""
+    m = metrics()
+    assert value(m, "dr_watchdog_dr_replication_broken") == 0
+    broken = (ReasonCode.PRODUCTION_UP, ReasonCode.DR_REPLICATION_BROKEN)
+    decision_metrics(m, decision(State.HEALTHY, Verdict.UP, *broken))
+    assert value(m, "dr_watchdog_dr_replication_broken") == 1
+    decision_metrics(m, decision(State.UNKNOWN, Verdict.UNKNOWN, ReasonCode.PRODUCTION_UNKNOWN))
+    decision_metrics(m, decision(State.SUSPECT, Verdict.DOWN, ReasonCode.CONFIRMING))
+    assert value(m, "dr_watchdog_dr_replication_broken") == 1
+    decision_metrics(m, decision(State.HEALTHY, Verdict.UP))
+    assert value(m, "dr_watchdog_dr_replication_broken") == 0
+
+
+def test_implausible_sync_time_is_flagged_and_has_no_lag() -> None:
+    """A last sync 8 h after the observation sets sync_time_implausible 1 and sync_lag NaN (it was 0,
+    a perfectly fresh DR copy); an ordinary one sets it back to 0."""
+    m = metrics()
+    signals = (Signal(SignalSource.PRODUCTION_CLUSTER, Verdict.UP, "ok", NOW),)
+    ahead = Observation("p1", "id", NOW, signals, last_sync=NOW + timedelta(hours=8), last_sync_known=True)
+    observation_metrics(m, ahead, 0.1)
+    lag = value(m, "dr_watchdog_sync_lag_seconds")
+    assert value(m, "dr_watchdog_sync_time_implausible") == 1 and lag is not None and math.isnan(lag)
+    fresh = replace(ahead, last_sync=NOW - timedelta(seconds=30))
+    observation_metrics(m, fresh, 0.1)
+    assert value(m, "dr_watchdog_sync_time_implausible") == 0
+    assert value(m, "dr_watchdog_sync_lag_seconds") == 30

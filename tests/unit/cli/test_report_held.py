@@ -101,7 +101,7 @@ def test_the_label_set_is_fixed_and_pre_created() -> None:
     for mode in Mode:
         report(m, CONFIRM, PairState(), mode)
     assert per_pair(m) == before
-    assert len(blocked(m)) == 15 and len(modes(m)) == 1
+    assert len(blocked(m)) == len(set(HOLD_REASONS) | {g.value for g in GUARD_REASONS}) and len(modes(m)) == 1
 
 
 def modes(m: Metrics) -> dict[str, float]:

@@ -44,6 +44,7 @@ observations = st.builds(
     rpo_seconds=st.none() | st.floats(0, 1e6),
     last_sync_source=st.none() | text,
     auth_error=st.none() | text,
+    late_seconds=st.none() | st.floats(0, 1e6),
 )
 
 
@@ -95,3 +96,10 @@ def test_unknown_signal_verdict_is_an_error() -> None:
     data["signals"][0]["verdict"] = "sideways"
     with pytest.raises(ValueError, match="verdict: unknown value 'sideways'"):
         codec.observation_from_dict(data)
+
+
+def test_policies_recorded_before_the_age_bound_decode_without_it() -> None:
+    """A recorded policy without max_observation_age_seconds decodes as no bound (replays exactly)."""
+    data = codec.policy_to_dict(FAST)
+    del data["max_observation_age_seconds"]
+    assert codec.policy_from_dict(data).max_observation_age_seconds is None

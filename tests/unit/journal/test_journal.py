@@ -42,7 +42,7 @@ def record_rounds(journal: Journal, verdicts: list[Verdict]) -> list[int]:
 
 def test_wal_and_schema_version(journal: Journal) -> None:
     """The file is in WAL mode at the newest schema version, and reopening keeps it."""
-    assert journal.schema_version == SCHEMA_VERSION == 4
+    assert journal.schema_version == SCHEMA_VERSION == 6
     with sqlite3.connect(journal.path) as raw:
         assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     raw.close()
@@ -368,3 +368,18 @@ def test_record_many_is_all_or_nothing(journal: Journal) -> None:
         Journal.encode_round(rounds[1])  # the round loop encodes per pair, so only this pair is left out
     ids = journal.record_many([Journal.encode_round(rounds[0])])
     assert [r.id for r in journal.decisions()] == ids
+
+
+def test_the_outage_duration_survives_the_journal_and_old_rows_derive_it(journal: Journal) -> None:
+    """outage_seconds is stored with the counters; a row from before the column (NULL) loads with the
+    duration from its first to its last DOWN round, so an open outage goes on counting after upgrade."""
+    record_rounds(journal, [Verdict.DOWN, Verdict.DOWN])
+    assert journal.load_state(PAIR).outage_seconds == 10.0
+    with sqlite3.connect(journal.path) as raw:
+        raw.execute(
+            "UPDATE pair_state SET outage_seconds = NULL, last_down_at = ? WHERE pair = ?",
+            (15_000_000 + int(at(0).timestamp() * 1e6), PAIR),
+        )
+    raw.close()
+    state = journal.load_state(PAIR)
+    assert (state.consecutive_down, state.outage_seconds) == (2, 15.0)

@@ -202,18 +202,22 @@ def test_a_blocked_outage_stops_growing_the_journal_and_still_replays(journal: J
 
 
 def test_a_changed_decision_in_a_confirmed_outage_is_a_new_row(journal: Journal) -> None:
-    """Paused through a confirmed outage: one row counts the paused DOWN rounds; the resume makes the
-    next round a FAILOVER, a row of its own, and the latched rounds after it another run."""
+    """Paused through a confirmed outage: one row counts the paused DOWN rounds; after the resume the
+    window starts afresh (two confirming rounds, each a row), then a FAILOVER, a row of its own, and
+    the latched rounds after it another run."""
     journal.pause(PAIR, "maintenance", "ops", at(-1))
     rounds(journal, [Verdict.DOWN] * 8)
     journal.resume(PAIR, "ops", at(75))
-    rounds(journal, [Verdict.DOWN] * 4, start=8)
+    rounds(journal, [Verdict.DOWN] * 6, start=8)
     assert [(r.decision.state, r.rounds) for r in journal.decisions(PAIR)] == [
         (State.PAUSED, 1),
         (State.PAUSED, 1),
         (State.PAUSED, 6),
+        (State.SUSPECT, 1),
+        (State.SUSPECT, 1),
         (State.FAILOVER_WARRANTED, 1),
-        (State.FAILED_OVER, 3),
+        (State.FAILED_OVER, 1),  # its state before is the unheld FAILOVER round's (no re-arm pending)
+        (State.FAILED_OVER, 2),
     ]
 
 

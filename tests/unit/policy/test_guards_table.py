@@ -18,7 +18,7 @@ from watchdog.model import (
     State,
     Verdict,
 )
-from watchdog.policy import evaluate, evaluate_manual
+from watchdog.policy import Evaluation, evaluate, evaluate_manual
 
 D = Verdict.DOWN
 
@@ -54,10 +54,50 @@ def test_unknown_or_never_synced_blocks(known: bool, never: bool) -> None:
     blocked_by(ReasonCode.SYNC_UNKNOWN, sync_known=known, never_synced=never)
 
 
+@pytest.mark.parametrize(
+    ("ahead", "state", "count"),
+    [
+        (-60, State.FAILOVER_WARRANTED, 3),
+        (300, State.SUSPECT, 1),  # within the skew: a sync after the first DOWN round, proof of life
+        (301, State.BLOCKED, 3),
+        (8 * 3600, State.BLOCKED, 3),
+    ],
+)
+def test_sync_time_later_than_the_observation(ahead: float, state: State, count: int) -> None:
+    """A last sync later than each round's observation by more than the 300 s skew is implausible (a
+    zone-less UTC+8 time read as UTC lands 8 h ahead): the sync is unknown and blocks with
+    sync_implausible naming the skew; within the skew it is an ordinary sync. Before, every such DOWN
+    round was "production alive since" and restarted the outage: it never even confirmed."""
+    pair_state = PairState()
+    for offset in (0.0, 10.0, 20.0):
+        when = at(offset)
+        ev = evaluate(observation(when, D, last_sync=when + timedelta(seconds=ahead)), pair_state, FAST, when)
+        pair_state = ev.next_state
+    d = ev.decision
+    assert (d.state, d.consecutive_down) == (state, count), d.reasons
+    if state is not State.BLOCKED:
+        return
+    assert (d.action, d.rule) == (Action.NONE, ReasonCode.SYNC_IMPLAUSIBLE), d.reasons
+    reason = d.reason(ReasonCode.SYNC_IMPLAUSIBLE)
+    assert reason is not None and reason.values["max_sync_skew_seconds"] == 300
+    assert reason.values["sync_ahead_seconds"] == ahead and "300 s" in reason.message
+    assert d.expected_data_loss_seconds is None
+
+
+def test_an_implausible_sync_is_never_proof_of_life() -> None:
+    """A sync time 8 h ahead, later than the first DOWN round, does not restart the outage (a
+    plausible one does: a sync needs a live production)."""
+    down = run([(0.0, D)])[-1].next_state
+    future = observation(at(10), D, last_sync=at(10 + 8 * 3600))
+    assert evaluate(future, down, FAST, at(10)).next_state.consecutive_down == 2
+    fresh = observation(at(10), D, last_sync=at(5))
+    assert evaluate(fresh, down, FAST, at(10)).next_state.consecutive_down == 1
+
+
 def test_long_outage_after_fresh_sync_fails_over() -> None:
     """A 2-hour outage that began 30 s after the last sync fails over: the loss is 30 s, not 2 h."""
-    policy = replace(FAST, min_outage_seconds=7200)
-    rounds = [(float(t), D) for t in range(0, 7201, 60)]  # a DOWN round every minute for 2 hours
+    policy = replace(FAST, min_outage_seconds=7200, probe_interval_seconds=60)
+    rounds = [(float(t), D) for t in range(0, 7201, 60)]  # a DOWN round every minute (the interval), 2 h
     d = run(rounds, policy, last_sync=at(-30))[-1].decision
     assert d.action is Action.FAILOVER
     assert d.expected_data_loss_seconds == 30.0
@@ -116,10 +156,15 @@ def test_dr_task_axis(task_status: str, code: ReasonCode | None) -> None:
         (None, "8.2.0", ReasonCode.VERSION_UNKNOWN),
         ("8.x.1", "8.2.0", ReasonCode.VERSION_UNKNOWN),
         ("8.2.0", "garbage", ReasonCode.VERSION_UNKNOWN),
+        ("8.2.0", "", None),
+        ("8.2.0", "  ", None),
+        ("", "8.2.0", ReasonCode.VERSION_UNKNOWN),
+        (" ", None, ReasonCode.VERSION_UNKNOWN),
     ],
 )
 def test_version_axis(dr_version: str | None, prod_version: str | None, code: ReasonCode | None) -> None:
-    """Versions below 8.1.2 block; an unreadable version blocks; production's may be absent (deleted)."""
+    """Versions below 8.1.2 block; an unreadable version blocks; production's may be absent (deleted),
+    and an empty or blank production version is absent too; the DR cluster's is always required."""
     blocked_by(code, dr_version=dr_version, prod_version=prod_version)
 
 
@@ -190,7 +235,7 @@ def test_cooldown_axis(cooldown_end: float | None, code: ReasonCode | None) -> N
         ),
         (PairState(pause=Pause("maint", "ops", at(-10), at(100))), State.PAUSED, Action.NONE),
         (PairState(pause=Pause("maint", "ops", at(-10), None)), State.PAUSED, Action.NONE),
-        (PairState(pause=Pause("maint", "ops", at(-10), at(20))), State.FAILOVER_WARRANTED, Action.FAILOVER),
+        (PairState(pause=Pause("maint", "ops", at(-10), at(20))), State.SUSPECT, Action.NONE),  # re-armed
         (
             PairState(open_intent_id=7, open_intent_status=IntentStatus.SUBMITTED),
             State.FAILING_OVER,
@@ -254,10 +299,59 @@ def test_guards_all_reported_together() -> None:
 
 
 def test_paused_still_counts_the_outage() -> None:
-    """Pause does not stop the counting: resuming mid-outage can fail over at once."""
-    pause = Pause("maint", "ops", at(-10), at(15))
-    evs = run([(0, D), (10, D), (20, D)], state=PairState(pause=pause))
-    assert [e.decision.state for e in evs] == [State.PAUSED, State.PAUSED, State.FAILOVER_WARRANTED]
+    """A pause does not stop the counting (the held decisions show a confirmed outage), but when it
+    ends the first DOWN round counts afresh (rearmed): it used to fail over at once."""
+    pause = Pause("maint", "ops", at(-10), at(25))
+    evs = run([(0, D), (10, D), (20, D), (30, D)], state=PairState(pause=pause))
+    assert [e.decision.state for e in evs] == [State.PAUSED] * 3 + [State.SUSPECT]
+    assert evs[2].next_state.consecutive_down == 3 and evs[2].next_state.rearm
+    last = evs[3].decision
+    assert (last.consecutive_down, last.first_down_at, last.action) == (1, at(30), Action.NONE)
+    rearmed = last.reason(ReasonCode.REARMED)
+    assert rearmed is not None and rearmed.values == {"counted_while_held": 4.0}
+
+
+def _held_then(state: PairState, rounds: list[tuple[float, Verdict]]) -> list[Evaluation]:
+    """DOWN rounds at 0, 10, 20 held by `state`, then `rounds` with every hold lifted (resume, ack,
+    the intent closed)."""
+    held = run([(0, D), (10, D), (20, D)], state=state)
+    lifted = replace(
+        held[-1].next_state, latched=False, pause=None, open_intent_id=None, open_intent_status=None
+    )
+    return run(rounds, state=lifted)
+
+
+@pytest.mark.parametrize(
+    "hold",
+    [
+        PairState(pause=Pause("maint", "ops", at(-10), None)),  # then `resume`
+        PairState(latched=True, latched_at=at(-100)),  # then `ack`
+    ],
+)
+def test_after_resume_or_ack_the_window_starts_afresh(hold: PairState) -> None:
+    """After `resume` or `ack` a DOWN round does not fail over at once: a full window from the first
+    unheld DOWN round (3 rounds over 20 s with FAST), which says `rearmed`."""
+    evs = _held_then(hold, [(30, D), (40, D), (50, D)])
+    assert [e.decision.action for e in evs] == [Action.NONE, Action.NONE, Action.FAILOVER]
+    assert ReasonCode.REARMED in evs[0].decision.codes
+    assert ReasonCode.REARMED not in evs[1].decision.codes and not evs[1].next_state.rearm
+
+
+def test_rearm_waits_through_unknown_rounds_and_an_up_round_clears_it() -> None:
+    """UNKNOWN rounds after the hold neither count nor clear the re-arm; an UP round clears it."""
+    pause = PairState(pause=Pause("maint", "ops", at(-10), None))
+    evs = _held_then(pause, [(30, Verdict.UNKNOWN), (40, D)])
+    assert evs[0].next_state.rearm and ReasonCode.REARMED in evs[1].decision.codes
+    evs = _held_then(pause, [(30, Verdict.UP), (40, D)])
+    assert not evs[0].next_state.rearm and ReasonCode.REARMED not in evs[1].decision.codes
+
+
+def test_an_open_intent_alone_does_not_rearm() -> None:
+    """Rounds held only by an open intent (its latch released as never sent) leave the re-arm as it
+    was: the outage, confirmed, is decided again without a new window."""
+    intent = PairState(open_intent_id=3, open_intent_status=IntentStatus.INTENDED)
+    evs = _held_then(intent, [(30, D)])
+    assert evs[0].decision.action is Action.FAILOVER and ReasonCode.REARMED not in evs[0].decision.codes
 
 
 @pytest.mark.parametrize(

@@ -29,12 +29,15 @@ from watchdog.policy import evaluate, evaluate_manual, production_verdict
 @dataclass(frozen=True)
 class Round:
     gap: float  # seconds since the previous round
-    verdict: Verdict
+    verdict: Verdict  # production's own cluster signal
     sync_age: float  # seconds between the last sync and this round
     dr_healthy: bool
     ack: bool  # an operator acks before this round
+    task: Verdict = Verdict.UNKNOWN  # the DR task signal: DOWN (abnormal on production's side) or nothing
+    delay: float = 0.0  # seconds between the observation and its decision (a frozen process)
 
 
+AGE_BOUND = 25.0
 rounds = st.builds(
     Round,
     gap=st.floats(1, 120),
@@ -42,10 +45,12 @@ rounds = st.builds(
     sync_age=st.sampled_from([5.0, 60.0, 300.0, 900.0, 5000.0]),
     dr_healthy=st.booleans(),
     ack=st.just(False),
+    task=st.sampled_from([Verdict.UNKNOWN, Verdict.DOWN]),
+    delay=st.sampled_from([0.0, 0.0, 0.0, 5.0, AGE_BOUND, AGE_BOUND + 1, 1200.0]),
 )
 timelines = st.lists(rounds, min_size=1, max_size=40)
 policies = st.builds(
-    lambda thr, win, loss, cool, mode, gap: replace(
+    lambda thr, win, loss, cool, mode, gap, age: replace(
         FAST,
         failure_threshold=thr,
         min_outage_seconds=win,
@@ -53,6 +58,7 @@ policies = st.builds(
         cooldown_seconds=cool,
         mode=mode,
         max_down_gap_seconds=gap,
+        max_observation_age_seconds=age,
     ),
     st.integers(1, 5),
     st.sampled_from([0.0, 15.0, 60.0, 200.0]),
@@ -60,28 +66,36 @@ policies = st.builds(
     st.sampled_from([0.0, 300.0, 3600.0]),
     st.sampled_from([Mode.AUTO, Mode.AUTO, Mode.RECOMMEND, Mode.OBSERVE]),
     st.sampled_from([None, 60.0, 150.0, 300.0]),
+    st.sampled_from([None, AGE_BOUND]),
 )
 
 
 def replay(
     timeline: list[Round], policy: Policy, acks: bool = False
 ) -> list[tuple[Round, datetime, Decision]]:
-    """Run the timeline; with `acks`, an operator acks (clears the latch) where the round says so."""
-    state, now, out = PairState(), T0, []
+    """Run the timeline: (round, its observation time, its decision made `delay` later); with
+    `acks`, an operator acks (clears the latch) where the round says so."""
+    state, seen, out = PairState(), T0, []
     for r in timeline:
-        now += timedelta(seconds=r.gap)
+        seen += timedelta(seconds=r.gap)
         if acks and r.ack:
             state = replace(state, latched=False)
         obs = observation(
-            now,
+            seen,
             r.verdict,
-            last_sync=now - timedelta(seconds=r.sync_age),
+            last_sync=seen - timedelta(seconds=r.sync_age),
             dr_status="AVAILABLE" if r.dr_healthy else "FAILED",
+            extra=(Signal(SignalSource.DR_TASK, r.task, "task", seen),),
         )
-        ev = evaluate(obs, state, policy, now)
-        out.append((r, now, ev.decision))
+        ev = evaluate(obs, state, policy, seen + timedelta(seconds=r.delay))
+        out.append((r, seen, ev.decision))
         state = ev.next_state
     return out
+
+
+def stale(r: Round, policy: Policy) -> bool:
+    bound = policy.max_observation_age_seconds
+    return bound is not None and r.delay > bound
 
 
 @settings(max_examples=300, deadline=None)
@@ -103,6 +117,30 @@ def test_never_failover_above_the_data_loss_limit(timeline: list[Round], policy:
             assert d.expected_data_loss_seconds <= policy.max_data_loss_seconds
 
 
+@settings(max_examples=300, deadline=None)
+@given(timelines, policies)
+def test_never_failover_on_an_observation_older_than_the_bound(timeline: list[Round], policy: Policy) -> None:
+    """No FAILOVER is ever decided on an observation older than max_observation_age_seconds at the
+    time of the decision; a stale round's decision says observation_stale."""
+    for _, seen, d in replay(timeline, policy):
+        bound = policy.max_observation_age_seconds
+        if bound is not None and (d.at - seen).total_seconds() > bound:
+            assert d.action is not Action.FAILOVER and d.verdict is Verdict.UNKNOWN
+            assert ReasonCode.OBSERVATION_STALE in d.codes
+
+
+@settings(max_examples=300, deadline=None)
+@given(timelines, policies)
+def test_never_failover_when_the_own_cluster_signal_is_not_down_in_a_timeline(
+    timeline: list[Round], policy: Policy
+) -> None:
+    """Over whole timelines, with the DR task abnormal on production's side in any rounds, every
+    FAILOVER is on a round whose production-cluster signal is DOWN (the DR task alone never is)."""
+    for r, _, d in replay(timeline, policy):
+        if d.action is Action.FAILOVER:
+            assert r.verdict is Verdict.DOWN
+
+
 acked_rounds = st.builds(
     Round,
     gap=st.floats(1, 600),
@@ -119,7 +157,7 @@ def test_never_twice_per_outage_nor_inside_the_cooldown(timeline: list[Round], p
     """Without an ack at most one FAILOVER ever; with acks, two are never closer than the cooldown."""
     no_ack = [d for _, _, d in replay(timeline, policy) if d.action is Action.FAILOVER]
     assert len(no_ack) <= 1
-    times = [now for _, now, d in replay(timeline, policy, acks=True) if d.action is Action.FAILOVER]
+    times = [d.at for _, _, d in replay(timeline, policy, acks=True) if d.action is Action.FAILOVER]
     for earlier, later in itertools.pairwise(times):
         assert (later - earlier).total_seconds() >= policy.cooldown_seconds
 
@@ -127,28 +165,28 @@ def test_never_twice_per_outage_nor_inside_the_cooldown(timeline: list[Round], p
 @settings(max_examples=400, deadline=None)
 @given(timelines, policies)
 def test_failover_exactly_when_the_window_closes(timeline: list[Round], policy: Policy) -> None:
-    """A reference model of the rules agrees round by round on when FAILOVER is decided."""
-    count, first_down, last_down, latched = 0, None, None, False
-    limit = policy.max_down_gap_seconds
+    """A reference model of the rules agrees round by round on when FAILOVER is decided: the outage's
+    duration is the sum of the steps between its DOWN rounds, each at most two probe intervals; a
+    stale observation counts as unknown; the DR task's signal changes nothing."""
+    count, first_down, last_down, latched, seen = 0, None, None, False, 0.0
+    limit, cap = policy.max_down_gap_seconds, 2 * policy.probe_interval_seconds
     for r, now, d in replay(timeline, policy):
-        if r.verdict is Verdict.UP:
-            count, first_down, last_down = 0, None, None
-        elif r.verdict is Verdict.DOWN:
+        verdict = Verdict.UNKNOWN if stale(r, policy) else r.verdict  # stale evidence is discarded
+        if verdict is Verdict.UP:
+            count, first_down, last_down, seen = 0, None, None, 0.0
+        elif verdict is Verdict.DOWN:
             synced_since = first_down is not None and now - timedelta(seconds=r.sync_age) > first_down
-            unseen = (
-                limit is not None
-                and first_down is not None
-                and last_down is not None
-                and (now - last_down).total_seconds() > limit
-            )
+            step = (now - last_down).total_seconds() if first_down and last_down else 0.0
+            unseen = limit is not None and step > limit
             restart = synced_since or unseen
             count, first_down = (1, now) if restart else (count + 1, first_down or now)
+            seen = 0.0 if restart else seen + min(step, cap)
             last_down = now
         window_closed = (
-            r.verdict is Verdict.DOWN
+            verdict is Verdict.DOWN
             and count >= policy.failure_threshold
             and first_down is not None
-            and (now - first_down).total_seconds() >= policy.min_outage_seconds
+            and seen >= policy.min_outage_seconds
         )
         loss_ok = first_down is not None and (
             (first_down - (now - timedelta(seconds=r.sync_age))).total_seconds()
@@ -167,14 +205,18 @@ signal_sets = st.lists(
 @settings(max_examples=300, deadline=None)
 @given(signal_sets)
 def test_failover_only_on_uncontested_down_evidence(found: list[tuple[SignalSource, Verdict]]) -> None:
-    """With the window closing and every guard passing, any mix of signals fails over exactly when a
-    production signal says DOWN and none says UP (DR-side signals never count; no evidence never does)."""
+    """With the window closing and every guard passing, any mix of signals fails over exactly when
+    production's own cluster signal says DOWN and no production signal says UP (DR-side signals never
+    count; the DR task's DOWN alone never does; no evidence never does)."""
     now = T0 + timedelta(seconds=1000)
-    state = PairState(consecutive_down=5, first_down_at=T0)
+    state = PairState(
+        consecutive_down=5, first_down_at=T0, last_down_at=now - timedelta(seconds=10), outage_seconds=990
+    )
     obs = observation(now, Verdict.DOWN, last_sync=T0 - timedelta(seconds=5))
     obs = replace(obs, signals=tuple(Signal(src, v, "generated", now) for src, v in found))
     about_production = {v for src, v in found if src is not SignalSource.DR_CLUSTER}
-    expected = Verdict.DOWN in about_production and Verdict.UP not in about_production
+    own_down = (SignalSource.PRODUCTION_CLUSTER, Verdict.DOWN) in found
+    expected = own_down and Verdict.UP not in about_production
     decision = evaluate(obs, state, FAST, now).decision
     assert (decision.action is Action.FAILOVER) is expected, decision.reasons
 
@@ -223,3 +265,21 @@ def test_a_latched_pair_reads_failover_failed_exactly_when_its_newest_intent_fai
         else:
             assert (d.state, d.rule) == (State.FAILED_OVER, ReasonCode.LATCHED)
         state = ev.next_state
+
+
+@settings(max_examples=300, deadline=None)
+@given(signal_sets, policies, st.integers(0, 50), st.floats(0, 5000))
+def test_never_failover_unless_the_own_cluster_signal_is_down(
+    found: list[tuple[SignalSource, Verdict]], policy: Policy, count: int, outage: float
+) -> None:
+    """Whatever the other signals say (the DR task abnormal on production's side included), a round
+    whose production-cluster signal is not DOWN never fails over, however long the outage counted."""
+    now = T0 + timedelta(seconds=outage)
+    last = now - timedelta(seconds=1)
+    state = PairState(consecutive_down=count, first_down_at=T0, last_down_at=last, outage_seconds=outage)
+    signals = tuple(Signal(src, v, "generated", now) for src, v in found)
+    obs = replace(observation(now, Verdict.DOWN, last_sync=T0 - timedelta(seconds=5)), signals=signals)
+    decision = evaluate(obs, state, policy, now).decision
+    if (SignalSource.PRODUCTION_CLUSTER, Verdict.DOWN) not in found:
+        assert decision.action is not Action.FAILOVER
+        assert decision.verdict is not Verdict.DOWN

@@ -8,7 +8,7 @@ import pytest
 
 from tests.unit.policy.builders import FAST, T0, at, confirmed, observation, run
 from watchdog import codec
-from watchdog.model import Action, PairState, ReasonCode, Signal, SignalSource, State, Verdict
+from watchdog.model import Action, PairState, Policy, ReasonCode, Signal, SignalSource, State, Verdict
 from watchdog.policy import evaluate, production_verdict
 
 U, D, X = Verdict.UP, Verdict.DOWN, Verdict.UNKNOWN
@@ -33,18 +33,24 @@ P, T, C = SignalSource.PRODUCTION_CLUSTER, SignalSource.DR_TASK, SignalSource.DR
         (((P, D), (T, X)), D),
         (((P, D), (T, D)), D),
         (((P, D), (T, U)), X),
-        (((P, U), (T, D)), X),
+        (((P, U), (T, D)), U),
+        (((T, D),), X),
+        (((P, X), (T, D)), X),
         (((C, D),), X),
         (((C, D), (P, U)), U),
         (((C, U), (P, D)), D),
-        (((SignalSource.DATA_PLANE, D), (P, X)), D),
+        (((SignalSource.DATA_PLANE, D), (P, X)), X),
+        (((SignalSource.DATA_PLANE, D), (P, U)), X),
+        (((SignalSource.DATA_PLANE, D), (P, D)), D),
         (((SignalSource.HEARTBEAT, U), (P, D)), X),
     ],
 )
 def test_production_verdict_table(
     signals: tuple[tuple[SignalSource, Verdict], ...], expected: Verdict
 ) -> None:
-    """DOWN needs a DOWN and no UP signal; conflict or no evidence is UNKNOWN; DR signals never count."""
+    """DOWN needs production's own cluster signal DOWN and no UP signal; the DR task's DOWN only
+    corroborates (beside an UP it is no conflict); conflict or no evidence is UNKNOWN; DR signals never
+    count."""
     assert production_verdict([sig(s, v) for s, v in signals]) is expected
 
 
@@ -54,6 +60,37 @@ def test_conflict_is_reported_as_gray_failure() -> None:
     ev = evaluate(obs, PairState(), FAST, at(0))
     assert ev.decision.state is State.UNKNOWN and ev.decision.rule is ReasonCode.SIGNALS_CONFLICT
     assert ev.next_state.consecutive_down == 0
+
+
+def test_broken_replication_with_production_up_is_healthy_and_resets() -> None:
+    """Production AVAILABLE with the DR task abnormal on its side: an UP round (it resets the outage)
+    that says dr_replication_broken."""
+    down = evaluate(observation(at(0), D), PairState(), FAST, at(0)).next_state
+    ev = evaluate(observation(at(10), U, extra=(sig(T, D),)), down, FAST, at(10))
+    assert ev.decision.state is State.HEALTHY and ev.decision.verdict is U
+    assert ev.decision.codes[:2] == (ReasonCode.PRODUCTION_UP, ReasonCode.DR_REPLICATION_BROKEN)
+    assert (ev.next_state.consecutive_down, ev.next_state.first_down_at) == (0, None)
+    plain = evaluate(observation(at(10), U), down, FAST, at(10)).decision
+    assert ReasonCode.DR_REPLICATION_BROKEN not in plain.codes
+
+
+def test_a_broken_replication_never_fails_over_a_mostly_available_production() -> None:
+    """The review's case: production AVAILABLE in 21 of 25 rounds, the other rounds an unknown status,
+    null or missing (UNKNOWN cluster signal), the DR task abnormal on production's side throughout.
+    The old verdict made the 4 rounds DOWN and the 21 a conflict (neither counting nor resetting) and
+    failed over on round 17; the DR task alone is never evidence, so no round is DOWN, nothing acts.
+    (The replication being broken, the last sync stays where it stopped.)"""
+    odd = {5, 11, 17, 23}  # the rounds that could not read production's status
+    state, decisions = PairState(), []
+    for i in range(25):
+        obs = observation(at(10.0 * i), X if i in odd else U, extra=(sig(T, D),), last_sync=at(-30))
+        ev = evaluate(obs, state, FAST, at(10.0 * i))
+        decisions.append(ev.decision)
+        state = ev.next_state
+    assert all(d.action is Action.NONE for d in decisions)
+    assert {d.state for d in decisions} == {State.HEALTHY, State.UNKNOWN}
+    assert sum(ReasonCode.DR_REPLICATION_BROKEN in d.codes for d in decisions) == 21
+    assert max(d.consecutive_down for d in decisions) == 0
 
 
 @pytest.mark.parametrize(
@@ -179,3 +216,109 @@ def test_journals_from_before_the_gap_rule_replay_without_it() -> None:
     assert old.max_down_gap_seconds is None
     evs = run([(0, D), (10, X), (4000, D), (4010, D)], old, last_sync=at(-60))
     assert evs[-1].next_state.consecutive_down == 3
+
+
+def _walk(steps: list[float], policy: Policy, last_sync: float | None = None) -> list[tuple[float, Action]]:
+    """DOWN rounds `policy.probe_interval_seconds` apart in real time; `steps` adds a wall-clock step
+    before each round (seconds, negative = back). The last sync is at wall time `last_sync`, or 60 s
+    before each round on the stepped clock (None). Returns (real seconds, action) per round."""
+    state, wall, out = PairState(), 0.0, []
+    for i, step in enumerate(steps):
+        wall += step + (policy.probe_interval_seconds if i else 0.0)
+        sync = at(last_sync) if last_sync is not None else None
+        ev = evaluate(observation(at(wall), D, last_sync=sync), state, policy, at(wall))
+        out.append((i * policy.probe_interval_seconds, ev.decision.action))
+        state = ev.next_state
+    return out
+
+
+def _fails_over_at(rounds: list[tuple[float, Action]]) -> float | None:
+    return next((t for t, action in rounds if action is Action.FAILOVER), None)
+
+
+STEADY = replace(FAST, failure_threshold=4, min_outage_seconds=60, probe_interval_seconds=15)
+
+
+def test_a_backward_clock_step_does_not_stretch_the_window() -> None:
+    """A 200 s step back mid-outage (the sync stays within the skew): the failover comes one interval
+    later (that step counts 0 s), not 200 s later (now - first_down_at went negative)."""
+    assert _fails_over_at(_walk([0.0] * 10, STEADY, last_sync=-30)) == 60.0
+    assert _fails_over_at(_walk([0.0, 0.0, -200.0] + [0.0] * 30, STEADY, last_sync=-30)) == 75.0
+
+
+def test_an_hour_step_back_delays_by_one_interval_not_an_hour() -> None:
+    """The review's numbers: a 1 h step back turned 60 s into 3,660 s; now 75 s. (Sync times in the
+    stepped clock's frame, so they stay plausible; the data loss limit allows the hour they span.)"""
+    policy = replace(STEADY, max_data_loss_seconds=7200)
+    assert _fails_over_at(_walk([0.0, 0.0, -3600.0] + [0.0] * 300, policy)) == 75.0
+
+
+def test_a_forward_clock_step_shortens_the_window_by_at_most_one_interval() -> None:
+    """A 250 s step forward (under max_down_gap) counts as two intervals, not 250 s: the window
+    closes at most one interval early; the failure_threshold count still applies in full."""
+    policy = replace(STEADY, failure_threshold=2)
+    assert _fails_over_at(_walk([0.0] * 10, policy, last_sync=-30)) == 60.0
+    assert _fails_over_at(_walk([0.0, 250.0] + [0.0] * 10, policy, last_sync=-30)) == 45.0
+    assert _fails_over_at(_walk([0.0, 250.0] + [0.0] * 10, STEADY, last_sync=-30)) == 45.0  # 4 rounds
+
+
+def test_outage_duration_is_accumulated_and_restored_from_old_states() -> None:
+    """The state carries the seen duration; a state recorded before it existed derives it from its
+    first and last DOWN rounds (what was measured then), so journals written before still load."""
+    evs = run([(0, D), (10, D)])
+    assert evs[-1].next_state.outage_seconds == 10.0
+    data = codec.pair_state_to_dict(evs[-1].next_state)
+    assert codec.pair_state_from_dict(data) == evs[-1].next_state
+    del data["outage_seconds"]
+    assert codec.pair_state_from_dict(data).outage_seconds == 10.0
+    assert run([(0, D), (10, D), (20, U)])[-1].next_state.outage_seconds == 0.0
+
+
+AGED = replace(FAST, max_observation_age_seconds=25)
+OPEN_OUTAGE = PairState(consecutive_down=5, first_down_at=at(-100), last_down_at=at(-10), outage_seconds=90)
+
+
+@pytest.mark.parametrize(("age", "acts"), [(0, True), (25, True), (26, False), (1200, False)])
+def test_a_stale_observation_never_counts_nor_acts(age: float, acts: bool) -> None:
+    """An observation older than max_observation_age_seconds at decision time is UNKNOWN with
+    observation_stale: it neither counts, resets nor acts (a process frozen after its last DOWN probe
+    used to wake up and fail over on a 20-minute-old snapshot)."""
+    ev = evaluate(observation(at(0), D, last_sync=at(-130)), OPEN_OUTAGE, AGED, at(age))
+    d = ev.decision
+    if acts:
+        assert d.action is Action.FAILOVER
+        return
+    assert (d.state, d.action, d.rule, d.verdict) == (
+        State.UNKNOWN,
+        Action.NONE,
+        ReasonCode.OBSERVATION_STALE,
+        X,
+    )
+    reason = d.reason(ReasonCode.OBSERVATION_STALE)
+    assert reason is not None and reason.values == {
+        "observation_age_seconds": age,
+        "max_observation_age_seconds": 25,
+    }
+    assert ev.next_state == OPEN_OUTAGE
+    unbounded = evaluate(observation(at(0), D, last_sync=at(-130)), OPEN_OUTAGE, FAST, at(age)).decision
+    assert unbounded.action is Action.FAILOVER  # None (journals from before the bound): no bound
+
+
+def test_a_late_round_is_discarded_and_the_frozen_time_does_not_count() -> None:
+    """A round that started far later than scheduled (the process frozen 190 s) is UNKNOWN with
+    round_late; the next DOWN round adds at most two intervals for the frozen span, so the freeze
+    does not fill min_outage_seconds (it used to: 210 s of 'outage' after two rounds)."""
+    policy = replace(FAST, failure_threshold=2, min_outage_seconds=60)
+    state = PairState()
+    for offset in (0.0, 10.0):
+        state = evaluate(observation(at(offset), D, last_sync=at(-30)), state, policy, at(offset)).next_state
+    late = replace(observation(at(210), D, last_sync=at(-30)), late_seconds=190.0)
+    ev = evaluate(late, state, policy, at(210))
+    assert (ev.decision.state, ev.decision.rule, ev.decision.verdict) == (
+        State.UNKNOWN,
+        ReasonCode.ROUND_LATE,
+        X,
+    )
+    assert ev.next_state == state
+    after = evaluate(observation(at(220), D, last_sync=at(-30)), ev.next_state, policy, at(220))
+    assert after.decision.state is State.SUSPECT and after.next_state.outage_seconds == 30.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -133,6 +134,11 @@ def test_credentials_directory_from_environment(tmp_path: Path) -> None:
             {"max_down_gap_seconds": 5},
             "config error: pairs[0].policy.max_down_gap_seconds: must be longer than",
         ),
+        (
+            "policy.max_observation_age_seconds",
+            15,
+            "config error: policy.max_observation_age_seconds: must be longer than",
+        ),
         ("surprise", {}, "config error: surprise: unknown key"),
         (  # a veto hook that may outlive the staleness bound lets a live CLI's intent be closed
             "hooks",
@@ -212,7 +218,18 @@ def test_policy_for_merges_pair_overrides(tmp_path: Path) -> None:
     data = with_("pairs.0.policy", {"mode": "auto", "max_data_loss_seconds": 120})
     data["policy"] = {"failure_threshold": 2}
     policy = load(tmp_path, data).policy_for("sales-dw")
-    assert policy == Policy(mode=Mode.AUTO, failure_threshold=2, max_data_loss_seconds=120.0)
+    expected = Policy(mode=Mode.AUTO, failure_threshold=2, max_data_loss_seconds=120.0)
+    assert policy == replace(expected, max_observation_age_seconds=policy.probe_interval_seconds + 10.0)
+
+
+def test_observation_age_bound_defaults_to_interval_plus_timeout(tmp_path: Path) -> None:
+    """Unset, the observation age bound is probe_interval_seconds + cloud.timeout_seconds; set, it is
+    taken as configured."""
+    data = with_("cloud.timeout_seconds", 4)
+    data["policy"] = {"probe_interval_seconds": 20}
+    assert load(tmp_path, data).policy_for("sales-dw").max_observation_age_seconds == 24.0
+    data["policy"] = {"probe_interval_seconds": 20, "max_observation_age_seconds": 90}
+    assert load(tmp_path, data).policy_for("sales-dw").max_observation_age_seconds == 90.0
 
 
 def test_settings_in_code_reads_no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
