@@ -12,11 +12,12 @@ Which rounds repeat: any that started nothing (no FAILOVER decision, no manual o
   resets, so replaying one round of such a run decides as replaying all of them would;
 - or saw production down once the outage is confirmed (blocked, held by a pause, the latch or an
   open intent, warranted in observe or recommend mode): then the count of DOWN rounds, the
-  outage's length (also `PairState.outage_seconds`) and the cooldown left (`outage_confirmed` and `cooldown` numbers) restate time
-  too. Every DOWN round up to and including the one that confirmed the outage keeps its own row
-  (the audit of how it was confirmed), and so does every change of decision. Because the policy
-  counts each DOWN round and reads the time between them (`max_down_gap_seconds`), such a run is
-  exported round by round (`spread`): as many rounds as it stood for, the last at its last time,
+  outage's length (also `PairState.outage_seconds`) and the cooldown left (`outage_confirmed` and
+  `cooldown` numbers) restate time too. Every DOWN round up to and including the one that confirmed
+  the outage keeps its own row (the audit of how it was confirmed), and so does every change of
+  decision, and every DOWN round whose step from the previous one was clamped (see `_irregular`).
+  Because the policy counts each DOWN round and reads the time between them (`max_down_gap_seconds`),
+  such a run is exported round by round (`spread`): as many rounds as it stood for, the last at its last time,
   the others evenly between (each real gap was within max_down_gap, so is their mean), so a replay
   counts every one and decides each recorded row as it was decided.
 The policy never reads `rpo_seconds`.
@@ -29,6 +30,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from watchdog.model import Action, Decision, Observation, PairState, Reason, ReasonCode, Verdict
+from watchdog.outage import MAX_STEP_INTERVALS
 
 _NO_TIME = datetime(1970, 1, 1, tzinfo=UTC)
 # Reasons of a confirmed outage whose numbers (and message) move with every round: counts and times.
@@ -62,7 +64,7 @@ def run_key(obs: Observation, decision: Decision, before: PairState | None) -> R
     if decision.action is Action.FAILOVER or decision.manual:
         return None
     down = decision.verdict is Verdict.DOWN
-    if down and decision.reason(ReasonCode.OUTAGE_CONFIRMED) is None:
+    if down and (decision.reason(ReasonCode.OUTAGE_CONFIRMED) is None or _irregular(obs, decision, before)):
         return None
     signals = tuple(replace(s, observed_at=_NO_TIME) for s in obs.signals)
     rpo_at = None if obs.rpo_seconds is None else obs.observed_at.timestamp() - obs.rpo_seconds
@@ -80,6 +82,17 @@ def run_key(obs: Observation, decision: Decision, before: PairState | None) -> R
         )
     observed = replace(obs, observed_at=_NO_TIME, signals=signals, rpo_seconds=None)
     return RunKey((decided, observed, before), obs.rpo_seconds, rpo_at)
+
+
+def _irregular(obs: Observation, decision: Decision, before: PairState | None) -> bool:
+    """A DOWN round whose step from the previous DOWN round was clamped (the clock stepped back, or
+    more than MAX_STEP_INTERVALS intervals passed) never repeats: the export spreads a run's times
+    evenly, and only steps that were added unclamped sum to the same outage duration when spread."""
+    last = before.last_down_at if before is not None else None
+    if last is None:
+        return False
+    step = (obs.observed_at - last).total_seconds()
+    return not 0.0 <= step <= MAX_STEP_INTERVALS * decision.policy.probe_interval_seconds
 
 
 def _comparable(reason: Reason) -> Reason:
