@@ -73,7 +73,12 @@ def _print_pair(entry: dict[str, Any]) -> None:
     if entry["paused"]:
         p = entry["paused"]
         print(f"  PAUSED by {p['owner']} since {p['since']} until {p['until'] or 'resume'}: {p['reason']}")
-    if entry["latched"]:
+    last = entry.get("last_intent") or {}
+    if entry["latched"] and entry["state"] == "failover_failed":
+        detail = last.get("detail") or "-"
+        print(f"  FAILOVER FAILED (intent {last.get('id', '?')}), nothing was promoted: {detail}")
+        print("  check the DR task and the error, then `dr-watchdog ack --config FILE --pair NAME` re-arms")
+    elif entry["latched"]:
         print("  LATCHED after a failover: automatic failover disarmed until `dr-watchdog ack`")
     if entry["open_intent"]:
         print(f"  failover intent {entry['open_intent']['id']}: {entry['open_intent']['status']}")

@@ -10,7 +10,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from tests.integration.executor.helpers import AUTO, Loop, SimClock
-from watchdog import report
+from watchdog import commands, report
 from watchdog.journal import Journal
 from watchdog.metrics import Metrics
 from watchdog.model import IntentStatus, ReasonCode, State
@@ -27,7 +27,9 @@ def journal(tmp_path: Path) -> Iterator[Journal]:
         yield j
 
 
-def test_a_failover_refused_by_the_api_reads_failover_failed(journal: Journal) -> None:
+def test_a_failover_refused_by_the_api_reads_failover_failed(
+    journal: Journal, capsys: pytest.CaptureFixture[str]
+) -> None:
     """The API refuses the POST (version below 8.1.2: a 400 with a DWS error body): nothing was
     promoted, so the next round is failover_failed (not failed_over) with the API's code and message
     and how to re-arm; status JSON and the decision metric say the same; the latch holds until ack."""
@@ -54,6 +56,10 @@ def test_a_failover_refused_by_the_api_reads_failover_failed(journal: Journal) -
     assert (doc["state"], doc["latched"], doc["open_intent"]) == ("failover_failed", True, None)
     assert doc["last_intent"]["status"] == "failed" and "DWS." in doc["last_intent"]["detail"]
     assert doc["reasons"][0]["code"] == "failover_failed"
+    commands._print_pair(doc)
+    text = capsys.readouterr().out
+    assert "FAILOVER FAILED" in text and "nothing was promoted" in text and "DWS." in text
+    assert "LATCHED after a failover" not in text
     sample = registry.get_sample_value
     assert sample("dr_watchdog_decision", {"pair": TEST_PAIR_NAME, "decision": "failover_failed"}) == 1
     assert sample("dr_watchdog_decision", {"pair": TEST_PAIR_NAME, "decision": "failed_over"}) == 0
