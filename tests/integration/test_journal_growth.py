@@ -26,7 +26,10 @@ def test_a_failed_over_pair_adds_no_rows_round_after_round(tmp_path: Path) -> No
     simulator = make_test_simulator(time_scale=20.0)
     clock = simulator.clock
     with SimulatorServer(simulator) as server:
-        settings = _settings(server.url, tmp_path, {TEST_PAIR_NAME: TEST_DR_ID}, failure_threshold=2)
+        # A 30 s interval while the test runs a round every 5 virtual seconds: at 20x, the real time
+        # spent between rounds (reading the journal) must not make a round late (`round_late`).
+        pairs = {TEST_PAIR_NAME: TEST_DR_ID}
+        settings = _settings(server.url, tmp_path, pairs, failure_threshold=2, probe_interval_seconds=30)
         settings.state.path.parent.mkdir(parents=True, exist_ok=True)
         simulator.fail_cluster(simulator.pair(TEST_DR_ID).primary_cluster_id)
 

@@ -4,8 +4,9 @@ A round repeats the previous one when it decided the same from the same observat
 input state, apart from values that only restate time: the round's own times (the decision's, the
 observation's, each signal's, the last UP round's), and the DR task's RPO (`rpo_seconds`), which is
 "now minus the last recovery point": equal, or naming the same point in time
-(`observed_at - rpo_seconds`, within `RPO_SLACK_SECONDS`: whole seconds, read a moment after
-`observed_at`), so a failed-over pair whose DR task no longer syncs does not write a row a round.
+(`observed_at - rpo_seconds`, within an observation's age: the API computes it when it answers,
+up to that long after `observed_at`; see `_slack`), so a failed-over pair whose DR task no longer
+syncs does not write a row a round.
 
 Which rounds repeat: any that started nothing (no FAILOVER decision, no manual one) and
 - saw production up or unknown: an UP round resets the outage, an UNKNOWN one neither counts nor
@@ -36,7 +37,7 @@ _NO_TIME = datetime(1970, 1, 1, tzinfo=UTC)
 # Reasons of a confirmed outage whose numbers (and message) move with every round: counts and times.
 _COUNTING = frozenset({ReasonCode.OUTAGE_CONFIRMED, ReasonCode.COOLDOWN})
 _NAN = float("inf")  # NaN != NaN: in a key, "not known" is a value equal to itself
-RPO_SLACK_SECONDS = 5.0  # the RPO's point in time may wobble by this much and still be "the same"
+RPO_SLACK_SECONDS = 5.0  # the RPO's point in time may wobble by at least this much and still be "the same"
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class RunKey:
     exact: object
     rpo: float | None
     rpo_at: float | None
+    slack: float = RPO_SLACK_SECONDS
 
     def repeats(self, head: RunKey) -> bool:
         """Whether a round with this key repeats the run whose first round had `head`."""
@@ -56,7 +58,7 @@ class RunKey:
             return True
         if self.rpo_at is None or head.rpo_at is None:
             return False
-        return abs(self.rpo_at - head.rpo_at) <= RPO_SLACK_SECONDS
+        return abs(self.rpo_at - head.rpo_at) <= head.slack
 
 
 def run_key(obs: Observation, decision: Decision, before: PairState | None) -> RunKey | None:
@@ -81,7 +83,16 @@ def run_key(obs: Observation, decision: Decision, before: PairState | None) -> R
             else None
         )
     observed = replace(obs, observed_at=_NO_TIME, signals=signals, rpo_seconds=None)
-    return RunKey((decided, observed, before), obs.rpo_seconds, rpo_at)
+    return RunKey((decided, observed, before), obs.rpo_seconds, rpo_at, _slack(decision))
+
+
+def _slack(decision: Decision) -> float:
+    """How far the RPO's point in time may wobble: the API computes the RPO when it answers, which is
+    up to an observation's age after `observed_at` (a slow answer), so within that bound (at least
+    RPO_SLACK_SECONDS) it names the same point; a sync moves it by a sync period, minutes or more."""
+    policy = decision.policy
+    age = policy.max_observation_age_seconds or 2 * policy.probe_interval_seconds
+    return max(RPO_SLACK_SECONDS, age)
 
 
 def _irregular(obs: Observation, decision: Decision, before: PairState | None) -> bool:

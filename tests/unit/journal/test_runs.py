@@ -226,3 +226,16 @@ def test_a_healthy_pair_paused_without_an_end_extends_one_row(journal: Journal) 
     journal.pause(PAIR, "maintenance", "ops", at(-1))
     rounds(journal, [Verdict.UP] * 10)
     assert [r.rounds for r in journal.decisions(PAIR)] == [1, 9]
+
+
+def test_an_rpo_read_late_within_the_observation_age_still_repeats(journal: Journal) -> None:
+    """A slow API answers seconds after `observed_at`, so the RPO's point in time wobbles by up to an
+    observation's age (here 8 s with a 10 s interval): still the same point, the same row."""
+    for i, late in enumerate([0.0, 8.0, 1.0, 8.0]):
+        now = at(10 * i)
+        state = journal.load_state(PAIR, now)
+        rpo = 100.0 + 10 * i + late  # the point stays at at(-100), read up to 8 s late
+        o = replace(observation(now, Verdict.UP, last_sync=SYNC, task_status="running"), rpo_seconds=rpo)
+        ev = evaluate(o, state, FAST, now)
+        journal.record(o, ev.decision, ev.next_state, state_before=state)
+    assert [r.rounds for r in journal.decisions(PAIR)] == [1, 3]
