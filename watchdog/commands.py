@@ -74,7 +74,8 @@ def _print_pair(entry: dict[str, Any]) -> None:
         p = entry["paused"]
         print(f"  PAUSED by {p['owner']} since {p['since']} until {p['until'] or 'resume'}: {p['reason']}")
     last = entry.get("last_intent") or {}
-    if entry["latched"] and entry["state"] == "failover_failed":
+    # the policy's rule (latched, newest intent failed), so it holds before a round follows a CLI failover
+    if entry["latched"] and (entry["state"] == "failover_failed" or last.get("status") == "failed"):
         detail = last.get("detail") or "-"
         print(f"  FAILOVER FAILED (intent {last.get('id', '?')}), nothing was promoted: {detail}")
         print("  check the DR task and the error, then `dr-watchdog ack --config FILE --pair NAME` re-arms")

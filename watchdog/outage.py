@@ -10,7 +10,17 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from watchdog.model import Action, Observation, PairState, Policy, Reason, ReasonCode, State, Verdict
+from watchdog.model import (
+    Action,
+    IntentStatus,
+    Observation,
+    PairState,
+    Policy,
+    Reason,
+    ReasonCode,
+    State,
+    Verdict,
+)
 
 MAX_STEP_INTERVALS = 2.0  # a DOWN round adds at most this many probe intervals to its outage's duration
 
@@ -79,12 +89,15 @@ def rearm(
 ) -> tuple[PairState, list[Reason]]:
     """After a pause or the latch held the pair, the first unheld DOWN round counts afresh.
 
-    A round held by a pause or the latch (not by an open intent alone) marks the state; an unheld UP
+    A round held by a pause, the latch or a sent intent (submitted or unknown: only an `ack` or the
+    latch of its end releases it) marks the state, not one held by an intent still `intended` (never
+    sent, or refused as throttled: its release retries the outage as decided); an unheld UP
     round clears the mark, an UNKNOWN one keeps it, and an unheld DOWN round restarts the outage at
     itself with reason `rearmed` (the rounds counted while held were counted, not acted on).
     """
     if held is not None:
-        return replace(tracked, rearm=before.rearm if held[0] is State.FAILING_OVER else True), []
+        unsent = held[0] is State.FAILING_OVER and tracked.open_intent_status is IntentStatus.INTENDED
+        return replace(tracked, rearm=before.rearm if unsent else True), []
     if not before.rearm or verdict is Verdict.UNKNOWN:
         return tracked, []
     if verdict is Verdict.UP:

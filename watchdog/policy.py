@@ -45,8 +45,9 @@ Re-arming: while a pause or the latch holds the pair, DOWN rounds still count (t
 show the outage); but the first DOWN round that is not held after one that was (a pause expired or
 `resume`d, an `ack`) restarts the outage at itself, with reason `rearmed`: a full window from there,
 so the end of a pause or an ack never fails over at once on what was counted while nobody could act.
-UNKNOWN rounds in between keep the re-arm pending, an UP round clears it. Rounds held only by an open
-intent do not re-arm (a failover that was never sent leaves the outage decided as it was).
+UNKNOWN rounds in between keep the re-arm pending, an UP round clears it. Rounds held only by an
+intent not yet sent do not re-arm (a failover never sent, or throttled, leaves the outage decided as
+it was); a sent one does (an `ack` of an unknown intent re-arms like any ack).
 
 Precedence of states: an open failover intent (FAILING_OVER, action TRACK) > the latch (FAILED_OVER;
 FAILOVER_FAILED when the pair's newest intent ended failed: refused by the API or failed on the DR

@@ -92,7 +92,8 @@ def decision_metrics(metrics: Metrics, decision: Decision) -> None:
     metrics.paused.labels(pair=decision.pair).set(0 if pause is None else 1)
     since = math.nan if pause is None else pause.values.get("paused_since", math.nan)
     metrics.paused_since.labels(pair=decision.pair).set(since)
-    metrics.latched.labels(pair=decision.pair).set(1 if decision.state is State.FAILED_OVER else 0)
+    latched = decision.state in (State.FAILED_OVER, State.FAILOVER_FAILED)  # both hold until ack
+    metrics.latched.labels(pair=decision.pair).set(1 if latched else 0)
     replication_metric(metrics, decision)
 
 

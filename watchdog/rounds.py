@@ -167,6 +167,7 @@ class Runtime:
             return RoundResult({}, time.monotonic() - began)
         finally:
             self._journal_size()
+        self._isolated("*", "release orphan latches", self.executor.release_orphans)
         for d in decided:
             self._isolated(d.obs.pair, "report", self.report, d.obs, d.evaluation, probe_seconds)
         for d in decided:

@@ -265,3 +265,55 @@ def test_a_round_far_later_than_scheduled_discards_its_evidence(
     assert {v[:2] for v in late.values()} == {("unknown", "round_late")} and len(late) == 3
     assert late_total == 1.0 and calls_after_late == 0
     assert again[TEST_PAIR_NAME][2] is Action.FAILOVER
+
+
+def test_an_orphan_latch_whose_release_failed_too_is_released_after_the_next_round(
+    tmp_path: Path, simulator: Simulator, sim_server: SimulatorServer
+) -> None:
+    """The FAILOVER decision and its latch are journaled, then SQLite refuses the intent AND the
+    latch's release (the same fault, as a journal busy past its timeout would): the next journaled
+    round retries the release, so the pair is not failed_over until a restart; it re-arms (the
+    release is an ack by `watchdog`) and fails over once, a window later."""
+    settings = _settings(sim_server.url, tmp_path, _world(simulator), failure_threshold=2)
+    simulator.fail_cluster(simulator.pair(TEST_DR_ID).primary_cluster_id)
+
+    def refuse(table: str, on: bool) -> None:
+        with sqlite3.connect(settings.state.path) as db:
+            if on:
+                db.execute(
+                    f"CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table} "
+                    "BEGIN SELECT RAISE(ABORT, 'database is locked'); END"
+                )
+            else:
+                db.execute(f"DROP TRIGGER refuse_{table}")
+
+    async def scenario() -> tuple[bool, bool, list[Action]]:
+        with _runtime(settings) as (runtime, _):
+            runtime.start()
+            try:
+                await runtime.round()  # suspect
+                refuse("intents", True)
+                refuse("acks", True)
+                decided = (await runtime.round()).decisions[TEST_PAIR_NAME]
+                assert decided.action is Action.FAILOVER
+                await runtime.finish_actions(grace=30)
+                with Journal(settings.state.path) as journal:
+                    stuck = journal.load_state(TEST_PAIR_NAME).latched
+                refuse("intents", False)
+                refuse("acks", False)
+                await runtime.round()  # still latched when decided; the release follows its record
+                with Journal(settings.state.path) as journal:
+                    released = not journal.load_state(TEST_PAIR_NAME).latched
+                actions = [(await runtime.round()).decisions[TEST_PAIR_NAME].action for _ in range(3)]
+                await runtime.finish_actions(grace=30)
+                return stuck, released, actions
+            finally:
+                await runtime.close()
+
+    stuck, released, actions = asyncio.run(scenario())
+    assert stuck and released
+    assert actions[:2] == [Action.NONE, Action.FAILOVER]
+    assert len(simulator.failover_calls()) == 1
+    with Journal(settings.state.path) as journal:
+        [ack] = journal.acks(TEST_PAIR_NAME)
+        assert ack.owner == "watchdog" and "could not be journaled" in (ack.note or "")

@@ -114,6 +114,7 @@ class Base:
         self.after_complete = after_complete
         self.on_step = on_step
         self.leader_term = leader_term
+        self.orphans: dict[str, str] = {}  # pair -> why: latches whose release failed, retried per round
 
     # ---- reading the DR task ------------------------------------------------------------------------
     def _swapped(self, intent: FailoverIntent, detail: DisasterRecoveryDetail) -> bool:

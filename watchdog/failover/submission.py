@@ -64,9 +64,24 @@ class Submission(Tracking):
         try:
             released = self.journal.release_orphan_latch(pair, self.clock.now(), why)
         except Exception:
-            log.exception("orphan latch not released; the next start-up releases it", extra={"pair": pair})
+            self.orphans[pair] = why  # the same fault (a busy database) may refuse this write too
+            log.exception("orphan latch not released yet; retried after the next round", extra={"pair": pair})
             return
         log.error(why if released else f"failover not started ({error})", extra={"pair": pair})
+
+    def release_orphans(self) -> None:
+        """Retry the latch releases that failed (the daemon calls it after each journaled round), so a
+        journal busy past its timeout for both writes does not leave the pair failed_over until a
+        restart. The release is conditioned on no intent since the latch, so a retry is always safe."""
+        for pair, why in list(self.orphans.items()):
+            try:
+                released = self.journal.release_orphan_latch(pair, self.clock.now(), why)
+            except Exception:
+                log.warning("orphan latch still not released", extra={"pair": pair})
+                continue
+            del self.orphans[pair]
+            if released:
+                log.error(why, extra={"pair": pair})
 
     def _throttled(self, intent: FailoverIntent, exc: errors.ThrottledError) -> FailoverIntent:
         """A 429: not accepted. The intent closes unlatched with a backoff (bounded, jittered, doubling

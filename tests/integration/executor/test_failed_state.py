@@ -64,3 +64,27 @@ def test_a_failover_refused_by_the_api_reads_failover_failed(
     assert sample("dr_watchdog_decision", {"pair": TEST_PAIR_NAME, "decision": "failover_failed"}) == 1
     assert sample("dr_watchdog_decision", {"pair": TEST_PAIR_NAME, "decision": "failed_over"}) == 0
     assert sim.failover_calls(TEST_DR_ID) == [] and journal.load_state(TEST_PAIR_NAME).latched
+
+
+def test_status_text_says_failover_failed_before_any_round_follows(
+    journal: Journal, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A CLI failover the API refuses, and no daemon round after it (none running): the newest
+    decision is still the manual one, but the pair is latched and its newest intent failed, so
+    `status` says FAILOVER FAILED with the API's error (it said 'LATCHED after a failover')."""
+    sim: Simulator = make_test_simulator(version="8.1.1.100")
+
+    async def body() -> None:
+        with SimulatorServer(sim) as server:
+            async with Loop.build(server.url, journal, SimClock(sim)) as loop:
+                obs = await loop.observe()
+                outcome = await loop.executor.manual_failover(obs, AUTO, force=True, requested_by="alice")
+                assert outcome.intent is not None and outcome.intent.status is IntentStatus.FAILED
+
+    asyncio.run(body())
+    doc = pair_status(journal, TEST_PAIR_NAME, sim.now())
+    assert doc["latched"] and doc["last_intent"]["status"] == "failed"
+    commands._print_pair(doc)
+    text = capsys.readouterr().out
+    assert "FAILOVER FAILED" in text and "nothing was promoted" in text and "DWS." in text, text
+    assert "LATCHED after a failover" not in text

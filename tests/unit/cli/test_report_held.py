@@ -132,3 +132,17 @@ def test_observe_records_what_auto_would_do_and_its_mode() -> None:
 
 def per_pair(m: Metrics) -> int:
     return sum(1 for fam in m.registry.collect() for s in fam.samples if s.labels.get("pair") == PAIR)
+
+
+@pytest.mark.parametrize(
+    ("newest", "state"),
+    [(IntentStatus.COMPLETED, State.FAILED_OVER), (IntentStatus.FAILED, State.FAILOVER_FAILED)],
+)
+def test_the_latched_gauge_is_1_for_a_failed_failover_too(newest: IntentStatus, state: State) -> None:
+    """A pair latched after a failover the API refused (failover_failed) is latched until `ack` like
+    one that failed over: latched{pair} says 1 for both (it said 0 for failover_failed)."""
+    m = metrics()
+    held = PairState(latched=True, latched_at=at(-100), last_intent_status=newest)
+    decision = report(m, [(0, U)], held)
+    assert decision.state is state
+    assert m.registry.get_sample_value("dr_watchdog_latched", {"pair": PAIR}) == 1

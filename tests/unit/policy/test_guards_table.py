@@ -419,3 +419,15 @@ def test_a_refused_failover_reads_as_failover_failed_with_the_api_error_and_what
     assert "DWS.0015" in message and "does not support this operation" in message
     assert "dr-watchdog ack --config F --pair P" in message and "failed_over" not in message
     assert ev.next_state.latched
+
+
+def test_an_acked_unknown_intent_rearms() -> None:
+    """An `ack` that resolves an unknown intent (the operator checked the DR task) re-arms like any
+    ack: the next DOWN round counts afresh instead of failing over at once on the rounds counted
+    while the intent held the pair (no cooldown left here, as a short one would have run out)."""
+    intent = PairState(
+        open_intent_id=3, open_intent_status=IntentStatus.UNKNOWN, latched=True, latched_at=at(-100)
+    )
+    evs = _held_then(intent, [(30, D), (40, D), (50, D)])
+    assert [e.decision.action for e in evs] == [Action.NONE, Action.NONE, Action.FAILOVER]
+    assert ReasonCode.REARMED in evs[0].decision.codes
