@@ -126,6 +126,7 @@ def signal_from_dict(data: Mapping[str, Any]) -> Signal:
         detail=_get(data, "detail", str),
         observed_at=_req_time(data, "observed_at"),
         error=_get(data, "error", str, True),
+        latency_seconds=_get(data, "latency_seconds", float, True),  # absent: recorded before it
     )
 
 
@@ -176,6 +177,7 @@ def observation_from_dict(data: Mapping[str, Any]) -> Observation:
         last_sync_source=_get(data, "last_sync_source", str, True),
         auth_error=_get(data, "auth_error", str, True),
         late_seconds=_get(data, "late_seconds", float, True),
+        heartbeat_at=_time(data, "heartbeat_at", True),  # absent: recorded before it
     )
 
 
@@ -190,6 +192,8 @@ def policy_from_dict(data: Mapping[str, Any]) -> Policy:
         min_version=tuple(int(p) for p in _get(data, "min_version", list)),
         max_down_gap_seconds=_get(data, "max_down_gap_seconds", float, True),  # absent: recorded before it
         max_observation_age_seconds=_get(data, "max_observation_age_seconds", float, True),  # the same
+        require_data_plane=bool(_get(data, "require_data_plane", bool, True)),  # absent: recorded before
+        require_dr_task=bool(_get(data, "require_dr_task", bool, True)),
     )
 
 

@@ -126,7 +126,12 @@ def _cooldown_guard(state: PairState, now: datetime) -> list[Reason]:
         return []
     left = (until - now).total_seconds()
     values = {"cooldown_remaining_seconds": left, "cooldown_until": ts(until)}
-    return [Reason(ReasonCode.COOLDOWN, f"cooldown after the last failover: {left:.0f} s left", values)]
+    return [Reason(ReasonCode.COOLDOWN, cooldown_text(left), values)]
+
+
+def cooldown_text(left_seconds: float) -> str:
+    """The message of `cooldown` (also restated by `status` for a run of DOWN rounds)."""
+    return f"cooldown after the last failover: {left_seconds:.0f} s left"
 
 
 def guards(obs: Observation, state: PairState, policy: Policy, now: datetime) -> list[Reason]:

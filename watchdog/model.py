@@ -30,8 +30,10 @@ class SignalSource(StrEnum):
     PRODUCTION_CLUSTER = "production_cluster"  # control plane: cluster status of the production side
     DR_TASK = "dr_task"  # control plane: the DR task's status and per-cluster status of production
     DR_CLUSTER = "dr_cluster"  # control plane: cluster status of the DR side
-    DATA_PLANE = "data_plane"  # SQL endpoint probe (roadmap)
-    HEARTBEAT = "heartbeat"  # heartbeat row written on production, read on DR (roadmap)
+    DATA_PLANE = "data_plane"  # production's SQL endpoint (PostgreSQL wire protocol), when configured
+    HEARTBEAT = "heartbeat"  # the heartbeat row written on production this round (UP) or not (UNKNOWN)
+    DR_DATA_PLANE = "dr_data_plane"  # the DR cluster's SQL endpoint: a reference, never about production
+    CANARY = "canary"  # the configured canary addresses: a reference (UP: one answered; DOWN: none did)
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class Signal:
     detail: str
     observed_at: datetime
     error: str | None = None
+    latency_seconds: float | None = None  # how long the read or probe took (None: not measured)
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,7 @@ class Observation:
     last_sync_source: str | None = None
     auth_error: str | None = None  # the API refused our credentials/permissions: "401 APIGW.0301 ..."
     late_seconds: float | None = None  # the round began this much later than scheduled: evidence void
+    heartbeat_at: datetime | None = None  # newest heartbeat row read on the DR side: the measured sync point
 
 
 class Mode(StrEnum):
@@ -142,6 +146,10 @@ class Policy:
     # A decision acts only on an observation younger than this at decision time; None: no bound
     # (journals and replays from before it; settings derive probe_interval + cloud.timeout).
     max_observation_age_seconds: float | None = None
+    # The quorum may be tightened, never loosened (watchdog.verdict): a DOWN round also needs
+    # production's data plane DOWN (`require_data_plane`) / the DR task abnormal on production's side.
+    require_data_plane: bool = False
+    require_dr_task: bool = False
 
 
 # ---- decisions --------------------------------------------------------------------------------------
@@ -184,6 +192,8 @@ class ReasonCode(StrEnum):
     REARMED = "rearmed"  # the first DOWN round after a pause ended or an ack: counted afresh
     OBSERVATION_STALE = "observation_stale"  # older than max_observation_age at decision: discarded
     ROUND_LATE = "round_late"  # the round started far later than scheduled: its evidence discarded
+    GRAY_FAILURE = "gray_failure"  # control plane and data plane of production disagree: no failover
+    ISOLATED = "isolated"  # the watchdog reached none of its references this round: every verdict UNKNOWN
     # guards (each blocks a warranted failover)
     DATA_LOSS_EXCEEDED = "data_loss_exceeded"
     SYNC_UNKNOWN = "sync_unknown"  # last successful sync unknown or never: the data loss is unbounded

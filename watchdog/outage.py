@@ -59,6 +59,11 @@ def gap_reason(gap: float, policy: Policy) -> Reason:
     return Reason(ReasonCode.OUTAGE_RESTARTED, text, {"gap_seconds": gap, "max_down_gap_seconds": limit})
 
 
+def confirmed_text(consecutive_down: float, outage_seconds: float) -> str:
+    """The message of `outage_confirmed` (also restated by `status` for a run of DOWN rounds)."""
+    return f"outage confirmed: {consecutive_down:.0f} DOWN rounds over {outage_seconds:.0f} s"
+
+
 def confirmation(state: PairState, policy: Policy, now: datetime) -> tuple[bool, Reason]:
     """Whether the outage is confirmed, and the reason with its numbers (the duration is the one
     accumulated in the state, never `now - first_down_at`: see `_step`)."""
@@ -71,7 +76,7 @@ def confirmation(state: PairState, policy: Policy, now: datetime) -> tuple[bool,
     }
     confirmed = state.consecutive_down >= policy.failure_threshold and outage >= policy.min_outage_seconds
     if confirmed:
-        text = f"outage confirmed: {state.consecutive_down} DOWN rounds over {outage:.0f} s"
+        text = confirmed_text(state.consecutive_down, outage)
         return True, Reason(ReasonCode.OUTAGE_CONFIRMED, text, values)
     text = (
         f"confirming: {state.consecutive_down}/{policy.failure_threshold} DOWN rounds, "

@@ -10,8 +10,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 from watchdog import __version__
+from watchdog.guards import cooldown_text
 from watchdog.journal import HookRunRecord, Journal
-from watchdog.model import Decision, FailoverIntent, Observation, PairState, Pause
+from watchdog.model import (
+    Decision,
+    FailoverIntent,
+    Observation,
+    PairState,
+    Pause,
+    Reason,
+    ReasonCode,
+    Verdict,
+)
+from watchdog.outage import confirmed_text
 from watchdog.settings import Settings
 
 
@@ -106,9 +117,30 @@ def _decided(decision: Decision | None, last_at: datetime | None = None, rounds:
         "expected_data_loss_seconds": decision.expected_data_loss_seconds,
         "mode": decision.policy.mode.value,
         "reasons": [
-            {"code": r.code.value, "message": r.message, "values": dict(r.values)} for r in decision.reasons
+            {"code": r.code.value, "message": r.message, "values": dict(r.values)}
+            for r in _restated(decision, last_at, rounds)
         ],
     }
+
+
+def _restated(decision: Decision, last_at: datetime | None, rounds: int) -> list[Reason]:
+    """The reasons as of the run's latest round: a run of DOWN rounds (a confirmed outage, unchanged)
+    is kept as its first round, whose outage count and length and cooldown left only grew since."""
+    if rounds <= 1 or last_at is None or decision.verdict is not Verdict.DOWN:
+        return list(decision.reasons)
+    later = (last_at - decision.at).total_seconds()
+    restated = []
+    for r in decision.reasons:
+        v = dict(r.values)
+        if r.code is ReasonCode.OUTAGE_CONFIRMED and {"consecutive_down", "outage_seconds"} <= v.keys():
+            v["consecutive_down"] += rounds - 1
+            v["outage_seconds"] += later
+            r = Reason(r.code, confirmed_text(v["consecutive_down"], v["outage_seconds"]), v)
+        elif r.code is ReasonCode.COOLDOWN and "cooldown_remaining_seconds" in v:
+            v["cooldown_remaining_seconds"] = max(0.0, v["cooldown_remaining_seconds"] - later)
+            r = Reason(r.code, cooldown_text(v["cooldown_remaining_seconds"]), v)
+        restated.append(r)
+    return restated
 
 
 def pair_status(journal: Journal, name: str, now: datetime) -> dict[str, Any]:

@@ -58,9 +58,24 @@ def test_decision_reaches_alertmanager_and_is_routed(tmp_path: Path) -> None:
 
 
 def test_leaving_the_state_resolves_the_alert(tmp_path: Path) -> None:
-    """When the pair returns to healthy, the pushed resolution ends the alert in Alertmanager."""
+    """When the pair returns to healthy, the pushed resolution ends the alert in Alertmanager.
+
+    The resolution is pushed once the firing alert has been routed: Alertmanager sends a "resolved"
+    only for an alert it notified as firing, and one resolved within its group_wait is never sent
+    (pushing both at once made this test depend on that race)."""
+
+    async def push(base: str, pager: Receiver) -> None:
+        settings = NotificationSettings(alertmanager=AlertmanagerSettings(url=base, labels={"team": "dba"}))
+        async with Notifier(settings, clock=SystemClock()) as notifier:
+            notifier.on_decision(decision(State.FAILOVER_WARRANTED, seconds=0))
+            await asyncio.wait_for(notifier.drain(), 20)
+            await asyncio.to_thread(_wait_for, lambda: [r for r in pager.requests if r.path == "/page"])
+            notifier.on_decision(decision(State.HEALTHY, seconds=1))
+            await asyncio.wait_for(notifier.drain(), 20)
+            assert dict(notifier.counts) == {("alertmanager", Outcome.SENT): 2}
+
     with Receiver() as pager, alertmanager(tmp_path, pager.url + "/page") as base:
-        asyncio.run(_push(base, State.FAILOVER_WARRANTED, State.HEALTHY))
+        asyncio.run(push(base, pager))
         assert get_json(f"{base}/api/v2/alerts?active=true") == []
         resolved = _wait_for(
             lambda: [json.loads(r.body) for r in pager.requests if json.loads(r.body)["status"] == "resolved"]

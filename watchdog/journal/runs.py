@@ -26,6 +26,7 @@ The policy never reads `rpo_seconds`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -37,6 +38,7 @@ _NO_TIME = datetime(1970, 1, 1, tzinfo=UTC)
 # Reasons of a confirmed outage whose numbers (and message) move with every round: counts and times.
 _COUNTING = frozenset({ReasonCode.OUTAGE_CONFIRMED, ReasonCode.COOLDOWN})
 _NAN = float("inf")  # NaN != NaN: in a key, "not known" is a value equal to itself
+_REQUEST_ID = re.compile(r" \[request [^\]]*\]")  # DwsError's "[request <id>]": one call's own name
 RPO_SLACK_SECONDS = 5.0  # the RPO's point in time may wobble by at least this much and still be "the same"
 
 
@@ -68,7 +70,10 @@ def run_key(obs: Observation, decision: Decision, before: PairState | None) -> R
     down = decision.verdict is Verdict.DOWN
     if down and (decision.reason(ReasonCode.OUTAGE_CONFIRMED) is None or _irregular(obs, decision, before)):
         return None
-    signals = tuple(replace(s, observed_at=_NO_TIME) for s in obs.signals)
+    signals = tuple(
+        replace(s, observed_at=_NO_TIME, detail=_unnamed(s.detail), error=s.error and _unnamed(s.error))
+        for s in obs.signals
+    )
     rpo_at = None if obs.rpo_seconds is None else obs.observed_at.timestamp() - obs.rpo_seconds
     counting = _COUNTING if down else frozenset()  # confirmed DOWN: each round adds a round, its time
     reasons = tuple(Reason(r.code, "") if r.code in counting else _comparable(r) for r in decision.reasons)
@@ -106,9 +111,15 @@ def _irregular(obs: Observation, decision: Decision, before: PairState | None) -
     return not 0.0 <= step <= MAX_STEP_INTERVALS * decision.policy.probe_interval_seconds
 
 
+def _unnamed(text: str) -> str:
+    """`text` without the request ids it quotes."""
+    return _REQUEST_ID.sub("", text)
+
+
 def _comparable(reason: Reason) -> Reason:
     """The reason with NaN values (a time not known, as an open-ended pause's end) made equal to
-    themselves, so that two identical rounds compare equal."""
+    themselves and without request ids, so that two identical rounds compare equal."""
+    reason = replace(reason, message=_unnamed(reason.message))
     if all(v == v for v in reason.values.values()):
         return reason
     return replace(reason, values={k: _NAN if v != v else v for k, v in reason.values.items()})

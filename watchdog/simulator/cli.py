@@ -46,13 +46,15 @@ def parse_listen(listen: str) -> tuple[str, int]:
     return ("127.0.0.1" if host == "localhost" else host), int(port_text)
 
 
-def describe(sim: Simulator, url: str, out: TextIO) -> None:
-    """The banner: URL, control endpoint, projects with their access keys, and the pairs."""
+def describe(sim: Simulator, url: str, out: TextIO, scenario: str | None = None) -> None:
+    """The banner: URL, control endpoint, projects with their access keys (where to find the secret
+    keys: the scenario file, or docs/simulator.md for the built-in one), and the pairs."""
+    where = f"see {scenario}" if scenario else "the built-in scenario's, in docs/simulator.md"
     print(f"DWS API simulator listening on {url}  (control: {url}/_sim/state)", file=out)
     print(f"time scale: {sim.clock.time_scale:g} virtual seconds per second", file=out)
     for access_key, (creds, project) in sorted(sim.credentials.items()):
         kind = "temporary AK (needs its security token)" if creds.security_token else "AK"
-        print(f"project {project}  {kind} {access_key}  (secret key: see the scenario file)", file=out)
+        print(f"project {project}  {kind} {access_key}  (secret key: {where})", file=out)
     for pair in list(sim.pairs.values())[:20]:
         print(f"pair {pair.name}: disaster_recovery_id {pair.disaster_recovery_id}", file=out)
     if len(sim.pairs) > 20:
@@ -81,7 +83,7 @@ def run_simulate(listen: str, scenario: str | None) -> int:
     restore = _install_signals(stop)
     try:
         with contextlib.suppress(OSError):  # a closed stdout (`| head`) must not stop the server
-            describe(sim, server.url, sys.stdout)
+            describe(sim, server.url, sys.stdout, scenario)
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:

@@ -18,7 +18,7 @@ import pytest
 
 from tests.unit.policy.builders import FAST, PAIR, STANDBY_ID, at, observation
 from watchdog.journal import Journal, JournalError, RoundRecord
-from watchdog.model import Observation, PairState, State, Verdict
+from watchdog.model import Observation, PairState, ReasonCode, State, Verdict
 from watchdog.policy import evaluate
 from watchdog.replay import export_observations, read_timeline, replay, verify_recorded
 from watchdog.status import pair_status
@@ -239,3 +239,37 @@ def test_an_rpo_read_late_within_the_observation_age_still_repeats(journal: Jour
         ev = evaluate(o, state, FAST, now)
         journal.record(o, ev.decision, ev.next_state, state_before=state)
     assert [r.rounds for r in journal.decisions(PAIR)] == [1, 3]
+
+
+def test_status_restates_a_confirmed_outage_as_of_its_latest_round(journal: Journal) -> None:
+    """A blocked outage of 100 DOWN rounds, kept as one row after the confirming ones: `status` says
+    "outage confirmed: 100 DOWN rounds over 990 s", as the latest round decided (the replayed export
+    decides it again), never the run's first round's "3 DOWN rounds over 20 s"."""
+    for i in range(100):
+        rounds(journal, [Verdict.DOWN], start=i, sync=at(-5000))
+    out = io.StringIO()
+    export_observations(journal, out)
+    latest = replay(read_timeline(out.getvalue().splitlines()), FAST)[-1].decision
+    want = latest.reason(ReasonCode.OUTAGE_CONFIRMED)
+    assert want is not None and want.message == "outage confirmed: 100 DOWN rounds over 990 s"
+    entry = pair_status(journal, PAIR, at(10_000))
+    shown = [r for r in entry["reasons"] if r["code"] == "outage_confirmed"]
+    assert shown == [{"code": "outage_confirmed", "message": want.message, "values": dict(want.values)}]
+
+
+def test_status_restates_the_cooldown_left_as_of_the_latest_round(journal: Journal) -> None:
+    """Failed over, acked, production still down: blocked by the cooldown, one row for the run;
+    `status` gives the cooldown left at the latest round, as that round decided it."""
+    rounds(journal, [Verdict.DOWN] * 4, sync=at(-5))
+    assert journal.ack(PAIR, "ops", at(35))
+    rounds(journal, [Verdict.DOWN] * 60, start=4, sync=at(-5))
+    now = at(640)  # one round more, as `rounds` makes it: what it decides is what status must say
+    state = journal.load_state(PAIR, now)
+    o = observation(now, Verdict.DOWN, last_sync=at(-5), task_status="running")
+    latest = evaluate(o, state, FAST, now).decision
+    journal.record(o, latest, evaluate(o, state, FAST, now).next_state, state_before=state)
+    want = latest.reason(ReasonCode.COOLDOWN)
+    assert latest.state is State.BLOCKED and want is not None
+    assert journal.decisions(PAIR)[-1].rounds > 50
+    shown = [r for r in pair_status(journal, PAIR, at(10_000))["reasons"] if r["code"] == "cooldown"]
+    assert shown == [{"code": "cooldown", "message": want.message, "values": dict(want.values)}]

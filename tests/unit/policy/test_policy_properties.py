@@ -214,7 +214,8 @@ def test_failover_only_on_uncontested_down_evidence(found: list[tuple[SignalSour
     )
     obs = observation(now, Verdict.DOWN, last_sync=T0 - timedelta(seconds=5))
     obs = replace(obs, signals=tuple(Signal(src, v, "generated", now) for src, v in found))
-    about_production = {v for src, v in found if src is not SignalSource.DR_CLUSTER}
+    references = {SignalSource.DR_CLUSTER, SignalSource.DR_DATA_PLANE, SignalSource.CANARY}
+    about_production = {v for src, v in found if src not in references}
     own_down = (SignalSource.PRODUCTION_CLUSTER, Verdict.DOWN) in found
     expected = own_down and Verdict.UP not in about_production
     decision = evaluate(obs, state, FAST, now).decision

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
 
-from watchdog.simulator.cli import ListenError, parse_listen, run_simulate
+from watchdog.simulator.cli import ListenError, describe, parse_listen, run_simulate
+from watchdog.simulator.scenario import build_simulator, load_scenario
 
 
 @pytest.mark.parametrize(
@@ -50,3 +52,17 @@ def test_missing_scenario_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFix
     """A scenario path that cannot be read: exit 2 with one line naming the file."""
     assert run_simulate("127.0.0.1:0", str(tmp_path / "nope.yaml")) == 2
     assert "nope.yaml: cannot read" in capsys.readouterr().err
+
+
+def test_the_banner_says_where_the_built_in_secret_keys_are() -> None:
+    """Without --scenario there is no scenario file to "see": the banner points at docs/simulator.md,
+    which does list the built-in scenario's secret key of each access key the banner prints."""
+    sim = build_simulator(load_scenario(None))
+    out = io.StringIO()
+    describe(sim, "http://127.0.0.1:18080", out)
+    banner = out.getvalue()
+    assert "see the scenario file" not in banner and "docs/simulator.md" in banner
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "simulator.md").read_text(encoding="utf-8")
+    for access_key, (creds, _) in sim.credentials.items():
+        assert access_key in banner and f"`{access_key}` / `{creds.secret_key}`" in doc
+        assert creds.secret_key not in banner
