@@ -51,7 +51,6 @@ from watchdog.logs import setup_logging
 from watchdog.metrics import Metrics
 from watchdog.model import Observation, PairState, Verdict
 from watchdog.probes import Prober
-from watchdog.report import GUARD_REASONS
 from watchdog.rounds import Runtime
 from watchdog.settings import Settings
 
@@ -139,9 +138,7 @@ async def run_layout(
     state = tmp / layout / "watchdog.db"
     state.parent.mkdir(parents=True)
     settings = settings_for(url, pairs, state)
-    metrics = Metrics(
-        CollectorRegistry(), pairs=[p[0] for p in pairs], block_reasons=[g.value for g in GUARD_REASONS]
-    )
+    metrics = Metrics(CollectorRegistry(), pairs=[p[0] for p in pairs])
     runtime = Runtime(settings, SystemClock(), metrics, Journal(state))
     extra_clients: list[DwsClient] = []
     if layout == "many-projects":

@@ -176,6 +176,8 @@ class Loop:
         self._heartbeat.beat()
         if first:
             self._metrics.ready.set(1)
+        self._metrics.publish()  # the round's values are complete: the next scrape renders them
+        if first:
             self._notifier.ready("first round done; watching")
 
     async def _keepalive(self) -> None:
@@ -211,16 +213,17 @@ def run_daemon(settings: Settings, log_format: str | None = None) -> int:
 async def serve(settings: Settings, clock: Clock | None = None) -> int:
     """Open everything, reconcile, run the loop, and close everything in reverse order."""
     from watchdog.journal import Journal
-    from watchdog.report import GUARD_REASONS
     from watchdog.rounds import Runtime
     from watchdog.status import status_document
 
     clock = clock or SystemClock()
     registry = CollectorRegistry()
     names = [p.name for p in settings.pairs]
-    metrics = Metrics(registry, pairs=names, block_reasons=[g.value for g in GUARD_REASONS])
+    metrics = Metrics(registry, pairs=names)
     heartbeat = Heartbeat(settings.policy.probe_interval_seconds)
-    endpoints = Endpoints(registry, heartbeat.health, heartbeat.readiness, lambda: status_document(settings))
+    endpoints = Endpoints(
+        registry, heartbeat.health, heartbeat.readiness, lambda: status_document(settings), metrics.exposition
+    )
     http = HttpServer(settings.http.listen, endpoints)
     _bind(http, settings.http.listen)  # first: a taken address fails before the journal is created
     try:

@@ -212,13 +212,19 @@ async def _demo(out: TextIO) -> int:
     with SimulatorServer(sim) as server, tempfile.TemporaryDirectory(prefix="drw-demo-") as tmp:
         settings = demo_settings(server.url, Path(tmp), {n: p.disaster_recovery_id for n, p in pairs.items()})
         registry = CollectorRegistry()
-        metrics = Metrics(registry, pairs=list(pairs), block_reasons=[g.value for g in GUARD_REASONS])
+        metrics = Metrics(registry, pairs=list(pairs))
         journal = Journal(settings.state.path)
         runtime = Runtime(settings, SystemClock(), metrics, journal)
         heartbeat = Heartbeat(INTERVAL)
         http = HttpServer(
             settings.http.listen,
-            Endpoints(registry, heartbeat.health, heartbeat.readiness, lambda: status_document(settings)),
+            Endpoints(
+                registry,
+                heartbeat.health,
+                heartbeat.readiness,
+                lambda: status_document(settings),
+                metrics.exposition,
+            ),
         )
         http.start()
         narrator.say(f"simulator (DWS API) on {server.url}; watchdog metrics on {http.url}/metrics")

@@ -40,6 +40,7 @@ class Endpoints:
     healthz: Callable[[], Health]
     readyz: Callable[[], Health]
     status: Callable[[], dict[str, Any]]
+    exposition: Callable[[], bytes] | None = None  # Metrics.exposition: rendered once per round
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -65,7 +66,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(500, b"internal error\n", "text/plain")
 
     def _metrics(self) -> None:
-        self._send(200, generate_latest(self.server.endpoints.registry), METRICS_CONTENT_TYPE)
+        endpoints = self.server.endpoints
+        body = endpoints.exposition() if endpoints.exposition else generate_latest(endpoints.registry)
+        self._send(200, body, METRICS_CONTENT_TYPE)
 
     def _health(self, health: Health) -> None:
         self._send(200 if health.ok else 503, (health.detail + "\n").encode(), "text/plain; charset=utf-8")

@@ -1,16 +1,24 @@
 """Prometheus metrics: every metric of the contract, from an explicit registry, nothing hand-rendered.
 
-Label sets come from small fixed sets and are created at start-up, so a dashboard or an alert sees 0
-(or NaN while unknown) instead of an absent series. Tests pass their own `CollectorRegistry` and read
-values with `registry.get_sample_value()`.
+Cardinality is a cost a fleet pays per pair (thousands of pairs, one exporter), so a pair has a few
+series at steady state (pinned by tests/unit/test_metrics_cardinality.py):
+- one sample per pair for each gauge, created at start-up (0, or NaN while unknown);
+- the decision state set exposes only the current state, at 1 (the others are absent, not 0);
+- `failover_blocked{reason}` exists only while that reason holds a confirmed outage (absent otherwise);
+- `paused_since_timestamp_seconds` exists only while the pair is paused;
+- probe latency is a histogram per probe kind, never per pair; no `_created` series at all.
+`/metrics` is rendered at most once per round (`publish()` marks a round's values complete; the next
+scrape renders them and later scrapes serve those bytes), so several scrapers cost one rendering.
+Tests pass their own `CollectorRegistry` and read values with `registry.get_sample_value()`.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Iterable, Sequence
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
 from prometheus_client.exposition import generate_latest
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
@@ -34,7 +42,7 @@ DECISION_STATES: tuple[str, ...] = (
 FAILOVER_RESULTS: tuple[str, ...] = ("submitted", "completed", "failed")
 MODES: tuple[str, ...] = ("observe", "recommend", "auto")  # watchdog.model.Mode's values
 # failover_blocked reasons besides the guards: what holds a pair whose outage is confirmed (an open
-# intent, the latch, a pause, a failed failover) and the modes that do not act. Always pre-created.
+# intent, the latch, a pause, a failed failover) and the modes that do not act.
 HOLD_REASONS: tuple[str, ...] = (
     "intent_open",
     "latched",
@@ -69,16 +77,19 @@ class Metrics:
         *,
         pairs: Sequence[str] = (),
         probes: Sequence[str] = DEFAULT_PROBES,
-        block_reasons: Sequence[str] = (),
         version: str = __version__,
         process_collectors: bool = True,
     ) -> None:
+        disable_created_metrics()  # type: ignore[no-untyped-call]  # `_created` series: one more per counter and histogram child, unused
         self.registry = registry
+        self._exposition: bytes | None = None  # the rendering of the last published round, if current
+        self._published = False
+        self._render_lock = threading.Lock()
         self._states: dict[str, str] = {}  # pair -> the state the decision set shows
         self._blocked: dict[str, frozenset[str]] = {}  # pair -> the guards failover_blocked shows
         self._modes: dict[str, str] = {}  # pair -> the mode its one `mode` sample shows
+        self._paused: set[str] = set()  # pairs whose paused_since sample exists
         self._probes = tuple(probes)
-        self._block_reasons = tuple(dict.fromkeys([*block_reasons, *HOLD_REASONS]))
         if process_collectors:
             ProcessCollector(registry=registry)
             PlatformCollector(registry=registry)
@@ -88,6 +99,8 @@ class Metrics:
         self.leader.set(1)  # one instance: it is the one allowed to act (leader election comes later)
         for pair in pairs:
             self.add_pair(pair)
+        for probe in self._probes:
+            self.probe_duration.labels(probe=probe)
         for op in API_OPERATIONS:
             self.api_request_duration.labels(operation=op)
         for event in SCHEDULER_EVENTS:
@@ -103,8 +116,8 @@ class Metrics:
         )
         self.probe_duration = Histogram(
             f"{P}probe_duration_seconds",
-            "Time of the probe round that produced each probe's result",
-            [*pair, "probe"],
+            "Latency of each probe kind: a signal's own read or probe, else the probe round's time",
+            ["probe"],
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
@@ -233,7 +246,6 @@ class Metrics:
         self.production_up.labels(pair=pair).set(math.nan)
         for probe in self._probes:
             self.probe_success.labels(pair=pair, probe=probe).set(0)
-            self.probe_duration.labels(pair=pair, probe=probe)
         self.last_sync.labels(pair=pair).set(math.nan)
         self.sync_lag.labels(pair=pair).set(math.nan)
         self.sync_time_implausible.labels(pair=pair).set(0)
@@ -245,29 +257,42 @@ class Metrics:
         for result in FAILOVER_RESULTS:
             self.failovers.labels(pair=pair, result=result)
         self.paused.labels(pair=pair).set(0)
-        self.paused_since.labels(pair=pair).set(math.nan)
         self.latched.labels(pair=pair).set(0)
         self.dr_replication_broken.labels(pair=pair).set(0)
 
     def set_decision(self, pair: str, state: str) -> None:
-        """Set the decision state set: 1 for `state`, 0 for every other state."""
+        """Set the decision state set: `state` at 1, the pair's previous state's sample removed."""
         if state not in DECISION_STATES:
             raise ValueError(f"unknown decision state {state!r}")
-        if self._states.get(pair) == state:  # most rounds repeat the last: 8 label lookups saved
+        old = self._states.get(pair)
+        if old == state:  # most rounds repeat the last: no label lookup at all
             return
-        for value in DECISION_STATES:
-            self.decision.labels(pair=pair, decision=value).set(1 if value == state else 0)
+        if old is not None:
+            self.decision.remove(pair, old)
+        self.decision.labels(pair=pair, decision=state).set(1)
         self._states[pair] = state
 
     def set_blocked(self, pair: str, reasons: Iterable[str]) -> None:
-        """1 for each reason now keeping a confirmed outage from a failover, 0 for the others (new
-        reasons are added)."""
+        """`failover_blocked` 1 for each reason now keeping a confirmed outage from a failover; the
+        series of a reason that no longer holds is removed (absent, not 0)."""
         active = frozenset(reasons)
-        if self._blocked.get(pair) == active:  # unchanged (nearly always): no label lookups at all
+        before = self._blocked.get(pair, frozenset())
+        if before == active:  # unchanged (nearly always): no label lookups at all
             return
-        for reason in sorted(set(self._block_reasons) | active | self._blocked.get(pair, frozenset())):
-            self.failover_blocked.labels(pair=pair, reason=reason).set(1 if reason in active else 0)
+        for reason in before - active:
+            self.failover_blocked.remove(pair, reason)
+        for reason in active - before:
+            self.failover_blocked.labels(pair=pair, reason=reason).set(1)
         self._blocked[pair] = active
+
+    def set_paused_since(self, pair: str, since: float | None) -> None:
+        """The start of the pause holding the pair; the series exists only while it is paused."""
+        if since is not None and since == since:  # NaN: a pause without a known start
+            self.paused_since.labels(pair=pair).set(since)
+            self._paused.add(pair)
+        elif pair in self._paused:
+            self.paused_since.remove(pair)
+            self._paused.discard(pair)
 
     def set_mode(self, pair: str, mode: str) -> None:
         """The pair's one `mode` sample: `mode` at 1 (a changed mode replaces the old sample)."""
@@ -306,6 +331,22 @@ class Metrics:
     def render(self) -> bytes:
         """The registry in the Prometheus text format (0.0.4; this promtool misreads OpenMetrics)."""
         return generate_latest(self.registry)
+
+    def publish(self) -> None:
+        """A round's (or a failover step's) values are complete: the next scrape renders them."""
+        with self._render_lock:
+            self._exposition, self._published = None, True
+
+    def exposition(self) -> bytes:
+        """What /metrics serves: the rendering of the last published values, made by the first scrape
+        after `publish()` and served to every later one until the next; before the first `publish()`
+        (start-up), a fresh rendering each time. Thread-safe (scrapes come from server threads)."""
+        with self._render_lock:
+            if not self._published:
+                return self.render()
+            if self._exposition is None:
+                self._exposition = self.render()
+            return self._exposition
 
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"

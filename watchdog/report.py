@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -44,12 +45,26 @@ def _ts(value: datetime | None) -> float:
     return math.nan if value is None else value.timestamp()
 
 
-def observation_metrics(metrics: Metrics, obs: Observation, probe_seconds: float) -> None:
+def probe_durations(metrics: Metrics, observations: Iterable[Observation], probe_seconds: float) -> None:
+    """`probe_duration_seconds{probe}` of one round: each signal's own latency where it was measured;
+    a probe kind none of whose signals measured one observes the probe round's time, once."""
+    timed: set[str] = set()
+    kinds: set[str] = set()
+    for obs in observations:
+        for signal in obs.signals:
+            kinds.add(signal.source.value)
+            if signal.latency_seconds is not None:
+                metrics.probe_duration.labels(probe=signal.source.value).observe(signal.latency_seconds)
+                timed.add(signal.source.value)
+    for kind in sorted(kinds - timed):
+        metrics.probe_duration.labels(probe=kind).observe(probe_seconds)
+
+
+def observation_metrics(metrics: Metrics, obs: Observation) -> None:
     """Probe success per signal, sync time and lag (as of the observation, the truth the API gave)."""
     for signal in obs.signals:
         ok = signal.error is None  # the probe could read; an UNKNOWN verdict without error is no failure
         metrics.probe_success.labels(pair=obs.pair, probe=signal.source.value).set(1 if ok else 0)
-        metrics.probe_duration.labels(pair=obs.pair, probe=signal.source.value).observe(probe_seconds)
     last_sync = obs.last_sync if obs.last_sync_known else None
     metrics.last_sync.labels(pair=obs.pair).set(_ts(last_sync))
     implausible = sync_ahead_seconds(obs) is not None  # later than the observation beyond the skew
@@ -90,8 +105,7 @@ def decision_metrics(metrics: Metrics, decision: Decision) -> None:
     metrics.set_blocked(decision.pair, blocking_reasons(decision))
     pause = decision.reason(ReasonCode.PAUSED)
     metrics.paused.labels(pair=decision.pair).set(0 if pause is None else 1)
-    since = math.nan if pause is None else pause.values.get("paused_since", math.nan)
-    metrics.paused_since.labels(pair=decision.pair).set(since)
+    metrics.set_paused_since(decision.pair, None if pause is None else pause.values.get("paused_since"))
     latched = decision.state in (State.FAILED_OVER, State.FAILOVER_FAILED)  # both hold until ack
     metrics.latched.labels(pair=decision.pair).set(1 if latched else 0)
     replication_metric(metrics, decision)

@@ -159,33 +159,34 @@ class Runtime:
                 "round started late: its evidence is discarded", extra={"late_seconds": round(late, 3)}
             )
             observed = [replace(obs, late_seconds=late) for obs in observed]
+        report.probe_durations(self.metrics, observed, probe_seconds)
         decided = [d for d in map(self._decide_pair, observed) if d is not None]
         try:
             self.journal.record_many([d.encoded for d in decided])
         except Exception:
-            self._journal_failed(decided, probe_seconds)
+            self._journal_failed(decided)
             return RoundResult({}, time.monotonic() - began)
         finally:
             self._journal_size()
         self._isolated("*", "release orphan latches", self.executor.release_orphans)
         for d in decided:
-            self._isolated(d.obs.pair, "report", self.report, d.obs, d.evaluation, probe_seconds)
+            self._isolated(d.obs.pair, "report", self.report, d.obs, d.evaluation)
         for d in decided:
             self._isolated(d.obs.pair, "act", self.act, d.evaluation.decision, d.obs)
         self._prune()
         return RoundResult({d.obs.pair: d.evaluation.decision for d in decided}, time.monotonic() - began)
 
-    def _journal_failed(self, decided: list[Decided], probe_seconds: float) -> None:
+    def _journal_failed(self, decided: list[Decided]) -> None:
         """Nothing is recorded, so nothing acts; what was seen still reaches /metrics, so production
         down still alerts a human while the journal (a full disk, say) cannot be written."""
         self.metrics.round_errors.inc()
         self.metrics.journal_errors.inc()
         log.exception("journal write failed: nothing of this round is recorded and no pair acts")
         for d in decided:
-            self._isolated(d.obs.pair, "report", self._report_seen, d.obs, d.evaluation, probe_seconds)
+            self._isolated(d.obs.pair, "report", self._report_seen, d.obs, d.evaluation)
 
-    def _report_seen(self, obs: Observation, evaluation: Evaluation, probe_seconds: float) -> None:
-        report.observation_metrics(self.metrics, obs, probe_seconds)
+    def _report_seen(self, obs: Observation, evaluation: Evaluation) -> None:
+        report.observation_metrics(self.metrics, obs)
         report.production_metric(self.metrics, evaluation.decision)
 
     def _journal_size(self) -> None:
@@ -276,9 +277,9 @@ class Runtime:
 
         self._acting[pair] = asyncio.create_task(guarded(), name=f"drw-failover-{pair}")
 
-    def report(self, obs: Observation, evaluation: Evaluation, probe_seconds: float) -> None:
+    def report(self, obs: Observation, evaluation: Evaluation) -> None:
         """A recorded decision as metrics, one log line and notifications."""
-        report.observation_metrics(self.metrics, obs, probe_seconds)
+        report.observation_metrics(self.metrics, obs)
         report.decision_metrics(self.metrics, evaluation.decision)
         report.log_decision(evaluation.decision)
         self.notifier.on_decision(evaluation.decision)

@@ -150,3 +150,4 @@ def count_step(
             f"{intent.pair}: failover {result}",
             extra={"pair": intent.pair, "intent": intent.id, "detail": intent.detail},
         )
+    metrics.publish()  # a failover's progress need not wait for the round's end to be scraped

@@ -108,13 +108,14 @@ def samples(text: str) -> list[tuple[str, dict[str, str], float]]:
 
 
 def exported_names(text: str) -> set[str]:
-    """Every series name the exposition defines: sample names, plus `<name>_total` of counter families
-    that have no sample yet (labelled counters appear at their first increment, e.g. notifications)."""
+    """Every series name the exposition defines: sample names, plus the names of families that have no
+    sample yet (`<name>_total` for a counter: labelled counters appear at their first increment, e.g.
+    notifications; a gauge whose series exist only while they hold, e.g. failover_blocked)."""
     names: set[str] = set()
     for family in text_string_to_metric_families(text):
         names |= {s.name for s in family.samples}
-        if family.type == "counter" and not family.samples:
-            names.add(f"{family.name}_total")
+        if not family.samples:
+            names.add(f"{family.name}_total" if family.type == "counter" else family.name)
     return names
 
 

@@ -13,6 +13,8 @@ from tests.deploy.daemon import exported_names, running_daemon, samples, scrape,
 from tests.deploy.dashboard import load, queries, substitute
 from tests.deploy.rules import alert_rules, metric_names
 from tests.deploy.tools import tool
+from watchdog.metrics import DECISION_STATES
+from watchdog.model import State
 from watchdog.simulator import SimulatorServer
 
 # Series Prometheus makes itself, not the daemon.
@@ -56,12 +58,26 @@ def test_every_referenced_metric_is_exported(metrics_text: str) -> None:
 
 
 def test_label_values_in_rules_exist(metrics_text: str) -> None:
-    """Exact label values the rules match on (decision, result) are ones the daemon exports."""
+    """Exact label values the rules match on (decision, result, probe) are ones the daemon exports;
+    a decision state is exported only while it is current, so those are checked against the state set
+    the daemon declares (and that set against the policy's states)."""
     exported = {(k, v) for _, labels, _ in samples(metrics_text) for k, v in labels.items()}
+    exported |= {("decision", s) for s in DECISION_STATES}
+    assert set(DECISION_STATES) == {s.value for s in State}
     exprs = [r["expr"] for r in alert_rules()] + [e for _, e in queries(load())]
     wanted = {(k, v) for e in exprs for k, v in re.findall(r'\b(decision|result|probe)="([^"]+)"', e)}
     assert wanted, "the rules match on decision and result values"
     assert wanted - exported == set()
+
+
+def test_a_healthy_pair_costs_at_most_20_samples(metrics_text: str) -> None:
+    """The real daemon's /metrics at steady state: at most 20 samples per pair (issue 14's budget;
+    tests/unit/test_metrics_cardinality.py pins the exact count)."""
+    per_pair: dict[str, int] = {}
+    for _, labels, _ in samples(metrics_text):
+        if "pair" in labels:
+            per_pair[labels["pair"]] = per_pair.get(labels["pair"], 0) + 1
+    assert per_pair and max(per_pair.values()) <= 20, per_pair
 
 
 def test_exposition_passes_promtool(metrics_text: str, tmp_path: Path) -> None:

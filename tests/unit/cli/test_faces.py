@@ -126,7 +126,7 @@ def test_api_observer_counts_calls() -> None:
 
 def test_promtool_accepts_exposition(require_promtool: str) -> None:
     """promtool check metrics is clean on the full exposition, process collector included."""
-    metrics = Metrics(CollectorRegistry(), pairs=["p1", "p2"], block_reasons=["data_loss_exceeded"])
+    metrics = Metrics(CollectorRegistry(), pairs=["p1", "p2"])
     metrics.set_blocked("p1", ["data_loss_exceeded"])
     metrics.api_observer("list_clusters", "200", 0.05)
     result = subprocess.run(

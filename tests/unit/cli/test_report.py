@@ -24,7 +24,7 @@ from watchdog.model import (
     Verdict,
 )
 from watchdog.policy import evaluate
-from watchdog.report import GUARD_REASONS, decision_fields, decision_metrics, observation_metrics
+from watchdog.report import decision_fields, decision_metrics, observation_metrics
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -40,7 +40,7 @@ def decision(state: State, verdict: Verdict, *codes: ReasonCode, loss: float | N
 
 
 def metrics() -> Metrics:
-    return Metrics(CollectorRegistry(), pairs=["p1"], block_reasons=[g.value for g in GUARD_REASONS])
+    return Metrics(CollectorRegistry(), pairs=["p1"])
 
 
 def value(m: Metrics, name: str, **labels: str) -> float | None:
@@ -54,7 +54,7 @@ def test_unknown_round_is_nan_never_zero() -> None:
     up = value(m, "dr_watchdog_production_up")
     assert up is not None and math.isnan(up)
     assert value(m, "dr_watchdog_decision", decision="unknown") == 1
-    assert value(m, "dr_watchdog_decision", decision="healthy") == 0
+    assert value(m, "dr_watchdog_decision", decision="healthy") is None  # only the current state exists
 
 
 def test_blocked_sets_only_its_guards_and_clears_them_after() -> None:
@@ -65,12 +65,12 @@ def test_blocked_sets_only_its_guards_and_clears_them_after() -> None:
     )
     decision_metrics(m, blocked)
     assert value(m, "dr_watchdog_failover_blocked", reason="data_loss_exceeded") == 1
-    assert value(m, "dr_watchdog_failover_blocked", reason="cooldown") == 0
+    assert value(m, "dr_watchdog_failover_blocked", reason="cooldown") is None  # only while it blocks
     assert value(m, "dr_watchdog_failover_blocked", reason="outage_confirmed") is None  # a fact, not a guard
     assert value(m, "dr_watchdog_expected_data_loss_seconds") == 900.0
     assert value(m, "dr_watchdog_production_up") == 0
     decision_metrics(m, decision(State.HEALTHY, Verdict.UP))
-    assert value(m, "dr_watchdog_failover_blocked", reason="data_loss_exceeded") == 0
+    assert value(m, "dr_watchdog_failover_blocked", reason="data_loss_exceeded") is None
     loss = value(m, "dr_watchdog_expected_data_loss_seconds")
     assert loss is not None and math.isnan(loss)
 
@@ -84,7 +84,7 @@ def test_observation_sets_sync_lag_from_the_observation_time() -> None:
         Signal(SignalSource.DR_CLUSTER, Verdict.UNKNOWN, "timeout", NOW, error="timeout"),
     )
     obs = Observation("p1", "id", NOW, signals, last_sync=NOW - timedelta(seconds=42), last_sync_known=True)
-    observation_metrics(m, obs, 0.1)
+    observation_metrics(m, obs)
     assert value(m, "dr_watchdog_sync_lag_seconds") == 42.0
     assert value(m, "dr_watchdog_last_sync_timestamp_seconds") == (NOW - timedelta(seconds=42)).timestamp()
     assert value(m, "dr_watchdog_probe_success", probe="production_cluster") == 1
@@ -101,26 +101,30 @@ def test_decision_record_carries_reasons_with_numbers() -> None:
 
 
 def test_unchanged_state_sets_skip_nothing_that_matters() -> None:
-    """Setting only what changed: a repeated state keeps the set, a new one moves it, and a guard
-    outside the preset label values is cleared once it no longer blocks."""
-    m = Metrics(CollectorRegistry(), pairs=["p1"], block_reasons=[], process_collectors=False)
+    """Setting only what changed: a repeated state keeps the set, a new one moves it (the old state's
+    sample goes), and a guard's series goes once it no longer blocks."""
+    m = Metrics(CollectorRegistry(), pairs=["p1"], process_collectors=False)
     for state in ("suspect", "suspect", "blocked", "blocked", "healthy"):
         m.set_decision("p1", state)
     assert [value(m, "dr_watchdog_decision", decision=s) for s in ("suspect", "blocked", "healthy")] == [
-        0,
-        0,
+        None,
+        None,
         1,
     ]
     m.set_blocked("p1", ["cooldown"])
     m.set_blocked("p1", ["cooldown"])
     assert value(m, "dr_watchdog_failover_blocked", reason="cooldown") == 1
+    m.set_blocked("p1", ["cooldown", "paused"])
+    assert value(m, "dr_watchdog_failover_blocked", reason="paused") == 1
     m.set_blocked("p1", [])
-    assert value(m, "dr_watchdog_failover_blocked", reason="cooldown") == 0
+    assert value(m, "dr_watchdog_failover_blocked", reason="cooldown") is None
+    assert value(m, "dr_watchdog_failover_blocked", reason="paused") is None
 
 
 def test_a_pause_exports_when_it_began_and_clears_after() -> None:
     """The policy's own paused decision sets paused 1 and paused_since to the pause's start; a later
-    healthy round sets them back to 0 and NaN (the PausedTooLong alert measures from it)."""
+    healthy round sets paused back to 0 and removes paused_since (the PausedTooLong alert measures from
+    it; it exists only while the pair is paused)."""
     began = NOW - timedelta(hours=13)
     state = PairState(pause=Pause("maintenance", "ops", began, None, "p1"))
     obs = Observation("p1", "dr", NOW, (Signal(SignalSource.PRODUCTION_CLUSTER, Verdict.UP, "up", NOW),))
@@ -131,8 +135,8 @@ def test_a_pause_exports_when_it_began_and_clears_after() -> None:
     assert value(m, "dr_watchdog_paused") == 1
     assert value(m, "dr_watchdog_paused_since_timestamp_seconds") == began.timestamp()
     decision_metrics(m, decision(State.HEALTHY, Verdict.UP))
-    since = value(m, "dr_watchdog_paused_since_timestamp_seconds")
-    assert value(m, "dr_watchdog_paused") == 0 and since is not None and math.isnan(since)
+    assert value(m, "dr_watchdog_paused") == 0
+    assert value(m, "dr_watchdog_paused_since_timestamp_seconds") is None
 
 
 def test_replication_broken_gauge_follows_up_rounds_only() -> None:
@@ -156,10 +160,10 @@ def test_implausible_sync_time_is_flagged_and_has_no_lag() -> None:
     m = metrics()
     signals = (Signal(SignalSource.PRODUCTION_CLUSTER, Verdict.UP, "ok", NOW),)
     ahead = Observation("p1", "id", NOW, signals, last_sync=NOW + timedelta(hours=8), last_sync_known=True)
-    observation_metrics(m, ahead, 0.1)
+    observation_metrics(m, ahead)
     lag = value(m, "dr_watchdog_sync_lag_seconds")
     assert value(m, "dr_watchdog_sync_time_implausible") == 1 and lag is not None and math.isnan(lag)
     fresh = replace(ahead, last_sync=NOW - timedelta(seconds=30))
-    observation_metrics(m, fresh, 0.1)
+    observation_metrics(m, fresh)
     assert value(m, "dr_watchdog_sync_time_implausible") == 0
     assert value(m, "dr_watchdog_sync_lag_seconds") == 30

@@ -1,6 +1,6 @@
 """Held pairs page: whenever production is confirmed down and the watchdog will not fail over, the
-metrics say why (`failover_blocked{reason}`), from the real policy's decisions; the label set stays
-fixed, so the number of series per pair never moves."""
+metrics say why (`failover_blocked{reason}`), from the real policy's decisions; a reason's series
+exists only while it holds, so the number of series per pair at steady state never moves."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from tests.unit.policy.builders import CONFIRM, FAST, PAIR, at, run
-from watchdog.metrics import HOLD_REASONS, Metrics
+from watchdog.metrics import Metrics
 from watchdog.model import Decision, IntentStatus, Mode, PairState, Pause, State, Verdict
-from watchdog.report import GUARD_REASONS, decision_metrics
+from watchdog.report import decision_metrics
 
 D, U = Verdict.DOWN, Verdict.UP
 HOLDS = {
@@ -26,7 +26,6 @@ def metrics() -> Metrics:
     return Metrics(
         CollectorRegistry(),
         pairs=[PAIR],
-        block_reasons=[g.value for g in GUARD_REASONS],
         process_collectors=False,
     )
 
@@ -88,20 +87,25 @@ def test_auto_failing_over_and_guards_raise_what_they_did_before() -> None:
     assert raised(m) == {"data_loss_exceeded"}
 
 
-def test_the_label_set_is_fixed_and_pre_created() -> None:
-    """Every holding reason (failover_failed included) and every guard exists at 0 from the start, and
-    no round in any state adds a series: the per-pair sample count is the same before and after."""
+def test_held_series_exist_only_while_they_hold() -> None:
+    """No failover_blocked series before any outage; each hold and each non-acting mode raises its
+    series on a confirmed outage only, and a healthy round removes it again, so the per-pair sample
+    count at steady state is the same before and after every kind of hold."""
     m = metrics()
-    assert set(HOLD_REASONS) | {g.value for g in GUARD_REASONS} == set(blocked(m))
-    assert "failover_failed" in blocked(m) and set(blocked(m).values()) == {0.0}
+    assert blocked(m) == {}
     m.set_mode(PAIR, "auto")  # as the daemon does at start
+    report(m, [(0.0, U)], PairState())
     before = per_pair(m)
     for hold in HOLDS.values():
+        report(m, CONFIRM, hold)
+        assert len(raised(m)) == 1 and set(blocked(m).values()) == {1.0}
         report(m, [*CONFIRM, (30.0, U)], hold)
-    for mode in Mode:
+        assert blocked(m) == {}
+    for mode in (Mode.OBSERVE, Mode.RECOMMEND):
         report(m, CONFIRM, PairState(), mode)
-    assert per_pair(m) == before
-    assert len(blocked(m)) == len(set(HOLD_REASONS) | {g.value for g in GUARD_REASONS}) and len(modes(m)) == 1
+        assert raised(m) == {f"mode_{mode.value}"}
+        report(m, [*CONFIRM, (30.0, U)], PairState(), Mode.AUTO)
+    assert per_pair(m) == before and len(modes(m)) == 1
 
 
 def modes(m: Metrics) -> dict[str, float]:
