@@ -17,11 +17,20 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Real servers and tools the tests use, from Debian's packages (promtool, prometheus, alertmanager).
+# Real servers and tools the tests use, from Debian's packages (promtool, prometheus, alertmanager,
+# postgresql, iproute2).
 tools: $(STAMP)
 	@if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus-alertmanager >/dev/null 2>&1; then \
 		echo "installing Debian packages: prometheus prometheus-alertmanager"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus prometheus-alertmanager >/dev/null; \
+	fi
+	@if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then \
+		echo "installing Debian package: postgresql (the data-plane tests start their own server)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	fi
+	@if ! command -v ip >/dev/null 2>&1; then \
+		echo "installing Debian package: iproute2 (the partition tests make network namespaces)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 >/dev/null; \
 	fi
 	$(BIN)/python deploy/tools/install_helm.py $(BIN)  # helm (and kubectl if absent) for the deploy tests
 

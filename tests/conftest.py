@@ -30,3 +30,7 @@ def sim_server(simulator: Simulator) -> Iterator[SimulatorServer]:
     """The `simulator` fixture served over real HTTP on 127.0.0.1 (`sim_server.url`)."""
     with SimulatorServer(simulator) as server:
         yield server
+
+
+# ---- real PostgreSQL server (H1): `postgres_server` (session) and `postgres` (restored per test) ----
+pytest_plugins = ["tests.servers.fixtures"]

@@ -20,9 +20,8 @@ from watchdog.clock import SystemClock
 from watchdog.journal import AckRefused, Journal
 from watchdog.model import Decision, Observation, PairState, Policy
 from watchdog.policy import evaluate
-from watchdog.probes import Prober
 from watchdog.settings import Settings
-from watchdog.status import pair_status, status_document
+from watchdog.status import matrix_row, pair_status, signals_doc, signals_text, status_document
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 3
 
@@ -91,6 +90,8 @@ def _print_pair(entry: dict[str, Any]) -> None:
     print(f"  last decision {entry['decided_at'] or '-'} rule {entry['rule'] or '-'}{same}")
     for reason in entry["reasons"]:
         print(f"    - {reason['message']}")
+    for line in signals_text(entry.get("signals", []), entry.get("matrix_row")):
+        print(line)
     for run in entry.get("hook_runs", [])[:1]:  # the latest; `status --json` has the last five
         when = f"{run['started_at']} for intent {run['intent_id']}"
         print(f"  last hook: {run['hook']} at {when}: {_hook_outcome(run)}")
@@ -166,10 +167,12 @@ def ack(settings: Settings, args: argparse.Namespace) -> int:
 # ---- commands that call the cloud API --------------------------------------------------------------
 
 
-def _observation_text(obs: Observation) -> list[str]:
+def _observation_text(obs: Observation, decision: Decision) -> list[str]:
     lines = [f"{obs.pair}: observed {obs.observed_at.isoformat()}"]
-    for signal in obs.signals:
-        lines.append(f"  {signal.source.value:<20} {signal.verdict.value:<8} {signal.detail}")
+    lines += signals_text(signals_doc(obs), matrix_row(decision))
+    if obs.heartbeat_at is not None:
+        lag = (obs.observed_at - obs.heartbeat_at).total_seconds()
+        lines.append(f"  newest heartbeat on DR {obs.heartbeat_at.isoformat()} ({lag:.0f} s ago)")
     if obs.last_sync_known and obs.last_sync is not None:
         lag = (obs.observed_at - obs.last_sync).total_seconds()
         lines.append(f"  last successful sync {obs.last_sync.isoformat()} ({lag:.0f} s ago)")
@@ -187,8 +190,7 @@ async def probe(settings: Settings, args: argparse.Namespace) -> int:
     names = _pair_names(settings, args.pair)
     clock = SystemClock()
     async with wiring.build_client(settings, None, clock) as client:
-        refs = [(p.name, settings.cloud.project_id, p.disaster_recovery_id) for p in settings.pairs]
-        prober = Prober({settings.cloud.project_id: client}, refs, timeout=settings.cloud.timeout_seconds * 3)
+        prober = wiring.build_prober(settings, client, clock, timeout=settings.cloud.timeout_seconds * 3)
         observations = await prober.probe_round(clock.now())
     states = _states_if_journal(settings, names, clock.now())
     results = []
@@ -219,7 +221,7 @@ def _print_probe(results: list[tuple[Observation, Decision]], *, as_json: bool) 
         print(json.dumps(doc, indent=2, default=str))
         return
     for obs, decision in results:
-        print("\n".join(_observation_text(obs)))
+        print("\n".join(_observation_text(obs, decision)))
         print(f"  would decide: {decision.state.value} (action {decision.action.value})")
         for reason in decision.reasons:
             print(f"    - {reason.message}")

@@ -48,6 +48,15 @@ def plausible_sync(obs: Observation) -> datetime | None:
     return None if sync_ahead_seconds(obs) is not None else obs.last_sync
 
 
+def recoverable_point(obs: Observation) -> datetime | None:
+    """What the DR copy can be recovered to: the plausible last sync, or the newest heartbeat read on
+    the DR side when that is older (the measured replication point; both exist: the older counts)."""
+    sync = plausible_sync(obs)
+    if sync is None or obs.heartbeat_at is None:
+        return sync
+    return min(sync, obs.heartbeat_at)
+
+
 # ---- guards --------------------------------------------------------------------------------------
 def _data_loss_guard(obs: Observation, first_down_at: datetime | None, policy: Policy) -> list[Reason]:
     limit = policy.max_data_loss_seconds
@@ -64,7 +73,8 @@ def _data_loss_guard(obs: Observation, first_down_at: datetime | None, policy: P
         )
         values = {"sync_ahead_seconds": ahead, "max_sync_skew_seconds": skew, "limit_seconds": limit}
         return [Reason(ReasonCode.SYNC_IMPLAUSIBLE, text, values)]
-    loss = max(0.0, ((first_down_at or obs.observed_at) - obs.last_sync).total_seconds())
+    point = recoverable_point(obs) or obs.last_sync
+    loss = max(0.0, ((first_down_at or obs.observed_at) - point).total_seconds())
     if loss <= limit:
         return []
     values = {
@@ -73,8 +83,12 @@ def _data_loss_guard(obs: Observation, first_down_at: datetime | None, policy: P
         "last_sync_at": ts(obs.last_sync),
         "first_down_at": ts(first_down_at),
     }
+    source = obs.last_sync_source
+    if point != obs.last_sync:  # the heartbeat read on the DR side is older than the API's sync time
+        values["heartbeat_at"] = ts(point)
+        source = "heartbeat (older than the API's sync time)"
     text = f"expected data loss {loss:.0f} s > limit {limit:.0f} s"
-    text += f" (recoverable point: {obs.last_sync_source})" if obs.last_sync_source else ""
+    text += f" (recoverable point: {source})" if source else ""
     return [Reason(ReasonCode.DATA_LOSS_EXCEEDED, text, values)]
 
 

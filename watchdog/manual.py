@@ -22,7 +22,6 @@ from watchdog.hooks import HookRunner
 from watchdog.journal import Journal
 from watchdog.model import Action, Decision, Observation, ReasonCode
 from watchdog.policy import evaluate_manual
-from watchdog.probes import Prober
 from watchdog.settings import Settings
 
 EXIT_REFUSED, EXIT_NOT_CONFIRMED = 3, 4
@@ -79,8 +78,8 @@ def _confirmed(pair: str) -> bool:
 
 
 async def _probe(settings: Settings, client: DwsClient, name: str) -> Observation:
-    ref = [(name, settings.cloud.project_id, settings.pair(name).disaster_recovery_id)]
-    return await Prober({settings.cloud.project_id: client}, ref).probe_pair(name)
+    """The pair as a round sees it, its data plane included (a fresh process: not yet proven)."""
+    return await wiring.build_prober(settings, client, SystemClock(), timeout=30.0).probe_pair(name)
 
 
 async def failover(settings: Settings, args: argparse.Namespace, journal: Journal, requested_by: str) -> int:

@@ -24,6 +24,7 @@ from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 
 from watchdog import __version__
+from watchdog.metrics_evidence import EvidenceMetrics
 
 ApiObserver = Callable[[str, str, float], None]
 P = "dr_watchdog_"
@@ -95,6 +96,7 @@ class Metrics:
             PlatformCollector(registry=registry)
         self._pair_metrics(registry)
         self._process_metrics(registry)
+        self.evidence = EvidenceMetrics(registry)
         self.build_info.labels(version=version).set(1)
         self.leader.set(1)  # one instance: it is the one allowed to act (leader election comes later)
         for pair in pairs:
@@ -259,6 +261,7 @@ class Metrics:
         self.paused.labels(pair=pair).set(0)
         self.latched.labels(pair=pair).set(0)
         self.dr_replication_broken.labels(pair=pair).set(0)
+        self.evidence.add_pair(pair)
 
     def set_decision(self, pair: str, state: str) -> None:
         """Set the decision state set: `state` at 1, the pair's previous state's sample removed."""

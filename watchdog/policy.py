@@ -6,15 +6,21 @@ and imports `watchdog.model` alone, beside its own pure parts (`watchdog.verdict
 `watchdog.model` alone. Every rule below is written down because operators read it; the parts'
 docstrings point here:
 
-Round verdict (`production_verdict`): only signals about production count (the DR_CLUSTER signal is
-about the other side). A round is DOWN only when production's own cluster signal (PRODUCTION_CLUSTER)
-is DOWN and no production signal is UP (positive evidence; an UNKNOWN signal beside it does not
-contradict it). The DR task's DOWN (abnormal on production's side) only corroborates: alone, or
-beside an UNKNOWN cluster signal, it is UNKNOWN (a broken replication is not a dead production).
-Any other DOWN together with an UP => UNKNOWN: the evidence disagrees (a gray failure), and "cannot
-tell" is never "down". Any UP and no DOWN but the DR task's => UP; with the DR task DOWN that UP
-round also carries `dr_replication_broken` (production up, the pair has no working DR): it resets
-the outage like any UP round. No signal, or only UNKNOWN => UNKNOWN.
+Round verdict (`production_verdict`, the quorum): the first row of the signal matrix in
+docs/decisions.md that applies (`watchdog.verdict.MATRIX`; a test parses the document and checks
+every combination of signals against it). In short: isolated (references present, none answered:
+neither the DR side's API read, nor the DR SQL endpoint or a canary UP) => UNKNOWN, whatever
+production looks like. Control plane DOWN while production's SQL endpoint or heartbeat answers, or
+control plane UP while the SQL endpoint is DOWN and a network reference answers => a gray failure,
+UNKNOWN. Control plane UP, or (control plane unknown) SQL endpoint or heartbeat UP => UP; with the
+DR task abnormal on production's side that UP round also carries `dr_replication_broken`
+(production up, the pair has no working DR): it resets the outage like any UP round. DOWN only when
+production's own cluster signal is DOWN, nothing of production answers, and, where a data plane is
+probed this round, it is DOWN while a network reference (DR SQL endpoint, canary) answers. The DR
+task's DOWN only corroborates: alone it is UNKNOWN (a broken replication is not a dead production).
+Everything else => UNKNOWN ("cannot tell" is never "down"). A source whose signals disagree counts as
+UNKNOWN. The quorum settings (`Policy.require_data_plane`, `require_dr_task`) only remove DOWN rows:
+no setting makes a round DOWN that the floor does not.
 
 Discarded evidence: a round whose observation is older than `max_observation_age_seconds` at
 decision time (`observation_stale`: the process froze between probe and decision; None = no bound,
@@ -84,7 +90,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from watchdog.guards import SWITCHING_TASK_STATUS, guards, plausible_sync
+from watchdog.guards import SWITCHING_TASK_STATUS, guards, plausible_sync, recoverable_point
 from watchdog.guards import ts as _ts
 from watchdog.model import (
     Action,
@@ -230,8 +236,8 @@ def _latch(state: PairState, policy: Policy, now: datetime) -> PairState:
 def evaluate(observation: Observation, state: PairState, policy: Policy, now: datetime) -> Evaluation:
     """Decide one round for one pair. Pure: the same inputs always give the same evaluation."""
     void = discarded(observation, policy, now)
-    verdict = Verdict.UNKNOWN if void else production_verdict(observation.signals)
-    reasons_now = void or verdict_reasons(observation.signals, verdict)
+    verdict = Verdict.UNKNOWN if void else production_verdict(observation.signals, policy)
+    reasons_now = void or verdict_reasons(observation.signals, verdict, policy)
     gap = _down_gap(observation, state, verdict, policy)
     tracked = state if void else _track(observation, state, verdict, gap, policy)  # void: teaches nothing
     facts = reasons_now if gap is None else [*reasons_now, _gap_reason(gap, policy)]
@@ -265,7 +271,7 @@ def evaluate_manual(
     `force`: one in flight must finish, and an unresolved (unknown) one may still turn into a
     failover, so an operator checks the DR task and `ack`s it first.
     """
-    verdict = production_verdict(observation.signals)
+    verdict = production_verdict(observation.signals, policy)
     tracked = _track(observation, state, verdict, _down_gap(observation, state, verdict, policy), policy)
     open_intent = tracked.open_intent_status is not None and not tracked.open_intent_status.final
     blocking = guards(observation, tracked, policy, now)
@@ -275,7 +281,7 @@ def evaluate_manual(
             "a planned switchover (the DWS console or its switchover API), not a failover"
         )
         blocking = [Reason(ReasonCode.PRODUCTION_NOT_DOWN, text), *blocking]
-    verdict_reason = _verdict_reason(observation.signals, verdict)
+    verdict_reason = _verdict_reason(observation.signals, verdict, policy)
     if open_intent or (blocking and not force):
         head = [_intent_reason(tracked)] if open_intent else []
         reasons = [*head, *blocking, verdict_reason]
@@ -310,7 +316,7 @@ def _decision(
         verdict=round_verdict(obs, policy, now),
         consecutive_down=state.consecutive_down,
         first_down_at=first_down,
-        expected_data_loss_seconds=expected_data_loss(loss_from, plausible_sync(obs)),
+        expected_data_loss_seconds=expected_data_loss(loss_from, recoverable_point(obs)),
         policy=policy,
         observed_at=obs.observed_at,
         manual=manual,

@@ -13,19 +13,7 @@ last sync of a pair in trouble is the recoverable point of the STANDBY side, the
 detail's standby last_success_time and show-progress's latest_barrier_time (never production's
 last_success_time); a plainly healthy pair keeps the list's last_disaster_time (no extra calls).
 
-Verdicts (positive evidence only for DOWN):
-- PRODUCTION_CLUSTER: the cluster holding the primary role. FAILED/UNAVAILABLE, DELETED, or DWS's own
-  "cluster does not exist" (DWS.0047, ResourceGoneError) -> DOWN; any other 404 (the gateway's
-  APIGW.0101, a proxy's HTML page, another code) is UNKNOWN with its text;
-  AVAILABLE/ACTIVE -> UP, a degraded sub_status (DEGRADED, READONLY...) only noted; anything else,
-  and any API error -> UNKNOWN.
-- DR_TASK: DOWN when the task is abnormal with the production side abnormal; the policy takes that
-  only as corroboration of production's own cluster signal, never alone as production down (with
-  production UP it means the replication is broken). Otherwise it is no evidence about production
-  (a running task lags a real outage by up to a sync cycle; calling that UP would contradict a
-  FAILED cluster and stall confirmation), so its verdict is UNKNOWN with no error: the read worked
-  and had nothing to say. API errors give UNKNOWN with the error.
-- DR_CLUSTER: the standby's cluster status, read the same way as production's.
+Verdicts: see `watchdog.evidence.controlplane` (positive evidence only for DOWN).
 """
 
 from __future__ import annotations
@@ -35,11 +23,11 @@ import logging
 from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, Protocol, TypeVar
+from typing import Protocol
 
 from watchdog.clock import Clock, SystemClock
 from watchdog.dws.client import DwsClient
-from watchdog.dws.errors import AuthenticationError, DwsError, ResourceGoneError
+from watchdog.dws.errors import AuthenticationError
 from watchdog.dws.models import (
     ClusterInfo,
     ClusterStatus,
@@ -49,18 +37,44 @@ from watchdog.dws.models import (
     DrClusterStatus,
     DrStatus,
 )
-from watchdog.model import DrTaskView, Observation, Signal, SignalSource, Verdict
+from watchdog.evidence.controlplane import Read, Sides, cluster_signal, indexed, read, task_signal
+from watchdog.model import Observation, Signal, SignalSource, Verdict
 from watchdog.probe_auth import RefusalLog, first_refusal, refusal_text
 from watchdog.probe_views import ROLES_AS_LISTED, last_sync_of, list_roles, task_view, unoriented, view
 
-__all__ = ["PairRef", "Prober", "Read", "cluster_signal", "read", "task_signal", "task_view", "unseen"]
+__all__ = [
+    "EvidenceStep",
+    "PairRef",
+    "Prober",
+    "Read",
+    "cluster_signal",
+    "read",
+    "task_signal",
+    "task_view",
+    "unseen",
+]
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
-
-DOWN_CLUSTER = frozenset({ClusterStatus.FAILED, ClusterStatus.DELETED})
-NORMAL_SUB_STATUS = "NORMAL"
 SIGNAL_ORDER = (SignalSource.PRODUCTION_CLUSTER, SignalSource.DR_TASK, SignalSource.DR_CLUSTER)
+
+
+class EvidenceStep(Protocol):
+    """The evidence step after the control-plane reads (`watchdog.evidence.gather.EvidenceProber`)."""
+
+    @property
+    def configured(self) -> bool: ...
+
+    async def canaries(self, now: datetime) -> Signal | None: ...
+
+    def unproven(self) -> Mapping[tuple[str, str], bool]: ...
+
+    async def complete(
+        self,
+        observations: Mapping[str, Observation],
+        sides: Mapping[str, Sides],
+        now: datetime,
+        canary: Awaitable[Signal | None] | None = None,
+    ) -> dict[str, Observation]: ...
 
 
 @dataclass(frozen=True)
@@ -70,48 +84,6 @@ class PairRef:
     name: str
     project_id: str
     disaster_recovery_id: str
-
-
-@dataclass(frozen=True)
-class Read(Generic[T]):
-    """The outcome of one API read: a value, or the error text (never a secret: DwsError scrubs it).
-
-    `not_found` is set only when DWS itself said the object does not exist (ResourceGoneError).
-    """
-
-    value: T | None = None
-    error: str | None = None
-    not_found: bool = False
-    failure: DwsError | None = None  # the error itself, for what its text does not carry
-
-
-async def read(call: Awaitable[T]) -> Read[T]:
-    """Await a client call; a DwsError becomes its text, so one failed read never sinks the round.
-
-    Only ResourceGoneError (DWS.0047 on a cluster read, DWS.10101 on a DR task read) sets
-    `not_found`; any other 404 (the gateway's APIGW.0101, a proxy's page) is an error like any other.
-    """
-    try:
-        return Read(await call)
-    except ResourceGoneError as exc:
-        return Read(error=str(exc), not_found=True, failure=exc)
-    except DwsError as exc:
-        return Read(error=str(exc), failure=exc)
-
-
-class _HasId(Protocol):
-    @property
-    def id(self) -> str: ...
-
-
-Item = TypeVar("Item", bound=_HasId)
-
-
-def indexed(listing: Read[list[Item]]) -> Read[dict[str, Item]]:
-    """A list read turned into a read of the same items by id."""
-    if listing.value is None:
-        return Read(error=listing.error, failure=listing.failure)
-    return Read({item.id: item for item in listing.value})
 
 
 class Prober:
@@ -125,8 +97,10 @@ class Prober:
         timeout: float = 30.0,
         detail_concurrency: int = 8,
         clock: Clock | None = None,
+        evidence: EvidenceStep | None = None,
     ) -> None:
         self._clients = dict(clients)
+        self.evidence = evidence if evidence is not None and evidence.configured else None
         self._pairs = [p if isinstance(p, PairRef) else PairRef(*p) for p in pairs]
         self._timeout = timeout
         self._detail_concurrency = detail_concurrency
@@ -134,41 +108,58 @@ class Prober:
         self._refusals = RefusalLog()
 
     async def probe_round(self, now: datetime) -> dict[str, Observation]:
-        """One Observation per pair; projects are probed concurrently, each bounded by the timeout."""
+        """One Observation per pair; projects are probed concurrently, each bounded by the timeout,
+        then the evidence step (`watchdog.evidence.gather`) adds the data-plane signals."""
         projects: dict[str, list[PairRef]] = {}
         for ref in self._pairs:
             projects.setdefault(ref.project_id, []).append(ref)
-        results = await asyncio.gather(*(self._project(pid, refs, now) for pid, refs in projects.items()))
-        return {name: obs for result in results for name, obs in result.items()}
+        return await self._probe(projects, now)
+
+    async def _probe(
+        self, projects: Mapping[str, Sequence[PairRef]], now: datetime
+    ) -> dict[str, Observation]:
+        canary = asyncio.ensure_future(self.evidence.canaries(now)) if self.evidence else None
+        try:
+            results = await asyncio.gather(*(self._project(pid, refs, now) for pid, refs in projects.items()))
+        except BaseException:  # cancelled (a stopping daemon): the canaries are not awaited any more
+            if canary is not None:
+                canary.cancel()
+            raise
+        observations = {name: obs for result, _ in results for name, obs in result.items()}
+        if self.evidence is None:
+            return observations
+        sides = {name: side for _, found in results for name, side in found.items()}
+        return await self.evidence.complete(observations, sides, now, canary)
 
     async def probe_pair(self, name: str, now: datetime | None = None) -> Observation:
         """One pair now (the `probe --pair` command); costs the same list calls as a round."""
         ref = next((p for p in self._pairs if p.name == name), None)
         if ref is None:
             raise KeyError(f"pair: no pair named {name!r}")
-        result = await self._project(ref.project_id, [ref], now or self._clock.now())
+        result = await self._probe({ref.project_id: [ref]}, now or self._clock.now())
         return result[name]
 
     async def _project(
         self, project_id: str, refs: Sequence[PairRef], now: datetime
-    ) -> dict[str, Observation]:
-        """Every pair of one project; a timeout or an unexpected failure makes them UNKNOWN, never DOWN."""
+    ) -> tuple[dict[str, Observation], dict[str, Sides]]:
+        """Every pair of one project, and the clusters each named (for the evidence step); a timeout
+        or an unexpected failure makes them UNKNOWN, never DOWN."""
         client = self._clients.get(project_id)
         if client is None:
-            return {r.name: unseen(r, now, f"no API client for project {project_id}") for r in refs}
+            return {r.name: unseen(r, now, f"no API client for project {project_id}") for r in refs}, {}
         try:
             async with asyncio.timeout(self._timeout):
                 project = ProjectRound(client, refs, now, self._detail_concurrency, self._clients)
                 observations = await project.run()
         except TimeoutError:
             why = f"probe of project {project_id} timed out after {self._timeout:g} s"
-            return {r.name: unseen(r, now, why) for r in refs}
+            return {r.name: unseen(r, now, why) for r in refs}, {}
         except Exception as exc:  # a bug must not take the round down: the pairs become UNKNOWN
             log.exception("probe of project %s failed", project_id)
             why = f"probe failed: {type(exc).__name__}"
-            return {r.name: unseen(r, now, why) for r in refs}
+            return {r.name: unseen(r, now, why) for r in refs}, {}
         self._refusals.note(project_id, first_refusal(project.refusals))
-        return observations
+        return observations, project.sides
 
 
 def unseen(ref: PairRef, now: datetime, why: str) -> Observation:
@@ -196,6 +187,7 @@ class ProjectRound:
         self.tasks: Read[dict[str, DisasterRecovery]] = Read()
         self.clusters: Read[dict[str, ClusterInfo]] = Read()
         self.refusals: list[AuthenticationError] = []  # the credentials/permissions refused this round
+        self.sides: dict[str, Sides] = {}  # pair -> its clusters as read (the data-plane addresses)
 
     async def run(self) -> dict[str, Observation]:
         tasks, clusters = await asyncio.gather(
@@ -225,9 +217,10 @@ class ProjectRound:
         standby = await self.cluster(task.standby_cluster_id if task else None, task_error, item)
         settled = self.tasks.error is None and not needed
         sync = last_sync_of(item, detail.value, progress.value, settled=settled)
+        task_seconds = detail.seconds if detail.seconds is not None else self.tasks.seconds
         signals = (
             cluster_signal(SignalSource.PRODUCTION_CLUSTER, "production", production, self.now),
-            task_signal(task, task_error, self.now),
+            task_signal(task, task_error, self.now, task_seconds),
             cluster_signal(SignalSource.DR_CLUSTER, "DR", standby, self.now),
         )
         rpo = progress.value.recovery_point_object if progress.value else None
@@ -235,6 +228,10 @@ class ProjectRound:
         refused = first_refusal(r.failure for r in reads)
         if refused is not None:
             self.refusals.append(refused)
+        self.sides[ref.name] = Sides(
+            task.primary_cluster_id if task else None, production.value,
+            task.standby_cluster_id if task else None, standby.value,
+        )  # fmt: skip
         return Observation(
             ref.name, ref.disaster_recovery_id, self.now, signals, task, view(production.value),
             view(standby.value), sync.time, sync.known, rpo, sync.source,
@@ -266,9 +263,14 @@ class ProjectRound:
         if project is not None and project != self.client.project_id:
             return await self.foreign_cluster(cluster_id, project)
         if self.clusters.value is None:
-            return Read(error=self.clusters.error, failure=self.clusters.failure)
+            return self.clusters_failed()
         found = self.clusters.value.get(cluster_id)
-        return Read(found) if found is not None else await self.lookup(self.client, cluster_id)
+        if found is not None:
+            return Read(found, seconds=self.clusters.seconds)
+        return await self.lookup(self.client, cluster_id)
+
+    def clusters_failed(self) -> Read[ClusterInfo]:
+        return Read(error=self.clusters.error, failure=self.clusters.failure, seconds=self.clusters.seconds)
 
     async def foreign_cluster(self, cluster_id: str, project: str) -> Read[ClusterInfo]:
         """A member cluster in another project (cross-region DR): read through that project's client.
@@ -286,47 +288,7 @@ class ProjectRound:
         async with self._gate:
             detail = await read(client.show_cluster(cluster_id))
         if detail.value is not None:
-            return Read(detail.value)
-        return Read(error=detail.error, not_found=detail.not_found, failure=detail.failure)
-
-
-# ---- verdicts ----------------------------------------------------------------------------------
-def cluster_signal(source: SignalSource, side: str, cluster: Read[ClusterInfo], now: datetime) -> Signal:
-    """A cluster's status as evidence: FAILED/DELETED/DWS.0047 -> DOWN, AVAILABLE -> UP, else UNKNOWN."""
-    if cluster.not_found:
-        return Signal(source, Verdict.DOWN, f"{side} cluster does not exist (deleted): {cluster.error}", now)
-    c = cluster.value
-    if c is None:
-        return Signal(source, Verdict.UNKNOWN, f"{side} cluster not read", now, error=cluster.error)
-    if c.status is ClusterStatus.AVAILABLE:
-        return Signal(source, Verdict.UP, f"{side} cluster {c.id} {c.status_raw}{_notes(c)}", now)
-    if c.status in DOWN_CLUSTER:
-        reasons = f": {c.failed_reasons}" if c.failed_reasons else ""
-        return Signal(source, Verdict.DOWN, f"{side} cluster {c.id} {c.status_raw}{reasons}", now)
-    text = f"{side} cluster {c.id} status {c.status_raw!r} is no evidence either way"
-    error = f"unexpected cluster status {c.status_raw!r}" if c.status is ClusterStatus.UNKNOWN else None
-    return Signal(source, Verdict.UNKNOWN, text, now, error=error)
-
-
-def _notes(c: ClusterInfo) -> str:
-    """Degraded sub_status and a running task: reported beside UP, never turned into DOWN."""
-    notes = [s for s in c.sub_status if s.upper() != NORMAL_SUB_STATUS]
-    text = f", degraded: {' | '.join(notes)}" if notes else ""
-    return text + (f", task {c.task_status}" if c.task_status else "")
-
-
-def task_signal(task: DrTaskView | None, task_error: str, now: datetime) -> Signal:
-    """DOWN when the DR task is abnormal on the production side; otherwise no evidence (see module doc)."""
-    source = SignalSource.DR_TASK
-    if task is None:
-        return Signal(
-            source, Verdict.UNKNOWN, "DR task not read, or production not identified", now, error=task_error
+            return Read(detail.value, seconds=detail.seconds)
+        return Read(
+            error=detail.error, not_found=detail.not_found, failure=detail.failure, seconds=detail.seconds
         )
-    status = DrStatus.parse(task.status)
-    side = DrClusterStatus.parse(task.primary_status)
-    text = f"DR task {task.status}, production side {task.primary_status}"
-    if status is DrStatus.ABNORMAL and side is DrClusterStatus.ABNORMAL:
-        return Signal(source, Verdict.DOWN, text, now)
-    if status is DrStatus.UNKNOWN:
-        return Signal(source, Verdict.UNKNOWN, text, now, error=f"unexpected DR status {task.status!r}")
-    return Signal(source, Verdict.UNKNOWN, text + ": no evidence against production", now)

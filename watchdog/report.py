@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -72,6 +72,17 @@ def observation_metrics(metrics: Metrics, obs: Observation) -> None:
     known = last_sync is not None and not implausible
     lag = max(0.0, (obs.observed_at - last_sync).total_seconds()) if known and last_sync else math.nan
     metrics.sync_lag.labels(pair=obs.pair).set(lag)
+    heartbeat_metric(metrics, obs)
+
+
+def heartbeat_metric(metrics: Metrics, obs: Observation) -> None:
+    """heartbeat_lag_seconds: observed_at minus the newest heartbeat read on DR; NaN while not measured
+    (only for a pair whose observation has a HEARTBEAT signal, i.e. one that configures a heartbeat)."""
+    if obs.heartbeat_at is not None:
+        lag = max(0.0, (obs.observed_at - obs.heartbeat_at).total_seconds())
+        metrics.evidence.heartbeat_lag.labels(pair=obs.pair).set(lag)
+    elif any(s.source is SignalSource.HEARTBEAT for s in obs.signals):
+        metrics.evidence.heartbeat_lag.labels(pair=obs.pair).set(math.nan)
 
 
 def production_metric(metrics: Metrics, decision: Decision) -> None:
@@ -109,6 +120,23 @@ def decision_metrics(metrics: Metrics, decision: Decision) -> None:
     latched = decision.state in (State.FAILED_OVER, State.FAILOVER_FAILED)  # both hold until ack
     metrics.latched.labels(pair=decision.pair).set(1 if latched else 0)
     replication_metric(metrics, decision)
+    gray = decision.reason(ReasonCode.GRAY_FAILURE) is not None
+    metrics.evidence.gray_failure.labels(pair=decision.pair).set(1 if gray else 0)
+
+
+def round_metrics(
+    metrics: Metrics,
+    decisions: Sequence[Decision],
+    unproven: Mapping[tuple[str, str], bool],
+    late_seconds: float,
+) -> None:
+    """The round's evidence gauges: isolated (every decided pair carries ISOLATED), each configured
+    data-plane probe that never succeeded, and how late the round started."""
+    isolated = bool(decisions) and all(d.reason(ReasonCode.ISOLATED) is not None for d in decisions)
+    metrics.evidence.isolated.set(1 if isolated else 0)
+    for (pair, side), never in unproven.items():
+        metrics.evidence.data_plane_unproven.labels(pair=pair, side=side).set(1 if never else 0)
+    metrics.evidence.round_late.set(max(0.0, late_seconds))
 
 
 def replication_metric(metrics: Metrics, decision: Decision) -> None:

@@ -43,9 +43,8 @@ from watchdog.model import (
 )
 from watchdog.notify import Notifier
 from watchdog.policy import Evaluation, evaluate
-from watchdog.probes import Prober
 from watchdog.settings import Settings
-from watchdog.wiring import build_client, build_executor
+from watchdog.wiring import build_client, build_executor, build_prober
 
 log = logging.getLogger("watchdog.round")
 
@@ -82,9 +81,8 @@ class Runtime:
         self.metrics = metrics
         self.journal = journal
         self.client = build_client(settings, metrics, clock)
-        pairs = [(p.name, settings.cloud.project_id, p.disaster_recovery_id) for p in settings.pairs]
-        timeout = settings.policy.probe_interval_seconds * 0.9
-        self.prober = Prober({settings.cloud.project_id: self.client}, pairs, timeout=timeout, clock=clock)
+        self.prober = build_prober(settings, self.client, clock)
+        self.evidence = self.prober.evidence  # its never-proven probes go to a metric each round
         self.hooks = HookRunner(settings.hooks, clock=clock)
         self.notifier = Notifier(settings.notifications, clock=clock, observer=metrics.notification)
         self.executor = build_executor(
@@ -92,6 +90,10 @@ class Runtime:
         )
         self._policies: dict[str, Policy] = {}
         for pair in settings.pairs:
+            dp = pair.data_plane
+            metrics.evidence.add_pair(
+                pair.name, data_plane=dp is not None, heartbeat=bool(dp and dp.heartbeat_table)
+            )
             metrics.max_data_loss.labels(pair=pair.name).set(self.policy_for(pair.name).max_data_loss_seconds)
             metrics.set_mode(pair.name, self.policy_for(pair.name).mode.value)
         self._acting: dict[str, asyncio.Task[None]] = {}
@@ -99,6 +101,7 @@ class Runtime:
         self._pruned_at: float | None = None
         self._began: float | None = None  # the previous round's start and end (clock.monotonic)
         self._ended: float | None = None
+        self._late_by = 0.0  # how late this round started against its schedule (0: on time)
 
     def start(self) -> None:
         """Start reconciling open intents (before the first round decides anything) and the notifier.
@@ -146,6 +149,7 @@ class Runtime:
             return None
         interval = self.settings.policy.probe_interval_seconds
         late = start - max(began + interval, ended)
+        self._late_by = max(0.0, late)
         return late if late > interval else None
 
     async def _round(self, began: float, late: float | None) -> RoundResult:
@@ -171,10 +175,15 @@ class Runtime:
         self._isolated("*", "release orphan latches", self.executor.release_orphans)
         for d in decided:
             self._isolated(d.obs.pair, "report", self.report, d.obs, d.evaluation)
+        self._isolated("*", "report the round", self._report_round, decided)
         for d in decided:
             self._isolated(d.obs.pair, "act", self.act, d.evaluation.decision, d.obs)
         self._prune()
         return RoundResult({d.obs.pair: d.evaluation.decision for d in decided}, time.monotonic() - began)
+
+    def _report_round(self, decided: list[Decided]) -> None:
+        unproven = self.evidence.unproven() if self.evidence is not None else {}
+        report.round_metrics(self.metrics, [d.evaluation.decision for d in decided], unproven, self._late_by)
 
     def _journal_failed(self, decided: list[Decided]) -> None:
         """Nothing is recorded, so nothing acts; what was seen still reaches /metrics, so production

@@ -35,6 +35,8 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from watchdog.evidence import settings as evidence_settings
+from watchdog.evidence.settings import DataPlaneSettings, EvidenceSettings
 from watchdog.hooks import REAP_SECONDS, HookSettings
 from watchdog.model import Mode, Policy
 from watchdog.notify.settings import NotificationSettings
@@ -164,6 +166,30 @@ class CloudSettings(BaseModel):
         return self
 
 
+class QuorumSettings(BaseModel):
+    """Tighten the signal matrix (docs/decisions.md): each setting asks for more evidence before a round
+    is DOWN; none can loosen the floor."""
+
+    model_config = _STRICT
+
+    require_data_plane: bool = False
+    """A DOWN round also needs a data-plane probe of production that ran this round (the pair must
+    configure `data_plane`)."""
+    require_dr_task: bool = False
+    """A DOWN round also needs the DR task abnormal on production's side."""
+
+
+class QuorumOverrides(BaseModel):
+    """Per-pair quorum settings; anything left out comes from `policy.quorum`."""
+
+    model_config = _STRICT
+
+    require_data_plane: bool | None = None
+    """A DOWN round of this pair also needs its data-plane probe of production."""
+    require_dr_task: bool | None = None
+    """A DOWN round of this pair also needs the DR task abnormal on production's side."""
+
+
 class PolicyOverrides(BaseModel):
     """Per-pair overrides of the policy block; anything left out comes from the global policy."""
 
@@ -181,6 +207,8 @@ class PolicyOverrides(BaseModel):
     """Seconds after a failover during which no second automatic failover may happen on this pair."""
     max_down_gap_seconds: float | None = Field(default=None, gt=0)
     """Longest time between two DOWN rounds that still counts as one outage, for this pair."""
+    quorum: QuorumOverrides = Field(default_factory=QuorumOverrides)
+    """The quorum settings for this pair only."""
 
 
 class PolicySettings(BaseModel):
@@ -216,6 +244,8 @@ class PolicySettings(BaseModel):
     process frozen or starved between probe and decision) counts as unknown (`observation_stale`).
     Unset: probe_interval_seconds + cloud.timeout_seconds (a round's probe plus one request's
     timeout); must be longer than probe_interval_seconds."""
+    quorum: QuorumSettings = Field(default_factory=QuorumSettings)
+    """Tightening of the signal matrix (docs/decisions.md); off by default: the floor."""
 
 
 class PairSettings(BaseModel):
@@ -229,6 +259,8 @@ class PairSettings(BaseModel):
     """ID of the DWS disaster-recovery task (a UUID, shown in the console's DR list)."""
     policy: PolicyOverrides = Field(default_factory=PolicyOverrides)
     """Overrides of the global policy for this pair only."""
+    data_plane: DataPlaneSettings | None = None
+    """Production's and the DR cluster's SQL endpoints as evidence (null: the control plane only)."""
 
 
 class FailoverSettings(BaseModel):
@@ -316,6 +348,8 @@ class Settings(BaseSettings):
     """Decisions pushed to Alertmanager and/or a signed webhook (off unless a channel is set)."""
     hooks: HookSettings = Field(default_factory=HookSettings)
     """Commands run before (veto) and after a failover, e.g. to repoint DNS or clients."""
+    evidence: EvidenceSettings = Field(default_factory=EvidenceSettings)
+    """Evidence besides the control plane: probe deadlines and canary references."""
 
     @classmethod
     def settings_customise_sources(
@@ -389,6 +423,26 @@ class Settings(BaseSettings):
         return REAP_SECONDS + 2 * 10.0 + 2 * read
 
     @model_validator(mode="after")
+    def _evidence(self) -> Self:
+        planes = [p.data_plane for p in self.pairs]
+        evidence_settings.check_evidence(self.evidence, planes, self.policy.probe_interval_seconds)
+        return self
+
+    @model_validator(mode="after")
+    def _quorum_has_data_plane(self) -> Self:
+        for i, pair in enumerate(self.pairs):
+            if self.policy_for(pair.name).require_data_plane and pair.data_plane is None:
+                own = pair.policy.quorum.require_data_plane is not None
+                field = (
+                    f"pairs[{i}].policy.quorum.require_data_plane"
+                    if own
+                    else "policy.quorum.require_data_plane"
+                )
+                reason = f"pair {pair.name!r} has no data_plane: its production SQL endpoint cannot be probed"
+                raise _field_error(field, reason)
+        return self
+
+    @model_validator(mode="after")
     def _age_above_interval(self) -> Self:
         interval, age = self.policy.probe_interval_seconds, self.policy.max_observation_age_seconds
         if age is not None and age <= interval:  # else a slow probe would discard its own round
@@ -405,7 +459,10 @@ class Settings(BaseSettings):
 
     def policy_for(self, name: str) -> Policy:
         """The pure policy's view for one pair: the global policy merged with that pair's overrides."""
-        merged = self.policy.model_dump() | self.pair(name).policy.model_dump(exclude_none=True)
+        merged = self.policy.model_dump()
+        own = self.pair(name).policy.model_dump(exclude_none=True)
+        quorum = merged.pop("quorum") | own.pop("quorum", {})
+        merged |= own | quorum
         if merged["max_observation_age_seconds"] is None:
             merged["max_observation_age_seconds"] = (
                 self.policy.probe_interval_seconds + self.cloud.timeout_seconds
@@ -417,7 +474,8 @@ class Settings(BaseSettings):
         cloud = self.cloud
         webhook = self.notifications.webhook.secret if self.notifications.webhook else None
         secrets = (cloud.access_key, cloud.secret_key, cloud.security_token, cloud.token, webhook)
-        return [s.get_secret_value() for s in secrets if s is not None and s.get_secret_value()]
+        values = [s.get_secret_value() for s in secrets if s is not None and s.get_secret_value()]
+        return values + evidence_settings.secret_values([p.data_plane for p in self.pairs])
 
     def masked(self) -> dict[str, Any]:
         """The resolved configuration as plain data with every secret replaced by asterisks, except a

@@ -76,13 +76,52 @@ def _hook_run(run: HookRunRecord) -> dict[str, Any]:
     }
 
 
+def signals_doc(obs: Observation | None) -> list[dict[str, Any]]:
+    """Every signal of the round: source, verdict, latency, detail and the read's error (no secret:
+    signal texts never hold one)."""
+    if obs is None:
+        return []
+    return [
+        {
+            "source": s.source.value,
+            "verdict": s.verdict.value,
+            "latency_seconds": s.latency_seconds,
+            "detail": s.detail,
+            "error": s.error,
+        }
+        for s in obs.signals
+    ]
+
+
+def matrix_row(decision: Decision | None) -> int | None:
+    """The signal-matrix row (docs/decisions.md) that decided the round's verdict; None in journals
+    written before the matrix existed."""
+    for reason in decision.reasons if decision is not None else ():
+        row = reason.values.get("matrix_row")
+        if row is not None:
+            return int(row)
+    return None
+
+
+def signals_text(signals: list[dict[str, Any]], row: int | None) -> list[str]:
+    """The "signals" block of `status` and `probe`: one line per source, then the deciding row."""
+    lines = ["  signals:"] if signals else []
+    for s in signals:
+        latency = "-" if s["latency_seconds"] is None else f"{s['latency_seconds'] * 1000:.0f} ms"
+        error = f" [error: {s['error']}]" if s["error"] and s["error"] not in s["detail"] else ""
+        lines.append(f"    {s['source']:<18} {s['verdict']:<8} {latency:>8}  {s['detail']}{error}")
+    if row is not None:
+        lines.append(f"  decided by signal matrix row {row} (docs/decisions.md)")
+    return lines
+
+
 def _observed(obs: Observation | None, seen_at: datetime | None = None) -> dict[str, Any]:
     """The observation as of `seen_at`: the last round of its run (the journal keeps a run of
     identical rounds as one row), else its own time."""
     if obs is None:
         return {
             "dr_status": None, "production_cluster": None, "last_sync": None, "sync_lag_seconds": None,
-            "api_error": None,
+            "api_error": None, "signals": [],
         }  # fmt: skip
     seen_at = seen_at or obs.observed_at
     last_sync = obs.last_sync if obs.last_sync_known else None
@@ -95,13 +134,18 @@ def _observed(obs: Observation | None, seen_at: datetime | None = None) -> dict[
         "sync_lag_seconds": lag,
         "observed_at": _iso(seen_at),
         "api_error": f"cannot read the API: {obs.auth_error}" if obs.auth_error else None,
+        "heartbeat_at": _iso(obs.heartbeat_at),
+        "signals": signals_doc(obs),
     }
 
 
 def _decided(decision: Decision | None, last_at: datetime | None = None, rounds: int = 1) -> dict[str, Any]:
     """The decision; `decided_at` is its latest round, `same_since` the first of `rounds` identical ones."""
     if decision is None:
-        return {"state": "unknown", "action": None, "rule": None, "decided_at": None, "reasons": []}
+        return {
+            "state": "unknown", "action": None, "rule": None, "decided_at": None, "reasons": [],
+            "matrix_row": None,
+        }  # fmt: skip
     return {
         "state": decision.state.value,
         "action": decision.action.value,
@@ -116,6 +160,7 @@ def _decided(decision: Decision | None, last_at: datetime | None = None, rounds:
         "first_down_at": _iso(decision.first_down_at),
         "expected_data_loss_seconds": decision.expected_data_loss_seconds,
         "mode": decision.policy.mode.value,
+        "matrix_row": matrix_row(decision),
         "reasons": [
             {"code": r.code.value, "message": r.message, "values": dict(r.values)}
             for r in _restated(decision, last_at, rounds)

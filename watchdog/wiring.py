@@ -11,11 +11,13 @@ from collections.abc import Callable
 from watchdog.clock import Clock
 from watchdog.dws.client import DwsClient, RetryPolicy, endpoint_for_region
 from watchdog.dws.signing import Credentials, TokenCredentials
+from watchdog.evidence.gather import EvidenceProber
 from watchdog.failover import Executor, ExecutorTiming, Step
 from watchdog.hooks import HookContext, HookRunner
 from watchdog.journal import Journal, JournalError
 from watchdog.metrics import Metrics
 from watchdog.model import FailoverIntent, IntentStatus
+from watchdog.probes import Prober
 from watchdog.settings import Settings
 
 log = logging.getLogger("watchdog.round")
@@ -50,6 +52,33 @@ def build_client(settings: Settings, metrics: Metrics | None, clock: Clock) -> D
         clock=clock,
         observer=metrics.api_observer if metrics is not None else None,
     )
+
+
+def build_evidence(settings: Settings) -> EvidenceProber | None:
+    """The evidence step of the probe rounds (data planes, heartbeats, canaries); None if none is set."""
+    planes = {p.name: p.data_plane for p in settings.pairs if p.data_plane is not None}
+    evidence = settings.evidence
+    if not planes and not evidence.canaries:
+        return None
+    return EvidenceProber(planes, deadline=evidence.deadline_seconds, canaries=evidence.canaries)
+
+
+def build_prober(settings: Settings, client: DwsClient, clock: Clock, timeout: float | None = None) -> Prober:
+    """The probe rounds' prober: the control-plane reads of the configured project, then the evidence.
+
+    Default timeout of the control-plane reads: 90 % of the probe interval less the evidence step's
+    budget (at least half the interval, or one API request's timeout), so a round with data-plane
+    probes still ends within the interval.
+    """
+    evidence = build_evidence(settings)
+    if timeout is None:
+        interval = settings.policy.probe_interval_seconds
+        budget = evidence.budget if evidence is not None else 0.0
+        floor = min(interval * 0.9, max(interval * 0.5, settings.cloud.timeout_seconds))
+        timeout = max(interval * 0.9 - budget, floor)
+    pairs = [(p.name, settings.cloud.project_id, p.disaster_recovery_id) for p in settings.pairs]
+    clients = {settings.cloud.project_id: client}
+    return Prober(clients, pairs, timeout=timeout, clock=clock, evidence=evidence)
 
 
 def build_executor(

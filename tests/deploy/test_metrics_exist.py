@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+import math
 import re
+import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.deploy.daemon import exported_names, running_daemon, samples, scrape, wait_for_sample
+from tests.deploy.daemon import PAIR, exported_names, running_daemon, samples, scrape, wait_for_sample
 from tests.deploy.dashboard import load, queries, substitute
 from tests.deploy.rules import alert_rules, metric_names
 from tests.deploy.tools import tool
 from watchdog.metrics import DECISION_STATES
 from watchdog.model import State
-from watchdog.simulator import SimulatorServer
+from watchdog.simulator import Simulator, SimulatorServer
+from watchdog.simulator.testing import TEST_DR_ID
 
+EVIDENCE = (
+    "dr_watchdog_gray_failure",
+    "dr_watchdog_isolated",
+    "dr_watchdog_data_plane_unproven",
+    "dr_watchdog_heartbeat_lag_seconds",
+    "dr_watchdog_round_late_seconds",
+)
 # Series Prometheus makes itself, not the daemon.
 SYNTHETIC = {"up"}
 
@@ -27,10 +38,32 @@ def metrics_text(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from watchdog.simulator.testing import make_test_simulator
 
     tmp = tmp_path_factory.mktemp("daemon")
-    with SimulatorServer(make_test_simulator()) as server, running_daemon(server.url, tmp) as base:
+    sim = make_test_simulator()
+    with SimulatorServer(sim) as server, running_daemon(server.url, tmp, evidence_config(sim, tmp)) as base:
         wait_for_sample(base, "dr_watchdog_rounds_total")
         wait_for_sample(base, "dr_watchdog_api_requests_total")
         yield scrape(base)
+
+
+def evidence_config(sim: Simulator, tmp: Path) -> dict[str, Any]:
+    """The test pair with a data plane (query level and a heartbeat) and a canary, all at a closed
+    port: the evidence series exist (never proven, heartbeat not measured) and cost no time."""
+    pair = sim.pair(TEST_DR_ID)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = f"127.0.0.1:{s.getsockname()[1]}"
+    secret = tmp / "dp_password"
+    secret.write_text("metrics-test-password\n")
+    data_plane = {
+        "level": "query",
+        "addresses": {pair.primary_cluster_id: closed, pair.standby_cluster_id: closed},
+        "password_file": str(secret),
+        "heartbeat_table": "drw.heartbeat",
+    }
+    return {
+        "pairs": [{"name": PAIR, "disaster_recovery_id": TEST_DR_ID, "data_plane": data_plane}],
+        "evidence": {"deadline_seconds": 0.2, "canaries": [closed]},
+    }
 
 
 def _referenced() -> dict[str, set[str]]:
@@ -50,11 +83,27 @@ def test_every_referenced_metric_is_exported(metrics_text: str) -> None:
     exported = exported_names(metrics_text)
     referenced = _referenced()
     sure = {"dr_watchdog_production_up", "dr_watchdog_round_overruns_total", "dr_watchdog_failovers_total"}
+    sure |= set(EVIDENCE)
     assert sure | {"dr_watchdog_probe_duration_seconds_bucket", "dr_watchdog_sync_lag_seconds"} <= set(
         referenced
     )
     missing = {name: sorted(where) for name, where in referenced.items() if name not in exported | SYNTHETIC}
     assert missing == {}
+
+
+def test_evidence_series_are_exported_with_their_values(metrics_text: str) -> None:
+    """The daemon exports the evidence gauges: the closed-port probes never succeeded (1 per side),
+    no gray failure, the heartbeat lag not measured (NaN), and probe latency per probe kind only."""
+    values = {(n, tuple(sorted(labels.items()))): v for n, labels, v in samples(metrics_text)}
+    for side in ("production", "dr"):
+        assert values[("dr_watchdog_data_plane_unproven", (("pair", PAIR), ("side", side)))] == 1.0
+    assert values[("dr_watchdog_gray_failure", (("pair", PAIR),))] == 0.0
+    lag = values[("dr_watchdog_heartbeat_lag_seconds", (("pair", PAIR),))]
+    assert math.isnan(lag)
+    assert ("dr_watchdog_isolated", ()) in values and ("dr_watchdog_round_late_seconds", ()) in values
+    counts = [dict(labels) for n, labels in values if n == "dr_watchdog_probe_duration_seconds_count"]
+    assert all("pair" not in labels for labels in counts)  # one histogram per probe kind, none per pair
+    assert {"production_cluster", "dr_task", "dr_cluster", "data_plane"} <= {c["probe"] for c in counts}
 
 
 def test_label_values_in_rules_exist(metrics_text: str) -> None:
@@ -70,14 +119,21 @@ def test_label_values_in_rules_exist(metrics_text: str) -> None:
     assert wanted - exported == set()
 
 
-def test_a_healthy_pair_costs_at_most_20_samples(metrics_text: str) -> None:
+def test_a_healthy_pair_costs_at_most_20_samples_plus_its_evidence(metrics_text: str) -> None:
     """The real daemon's /metrics at steady state: at most 20 samples per pair (issue 14's budget;
-    tests/unit/test_metrics_cardinality.py pins the exact count)."""
-    per_pair: dict[str, int] = {}
-    for _, labels, _ in samples(metrics_text):
+    tests/unit/test_metrics_cardinality.py pins the exact count), plus what the pair's evidence adds
+    here (every kind configured): probe_success for data_plane, dr_data_plane, heartbeat and canary,
+    data_plane_unproven per side, heartbeat_lag_seconds: 7."""
+    per_pair: dict[str, list[str]] = {}
+    for name, labels, _ in samples(metrics_text):
         if "pair" in labels:
-            per_pair[labels["pair"]] = per_pair.get(labels["pair"], 0) + 1
-    assert per_pair and max(per_pair.values()) <= 20, per_pair
+            per_pair.setdefault(labels["pair"], []).append(name)
+    names = per_pair[PAIR]
+    assert len(names) <= 20 + 7, sorted(names)
+    assert (
+        names.count("dr_watchdog_probe_success") == 3 + 4
+        and names.count("dr_watchdog_data_plane_unproven") == 2
+    )
 
 
 def test_exposition_passes_promtool(metrics_text: str, tmp_path: Path) -> None:

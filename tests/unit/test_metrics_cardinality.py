@@ -17,7 +17,7 @@ from watchdog.report import decision_metrics, observation_metrics, probe_duratio
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 PAIRS = [f"pair-{i}" for i in range(50)]
 BUDGET = 20  # samples per pair at steady state (issue 14's target)
-PER_PAIR = 18  # what a healthy pair costs today
+PER_PAIR = 19  # what a healthy pair without a data plane costs today (gray_failure included)
 
 
 def healthy(pair: str) -> Observation:

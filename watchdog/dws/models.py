@@ -181,7 +181,7 @@ class Node(_Model):
 
 
 class Endpoint(_Model):
-    """A private SQL endpoint, kept for the data-plane probe on the roadmap."""
+    """A private SQL endpoint: where the data-plane probe connects (`connect_info` is host:port)."""
 
     connect_info: str | None = None
     jdbc_url: str | None = None
@@ -203,6 +203,7 @@ class ClusterInfo(_Model):
     updated: str | None = None
     port: Number = None
     endpoints: list[Endpoint] | None = None
+    private_ip: list[str] | None = None
     nodes: list[Node] | None = None
     failed_reasons: Reasons = None
 

@@ -2,11 +2,13 @@
 
 A round repeats the previous one when it decided the same from the same observation and the same
 input state, apart from values that only restate time: the round's own times (the decision's, the
-observation's, each signal's, the last UP round's), and the DR task's RPO (`rpo_seconds`), which is
-"now minus the last recovery point": equal, or naming the same point in time
-(`observed_at - rpo_seconds`, within an observation's age: the API computes it when it answers,
-up to that long after `observed_at`; see `_slack`), so a failed-over pair whose DR task no longer
-syncs does not write a row a round.
+observation's, each signal's (also as quoted in its detail) and its latency, the last UP round's,
+the newest heartbeat read on the DR side, which moves each round and counts only through the
+decision's data loss), and the DR
+task's RPO (`rpo_seconds`), which is "now minus the last recovery point": equal, or naming the
+same point in time (`observed_at - rpo_seconds`, within an observation's age: the API computes it
+when it answers, up to that long after `observed_at`; see `_slack`), so a failed-over pair whose
+DR task no longer syncs does not write a row a round.
 
 Which rounds repeat: any that started nothing (no FAILOVER decision, no manual one) and
 - saw production up or unknown: an UP round resets the outage, an UNKNOWN one neither counts nor
@@ -71,12 +73,21 @@ def run_key(obs: Observation, decision: Decision, before: PairState | None) -> R
     if down and (decision.reason(ReasonCode.OUTAGE_CONFIRMED) is None or _irregular(obs, decision, before)):
         return None
     signals = tuple(
-        replace(s, observed_at=_NO_TIME, detail=_unnamed(s.detail), error=s.error and _unnamed(s.error))
+        replace(
+            s,
+            observed_at=_NO_TIME,
+            detail=_unnamed(s.detail, s.observed_at),
+            error=s.error and _unnamed(s.error, s.observed_at),
+            latency_seconds=None,
+        )
         for s in obs.signals
     )
     rpo_at = None if obs.rpo_seconds is None else obs.observed_at.timestamp() - obs.rpo_seconds
     counting = _COUNTING if down else frozenset()  # confirmed DOWN: each round adds a round, its time
-    reasons = tuple(Reason(r.code, "") if r.code in counting else _comparable(r) for r in decision.reasons)
+    reasons = tuple(
+        Reason(r.code, "") if r.code in counting else _comparable(r, obs.observed_at)
+        for r in decision.reasons
+    )
     decided = replace(decision, at=_NO_TIME, observed_at=_NO_TIME, reasons=reasons)
     if before is not None:
         before = replace(before, last_up_at=None)
@@ -87,7 +98,8 @@ def run_key(obs: Observation, decision: Decision, before: PairState | None) -> R
             if before is not None
             else None
         )
-    observed = replace(obs, observed_at=_NO_TIME, signals=signals, rpo_seconds=None)
+    # heartbeat_at moves with every heartbeat written; what it decides is in the decision (its data loss)
+    observed = replace(obs, observed_at=_NO_TIME, signals=signals, rpo_seconds=None, heartbeat_at=None)
     return RunKey((decided, observed, before), obs.rpo_seconds, rpo_at, _slack(decision))
 
 
@@ -111,15 +123,16 @@ def _irregular(obs: Observation, decision: Decision, before: PairState | None) -
     return not 0.0 <= step <= MAX_STEP_INTERVALS * decision.policy.probe_interval_seconds
 
 
-def _unnamed(text: str) -> str:
-    """`text` without the request ids it quotes."""
-    return _REQUEST_ID.sub("", text)
+def _unnamed(text: str, at: datetime) -> str:
+    """`text` without the request ids it quotes, nor the round's own time (`at`: a heartbeat's
+    "written at <now>")."""
+    return _REQUEST_ID.sub("", text).replace(at.isoformat(), "")
 
 
-def _comparable(reason: Reason) -> Reason:
+def _comparable(reason: Reason, at: datetime) -> Reason:
     """The reason with NaN values (a time not known, as an open-ended pause's end) made equal to
-    themselves and without request ids, so that two identical rounds compare equal."""
-    reason = replace(reason, message=_unnamed(reason.message))
+    themselves and without request ids or the round's time, so that two identical rounds compare equal."""
+    reason = replace(reason, message=_unnamed(reason.message, at))
     if all(v == v for v in reason.values.values()):
         return reason
     return replace(reason, values={k: _NAN if v != v else v for k, v in reason.values.items()})

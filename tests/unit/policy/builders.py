@@ -51,6 +51,7 @@ def observation(
     prod_version: str | None = "8.2.1.220",
     sub_status: tuple[str, ...] = ("NORMAL",),
     extra: tuple[Signal, ...] = (),
+    heartbeat_at: datetime | None = None,
 ) -> Observation:
     """One round for PAIR; production's verdict comes from the production-cluster signal.
 
@@ -71,6 +72,7 @@ def observation(
         last_sync=None if never_synced or not sync_known else (last_sync or when - timedelta(seconds=60)),
         last_sync_known=sync_known,
         rpo_seconds=60.0,
+        heartbeat_at=heartbeat_at,
     )
 
 

@@ -115,6 +115,30 @@ def test_stale_sync_blocks_with_numbers() -> None:
 
 
 @pytest.mark.parametrize(
+    ("sync_age", "heartbeat_age", "loss", "code"),
+    [
+        (30, None, 30.0, None),  # no heartbeat read: the API's sync alone
+        (30, 10, 30.0, None),  # the heartbeat is newer: the older, the API's sync, counts
+        (30, 500, 500.0, None),  # the heartbeat is older: it counts, still within 600 s
+        (30, 700, 700.0, ReasonCode.DATA_LOSS_EXCEEDED),  # the heartbeat says the copy is stale
+        (700, 10, 700.0, ReasonCode.DATA_LOSS_EXCEEDED),  # a fresh heartbeat never hides a stale sync
+    ],
+)
+def test_the_heartbeat_axis_of_the_data_loss_guard(
+    sync_age: float, heartbeat_age: float | None, loss: float, code: ReasonCode | None
+) -> None:
+    """Expected data loss from the older of the API's last sync and the heartbeat read on the DR side
+    (ages in seconds before the first DOWN round); a heartbeat-driven block names the heartbeat."""
+    heartbeat = None if heartbeat_age is None else at(-heartbeat_age)
+    ev = confirmed(last_sync=at(-sync_age), heartbeat_at=heartbeat)
+    assert ev.decision.expected_data_loss_seconds == loss
+    blocked_by(code, last_sync=at(-sync_age), heartbeat_at=heartbeat)
+    reason = ev.decision.reason(ReasonCode.DATA_LOSS_EXCEEDED)
+    if reason is not None and heartbeat_age is not None and heartbeat_age > sync_age:
+        assert "recoverable point: heartbeat" in reason.message and "heartbeat_at" in reason.values
+
+
+@pytest.mark.parametrize(
     ("dr_status", "code"),
     [
         ("AVAILABLE", None),

@@ -198,40 +198,67 @@ def test_failover_exactly_when_the_window_closes(timeline: list[Round], policy: 
 
 
 signal_sets = st.lists(
-    st.tuples(st.sampled_from(list(SignalSource)), st.sampled_from(list(Verdict))), max_size=6
+    st.tuples(st.sampled_from(list(SignalSource)), st.sampled_from(list(Verdict)), st.booleans()), max_size=7
 )
+S = SignalSource
 
 
-@settings(max_examples=300, deadline=None)
+def quorum_says_down(found: list[tuple[SignalSource, Verdict, bool]]) -> bool:
+    """The quorum restated from docs/decisions.md's rules (not from the code's table): production's
+    control plane DOWN; no SQL answer from production (data plane or heartbeat UP); the watchdog not
+    isolated (some reference answered: the DR side's API read, the DR SQL endpoint or a canary UP,
+    when any reference is there at all); and a configured data plane DOWN with a network reference
+    UP. A source whose signals disagree says UNKNOWN; a signal with an error is an unread UNKNOWN."""
+    seen: dict[SignalSource, set[Verdict]] = {}
+    read: set[SignalSource] = set()
+    for src, v, error in found:
+        seen.setdefault(src, set()).add(Verdict.UNKNOWN if error else v)
+        read |= set() if error else {src}
+    one = {src: next(iter(vs)) if len(vs) == 1 else Verdict.UNKNOWN for src, vs in seen.items()}
+    net_ref = Verdict.UP in (one.get(S.DR_DATA_PLANE), one.get(S.CANARY))
+    references = {S.DR_TASK, S.DR_CLUSTER, S.DR_DATA_PLANE, S.CANARY} & set(one)
+    if references and not (net_ref or {S.DR_TASK, S.DR_CLUSTER} & read):
+        return False
+    if one.get(S.PRODUCTION_CLUSTER) is not Verdict.DOWN or Verdict.UP in (
+        one.get(S.DATA_PLANE),
+        one.get(S.HEARTBEAT),
+    ):
+        return False
+    return S.DATA_PLANE not in one or (one[S.DATA_PLANE] is Verdict.DOWN and net_ref)
+
+
+@settings(max_examples=500, deadline=None)
 @given(signal_sets)
-def test_failover_only_on_uncontested_down_evidence(found: list[tuple[SignalSource, Verdict]]) -> None:
-    """With the window closing and every guard passing, any mix of signals fails over exactly when
-    production's own cluster signal says DOWN and no production signal says UP (DR-side signals never
-    count; the DR task's DOWN alone never does; no evidence never does)."""
+def test_failover_only_on_down_evidence_the_quorum_accepts(
+    found: list[tuple[SignalSource, Verdict, bool]],
+) -> None:
+    """With the window closing and every guard passing, any mix of signals (every source, any verdict,
+    read or not, repeated) fails over exactly when the quorum says production is DOWN: never on the
+    DR task alone, never while production's SQL endpoint or heartbeat answers, never while the
+    watchdog is isolated, never on a data plane DOWN that no reference can vouch for."""
     now = T0 + timedelta(seconds=1000)
     state = PairState(
         consecutive_down=5, first_down_at=T0, last_down_at=now - timedelta(seconds=10), outage_seconds=990
     )
     obs = observation(now, Verdict.DOWN, last_sync=T0 - timedelta(seconds=5))
-    obs = replace(obs, signals=tuple(Signal(src, v, "generated", now) for src, v in found))
-    references = {SignalSource.DR_CLUSTER, SignalSource.DR_DATA_PLANE, SignalSource.CANARY}
-    about_production = {v for src, v in found if src not in references}
-    own_down = (SignalSource.PRODUCTION_CLUSTER, Verdict.DOWN) in found
-    expected = own_down and Verdict.UP not in about_production
-    decision = evaluate(obs, state, FAST, now).decision
-    assert (decision.action is Action.FAILOVER) is expected, decision.reasons
+    signals = tuple(
+        Signal(src, Verdict.UNKNOWN if error else v, "generated", now, error="unread" if error else None)
+        for src, v, error in found
+    )
+    decision = evaluate(replace(obs, signals=signals), state, FAST, now).decision
+    assert (decision.action is Action.FAILOVER) is quorum_says_down(found), decision.reasons
 
 
 @settings(max_examples=300, deadline=None)
 @given(signal_sets, st.booleans())
 def test_manual_failover_only_on_a_down_round_unless_forced(
-    found: list[tuple[SignalSource, Verdict]], force: bool
+    found: list[tuple[SignalSource, Verdict, bool]], force: bool
 ) -> None:
     """A manual failover with every guard passing goes through, unforced, exactly when this round's
     verdict is DOWN (a healthy or unseen production is refused, `production_not_down`); forced, always."""
     now = T0 + timedelta(seconds=1000)
     obs = observation(now, Verdict.DOWN, last_sync=now - timedelta(seconds=5))
-    obs = replace(obs, signals=tuple(Signal(src, v, "generated", now) for src, v in found))
+    obs = replace(obs, signals=tuple(Signal(src, v, "generated", now) for src, v, _ in found))
     down = production_verdict(obs.signals) is Verdict.DOWN
     decision = evaluate_manual(obs, PairState(), FAST, now, force=force).decision
     assert (decision.action is Action.FAILOVER) is (down or force), decision.reasons
@@ -271,16 +298,16 @@ def test_a_latched_pair_reads_failover_failed_exactly_when_its_newest_intent_fai
 @settings(max_examples=300, deadline=None)
 @given(signal_sets, policies, st.integers(0, 50), st.floats(0, 5000))
 def test_never_failover_unless_the_own_cluster_signal_is_down(
-    found: list[tuple[SignalSource, Verdict]], policy: Policy, count: int, outage: float
+    found: list[tuple[SignalSource, Verdict, bool]], policy: Policy, count: int, outage: float
 ) -> None:
     """Whatever the other signals say (the DR task abnormal on production's side included), a round
     whose production-cluster signal is not DOWN never fails over, however long the outage counted."""
     now = T0 + timedelta(seconds=outage)
     last = now - timedelta(seconds=1)
     state = PairState(consecutive_down=count, first_down_at=T0, last_down_at=last, outage_seconds=outage)
-    signals = tuple(Signal(src, v, "generated", now) for src, v in found)
+    signals = tuple(Signal(src, v, "generated", now) for src, v, _ in found)
     obs = replace(observation(now, Verdict.DOWN, last_sync=T0 - timedelta(seconds=5)), signals=signals)
     decision = evaluate(obs, state, policy, now).decision
-    if (SignalSource.PRODUCTION_CLUSTER, Verdict.DOWN) not in found:
+    if not any(src is SignalSource.PRODUCTION_CLUSTER and v is Verdict.DOWN for src, v, _ in found):
         assert decision.action is not Action.FAILOVER
         assert decision.verdict is not Verdict.DOWN

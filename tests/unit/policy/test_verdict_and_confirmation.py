@@ -32,7 +32,7 @@ P, T, C = SignalSource.PRODUCTION_CLUSTER, SignalSource.DR_TASK, SignalSource.DR
         (((P, D),), D),
         (((P, D), (T, X)), D),
         (((P, D), (T, D)), D),
-        (((P, D), (T, U)), X),
+        (((P, D), (T, U)), D),  # the DR task never says UP (controlplane.task_signal): not abnormal
         (((P, U), (T, D)), U),
         (((T, D),), X),
         (((P, X), (T, D)), X),
@@ -40,25 +40,31 @@ P, T, C = SignalSource.PRODUCTION_CLUSTER, SignalSource.DR_TASK, SignalSource.DR
         (((C, D), (P, U)), U),
         (((C, U), (P, D)), D),
         (((SignalSource.DATA_PLANE, D), (P, X)), X),
-        (((SignalSource.DATA_PLANE, D), (P, U)), X),
-        (((SignalSource.DATA_PLANE, D), (P, D)), D),
+        (((SignalSource.DATA_PLANE, D), (P, U)), U),  # no reference vouches for the SQL probe
+        (((SignalSource.DATA_PLANE, D), (P, U), (SignalSource.DR_DATA_PLANE, U)), X),  # gray failure
+        (((SignalSource.DATA_PLANE, D), (P, D)), X),  # a blind watchdog looks the same
+        (((SignalSource.DATA_PLANE, D), (P, D), (SignalSource.DR_DATA_PLANE, U)), D),
+        (((SignalSource.DATA_PLANE, D), (P, D), (SignalSource.CANARY, U)), D),
+        (((SignalSource.DATA_PLANE, U), (P, D)), X),
         (((SignalSource.HEARTBEAT, U), (P, D)), X),
     ],
 )
 def test_production_verdict_table(
     signals: tuple[tuple[SignalSource, Verdict], ...], expected: Verdict
 ) -> None:
-    """DOWN needs production's own cluster signal DOWN and no UP signal; the DR task's DOWN only
-    corroborates (beside an UP it is no conflict); conflict or no evidence is UNKNOWN; DR signals never
-    count."""
+    """DOWN needs production's own cluster signal DOWN, no SQL answer from production and, where a data
+    plane is probed, its DOWN vouched for by a network reference; the DR task's DOWN only corroborates;
+    conflict or no evidence is UNKNOWN (the whole matrix: tests/unit/policy/test_signal_matrix.py)."""
     assert production_verdict([sig(s, v) for s, v in signals]) is expected
 
 
 def test_conflict_is_reported_as_gray_failure() -> None:
-    """Production DOWN by one signal and UP by another: an UNKNOWN round with a signals_conflict reason."""
-    obs = observation(at(0), D, extra=(sig(T, U),))
+    """Production DOWN by its control plane, its SQL endpoint answering: an UNKNOWN round with a
+    signals_conflict reason and a gray_failure one."""
+    obs = observation(at(0), D, extra=(sig(SignalSource.DATA_PLANE, U),))
     ev = evaluate(obs, PairState(), FAST, at(0))
     assert ev.decision.state is State.UNKNOWN and ev.decision.rule is ReasonCode.SIGNALS_CONFLICT
+    assert ReasonCode.GRAY_FAILURE in ev.decision.codes
     assert ev.next_state.consecutive_down == 0
 
 
