@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export CI ?=
 
-.PHONY: all install demo test lint tools clean
+.PHONY: all install demo test lint tools clean bench
 
 all: test
 
@@ -42,6 +42,10 @@ test: $(STAMP) tools
 	$(BIN)/ruff format --check watchdog tests benchmarks
 	$(BIN)/mypy
 	HOME=$$(mktemp -d) $(BIN)/pytest
+
+# Speed and scale, measured from outside the daemon (figures: benchmarks/RESULTS.md); not part of `test`.
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.scale --pairs 100 1000 5000 --interval 10 --rounds 3
 
 lint: $(STAMP)
 	$(BIN)/ruff check watchdog tests benchmarks

@@ -1,0 +1,202 @@
+"""Benchmark: the daemon's cost at scale, measured from outside the process as a user would see it
+(issue 14). The simulator runs as its own process with N healthy pairs in one project; the daemon
+runs as a real process (`python -m watchdog run`, recommend mode); its CPU and memory are read from
+/proc, its /metrics over HTTP.
+
+    .venv/bin/python -m benchmarks.scale --pairs 100 1000 5000 --interval 10 --rounds 3
+
+Prints one JSON object per size: start-up to the first decided round, daemon CPU per round with no
+scrape in the window, one scrape's wall time and the daemon CPU it costs (the first scrape after a
+round renders; a second one is served from the same bytes), samples and bytes per scrape, samples
+per pair, peak resident memory, API requests per round. Talks only to 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import yaml
+from prometheus_client.parser import text_string_to_metric_families
+
+from benchmarks.probe_round import access_key, project_id, secret_key, start_simulator, write_scenario
+from watchdog.dws.client import DwsClient
+from watchdog.dws.signing import Credentials
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of the process, in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def dr_ids(url: str) -> list[tuple[str, str]]:
+    client = DwsClient(url, project_id(1), Credentials(access_key(1), secret_key(1)), timeout=60.0)
+    try:
+        return [(item.name, item.id) for item in await client.list_disaster_recoveries()]
+    finally:
+        await client.aclose()
+
+
+def config(url: str, pairs: list[tuple[str, str]], tmp: Path, port: int, interval: float) -> Path:
+    data = {
+        "cloud": {
+            "endpoint": url,
+            "project_id": project_id(1),
+            "access_key": access_key(1),
+            "secret_key": secret_key(1),
+            "verify_tls": False,
+            "timeout_seconds": min(30.0, interval * 0.8),
+        },
+        "pairs": [{"name": f"b-{i}", "disaster_recovery_id": dr} for i, (_, dr) in enumerate(pairs)],
+        "policy": {"mode": "recommend", "probe_interval_seconds": interval},
+        "state": {"path": str(tmp / "state" / "watchdog.db")},
+        "http": {"listen": f"127.0.0.1:{port}"},
+        "log": {"format": "json", "level": "WARNING"},
+    }
+    path = tmp / "watchdog.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def get(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=120) as resp:
+        body: bytes = resp.read()
+        return body
+
+
+def scalar(text: str, name: str) -> float:
+    return sum(s.value for f in text_string_to_metric_families(text) for s in f.samples if s.name == name)
+
+
+def wait_round_after(base: str, rounds: float, timeout: float) -> str:
+    """Scrape until rounds_total exceeds `rounds`; the exposition."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            text = get(f"{base}/metrics").decode()
+        except OSError:  # not listening yet
+            text = ""
+        if scalar(text, "dr_watchdog_rounds_total") > rounds:
+            return text
+        time.sleep(0.5)
+    raise SystemExit(f"no round after {rounds} within {timeout} s")
+
+
+def measure(url: str, pairs: list[tuple[str, str]], interval: float, rounds: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="drw-scale-") as tmp_name:
+        tmp, port = Path(tmp_name), free_port()
+        base = f"http://127.0.0.1:{port}"
+        cmd = [
+            sys.executable,
+            "-m",
+            "watchdog",
+            "run",
+            "--config",
+            str(config(url, pairs, tmp, port, interval)),
+        ]
+        env = {**os.environ, "HOME": tmp_name}
+        started = time.monotonic()
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp, env=env)
+        try:
+            first = wait_round_after(base, 0, 300)
+            startup = time.monotonic() - started
+            # CPU per round with no scrape in the window: scrape, read CPU, wait, read CPU, scrape
+            before = wait_round_after(base, scalar(first, "dr_watchdog_rounds_total"), interval * 3)
+            r0 = scalar(before, "dr_watchdog_rounds_total")
+            q0 = scalar(before, "dr_watchdog_api_requests_total")
+            c0 = cpu_seconds(proc.pid)
+            time.sleep(interval * rounds + interval / 2)
+            c1 = cpu_seconds(proc.pid)
+            after = get(f"{base}/metrics").decode()
+            r1, q1 = (
+                scalar(after, "dr_watchdog_rounds_total"),
+                scalar(after, "dr_watchdog_api_requests_total"),
+            )
+            # one scrape's cost: the first after a new round renders, a second is served from its bytes
+            scrapes, cached = [], []
+            for _ in range(3):
+                time.sleep(interval)  # a round has published since the last scrape: the next renders
+                for sink in (scrapes, cached):
+                    cpu0, wall0 = cpu_seconds(proc.pid), time.perf_counter()
+                    body = get(f"{base}/metrics")
+                    sink.append((time.perf_counter() - wall0, cpu_seconds(proc.pid) - cpu0, body))
+            body = scrapes[-1][2]
+            samples = [s for f in text_string_to_metric_families(body.decode()) for s in f.samples]
+            per_pair = sum(1 for s in samples if "pair" in s.labels) / len(pairs)
+            done = max(r1 - r0, 1)
+            return {
+                "pairs": len(pairs),
+                "interval_seconds": interval,
+                "startup_to_first_round_seconds": round(startup, 2),
+                "rounds_in_window": int(r1 - r0),
+                "cpu_seconds_per_round_no_scrape": round((c1 - c0) / done, 3),
+                "cpu_share_of_a_core_no_scrape": round((c1 - c0) / (interval * rounds + interval / 2), 3),
+                "scrape_wall_seconds_median": round(statistics.median(s[0] for s in scrapes), 3),
+                "scrape_cpu_seconds_median": round(statistics.median(s[1] for s in scrapes), 3),
+                "cached_scrape_wall_seconds_median": round(statistics.median(s[0] for s in cached), 3),
+                "samples_per_scrape": len(samples),
+                "bytes_per_scrape": len(body),
+                "samples_per_pair": round(per_pair, 1),
+                "peak_rss_mb": round(peak_rss_mb(proc.pid), 1),
+                "api_requests_per_round": round((q1 - q0) / done, 1),
+            }
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pairs", type=int, nargs="+", default=[100, 1000, 5000])
+    parser.add_argument("--interval", type=float, default=10.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    os.environ.setdefault("HOME", tempfile.mkdtemp(prefix="drw-bench-"))
+    print(f"# {' '.join([sys.executable, *sys.argv])}", flush=True)
+    for n in args.pairs:
+        with tempfile.TemporaryDirectory() as tmp:
+            scenario = Path(tmp) / "bench.yaml"
+            write_scenario(scenario, 1, n)
+            sim, url = start_simulator(scenario)
+            try:
+                pairs = asyncio.run(dr_ids(url))
+                print(json.dumps(measure(url, pairs, args.interval, args.rounds)), flush=True)
+            finally:
+                sim.terminate()
+                sim.wait(timeout=10)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
