@@ -139,9 +139,9 @@ class Journal(Intents, HookRuns, Operators):
         before = r.state_before
         return EncodedRound(
             r,
-            codec.dumps(codec.observation_to_dict(r.observation)),
-            codec.dumps(codec.decision_to_dict(r.decision)),
-            codec.dumps(codec.pair_state_to_dict(before)) if before is not None else None,
+            codec.observation_json(r.observation),
+            codec.decision_json(r.decision),
+            codec.pair_state_json(before) if before is not None else None,
             run_key(r.observation, r.decision, before),
         )
 
