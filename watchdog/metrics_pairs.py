@@ -38,18 +38,25 @@ class PairFamily:
 
     def _key(self, values: tuple[object, ...], named: dict[str, object]) -> tuple[str, ...]:
         if named:
-            if values or set(named) != set(self.labelnames):
-                raise ValueError(f"{self.name}: labels must be {', '.join(self.labelnames)}")
-            return tuple(str(named[n]) for n in self.labelnames)
+            if values or len(named) != len(self.labelnames):
+                raise self._wrong()
+            try:
+                return tuple([str(named[n]) for n in self.labelnames])
+            except KeyError:
+                raise self._wrong() from None
         if len(values) != len(self.labelnames):
-            raise ValueError(f"{self.name}: labels must be {', '.join(self.labelnames)}")
-        return tuple(str(v) for v in values)
+            raise self._wrong()
+        return tuple([str(v) for v in values])
+
+    def _wrong(self) -> ValueError:
+        return ValueError(f"{self.name}: labels must be {', '.join(self.labelnames)}")
 
     def labels(self, *values: object, **named: object) -> Sample:
         """The sample of these label values (created at 0 on first use, as a child is)."""
         key = self._key(values, named)
-        with self._lock:
-            self._values.setdefault(key, 0.0)
+        if key not in self._values:  # a read under the GIL; the insert under the lock
+            with self._lock:
+                self._values.setdefault(key, 0.0)
         return Sample(self, key)
 
     def set(self, key: tuple[str, ...], value: float) -> None:
