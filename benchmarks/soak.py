@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import json
 import random
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -120,6 +121,9 @@ async def run(pairs: int, hours: float, seed: int) -> dict[str, Any]:
         async with world.running():
             async for result in world.rounds(until):
                 rounds += 1
+                if rounds % 240 == 0:  # each virtual hour: how far, on stderr
+                    hours_done, wall = rounds * INTERVAL / 3600, time.perf_counter() - started
+                    print(f"# {hours_done:g} virtual h, {wall:.0f} s", file=sys.stderr)
                 for d in result.decisions.values():
                     states[d.state.value] += 1
                     verdicts[d.verdict.value] += 1
