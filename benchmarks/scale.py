@@ -105,6 +105,35 @@ def wait_round_after(base: str, rounds: float, timeout: float) -> str:
     raise SystemExit(f"no round after {rounds} within {timeout} s")
 
 
+Scrape = tuple[float, float, bytes]  # wall seconds, the daemon's CPU seconds, the body
+
+
+def timed_get(url: str, pid: int) -> Scrape:
+    cpu0, wall0 = cpu_seconds(pid), time.perf_counter()
+    body = get(url)
+    return time.perf_counter() - wall0, cpu_seconds(pid) - cpu0, body
+
+
+def rendering_scrapes(base: str, pid: int, interval: float, last: str) -> tuple[list[Scrape], list[Scrape]]:
+    """Three scrapes that render (the first after a round published), each followed by one served
+    from its bytes. Polled every 0.2 s, so the rendering scrape comes right after the round's end and
+    its CPU is the rendering's alone, not a round's running at the same time in another thread."""
+    scrapes: list[Scrape] = []
+    cached: list[Scrape] = []
+    previous = last.encode()
+    end = time.monotonic() + interval * 8
+    while len(scrapes) < 3 and time.monotonic() < end:
+        got = timed_get(f"{base}/metrics", pid)
+        if got[2] != previous:  # a new rendering
+            scrapes.append(got)
+            cached.append(timed_get(f"{base}/metrics", pid))
+            previous = got[2]
+        time.sleep(0.2)
+    if not scrapes:
+        raise SystemExit("no round published within the window")
+    return scrapes, cached
+
+
 def py_spy(pid: int, seconds: float, out: str) -> subprocess.Popen[bytes]:
     """py-spy (the bench extra) sampling the daemon for `seconds`, collapsed stacks into `out`."""
     spy = Path(sys.executable).with_name("py-spy")
@@ -147,14 +176,7 @@ def measure(
                 scalar(after, "dr_watchdog_rounds_total"),
                 scalar(after, "dr_watchdog_api_requests_total"),
             )
-            # one scrape's cost: the first after a new round renders, a second is served from its bytes
-            scrapes, cached = [], []
-            for _ in range(3):
-                time.sleep(interval)  # a round has published since the last scrape: the next renders
-                for sink in (scrapes, cached):
-                    cpu0, wall0 = cpu_seconds(proc.pid), time.perf_counter()
-                    body = get(f"{base}/metrics")
-                    sink.append((time.perf_counter() - wall0, cpu_seconds(proc.pid) - cpu0, body))
+            scrapes, cached = rendering_scrapes(base, proc.pid, interval, after)
             body = scrapes[-1][2]
             samples = [s for f in text_string_to_metric_families(body.decode()) for s in f.samples]
             per_pair = sum(1 for s in samples if "pair" in s.labels) / len(pairs)
