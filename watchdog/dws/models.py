@@ -73,8 +73,12 @@ class _Model(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _keep_raw(cls, data: Any) -> Any:
-        if not isinstance(data, Mapping):
+        # `dict` first: a list answer is tens of thousands of objects a round, and the check against
+        # the Mapping ABC cost more than the rest of this validator (py-spy, 5,000 pairs)
+        if not isinstance(data, dict) and not isinstance(data, Mapping):
             return data  # pydantic reports the wrong type
+        if not cls._enum_fields:
+            return data  # nothing to keep: no copy
         out = dict(data)
         for name in cls._enum_fields:
             out[f"{name}_raw"] = raw_text(data.get(name))
