@@ -199,3 +199,24 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(10)
+
+
+def test_a_dr_task_placed_elsewhere_than_its_endpoints_stops_the_daemon_at_start(
+    tmp_path: Path, servers: tuple[PostgresServer, PostgresServer]
+) -> None:
+    """The pair's DR endpoint claims ap-southeast-1, the task says its standby is in cn-east-3: the
+    daemon exits 2 at start-up with one line naming the pair and both placements."""
+    with ExitStack() as stack:
+        geo = Geo(stack, *servers)
+        extra = geo.extra()
+        extra["endpoints"]["east"]["region"] = "ap-southeast-1"
+        config = daemon_config(geo.north.url, tmp_path, free_port(), extra, **policy())
+        env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("DRW_", "NOTIFY_SOCKET", "CREDENTIALS_"))
+        }
+        cmd = [sys.executable, "-m", "watchdog", "run", "--config", str(config)]
+        done = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60)
+    assert done.returncode == 2, done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith(f"dr-watchdog: config error: pairs[0] ({PAIR}): the DR task puts its clusters in")
+    assert "cn-east-3" in line and "east (ap-southeast-1/" in line
