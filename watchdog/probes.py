@@ -56,6 +56,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 SIGNAL_ORDER = (SignalSource.PRODUCTION_CLUSTER, SignalSource.DR_TASK, SignalSource.DR_CLUSTER)
+FOREIGN_SHARE = 0.6  # of the probe timeout: the wait for another endpoint's lists (the rest: details)
 
 
 class EvidenceStep(Protocol):
@@ -132,12 +133,17 @@ class Prober:
             groups.setdefault(ref.project_id, []).append(ref)
         used = set(groups) | {r.production_group for r in refs if r.production_group is not None}
         canary = asyncio.ensure_future(self.evidence.canaries(now)) if self.evidence else None
+        loop = asyncio.get_running_loop()
+        end = loop.time() + self._timeout  # one bound for a group's lists and details
+        soon = loop.time() + self._timeout * FOREIGN_SHARE  # how long another group's lists are awaited
+        lists = {g: asyncio.ensure_future(self._lists(g, end)) for g in used}
         try:
-            lists = dict(zip(used, await asyncio.gather(*(self._lists(g) for g in used)), strict=True))
-            results = await asyncio.gather(*(self._group(g, rs, lists, now) for g, rs in groups.items()))
+            work = (self._group(g, rs, lists, now, end, soon) for g, rs in groups.items())
+            results = await asyncio.gather(*work)
         except BaseException:  # cancelled (a stopping daemon): the canaries are not awaited any more
-            if canary is not None:
-                canary.cancel()
+            for pending in [canary, *lists.values()]:
+                if pending is not None:
+                    pending.cancel()
             raise
         observations = {name: obs for result, _ in results for name, obs in result.items()}
         if self.evidence is None:
@@ -153,7 +159,7 @@ class Prober:
         result = await self._probe([ref], now or self._clock.now())
         return result[name]
 
-    async def _lists(self, group: str) -> Lists:
+    async def _lists(self, group: str, end: float) -> Lists:
         """A group's DR list and cluster list, bounded by the timeout (a hung endpoint is an
         unreachable one: its reads fail, the other groups' do not)."""
         client = self._clients.get(group)
@@ -161,7 +167,7 @@ class Prober:
             why = f"no API client for {group}"
             return Read(error=why), Read(error=why)
         try:
-            async with asyncio.timeout(self._timeout):
+            async with asyncio.timeout_at(end):
                 tasks, clusters = await asyncio.gather(
                     read(client.list_disaster_recoveries()), read(client.list_clusters())
                 )
@@ -172,16 +178,30 @@ class Prober:
         return indexed(tasks), indexed(clusters)
 
     async def _group(
-        self, group: str, refs: Sequence[PairRef], lists: Mapping[str, Lists], now: datetime
+        self,
+        group: str,
+        refs: Sequence[PairRef],
+        lists: Mapping[str, asyncio.Future[Lists]],
+        now: datetime,
+        end: float,
+        soon: float,
     ) -> tuple[dict[str, Observation], dict[str, Sides]]:
         """Every pair whose DR task is read through this group, and the clusters each named (for
-        the evidence step); a timeout or an unexpected failure makes them UNKNOWN, never DOWN."""
+        the evidence step); a timeout or an unexpected failure makes them UNKNOWN, never DOWN.
+
+        The lists of the groups hosting its pairs' production clusters are awaited until `soon`
+        only: a hung production endpoint (a region outage) then counts as unreachable, and this
+        group still has the rest of the round for its own reads."""
         client = self._clients.get(group)
         if client is None:
             return {r.name: unseen(r, now, f"no API client for {group}") for r in refs}, {}
-        others = {g: (c, lists.get(g)) for g, c in self._clients.items()}
+        foreign = {r.production_group for r in refs if r.production_group not in (None, group)}
         try:
-            async with asyncio.timeout(self._timeout):
+            found: dict[str, Lists] = {group: await lists[group]}
+            for other in foreign:
+                found[other] = await _awaited(other, lists[other], soon)
+            others = {g: (c, found.get(g)) for g, c in self._clients.items()}
+            async with asyncio.timeout_at(end):
                 project = ProjectRound(client, refs, now, self._detail_concurrency, others, group)
                 observations = await project.run()
         except TimeoutError:
@@ -196,6 +216,17 @@ class Prober:
             for cluster_id, host in project.hosts.items():
                 self._on_host(cluster_id, host)
         return observations, project.sides
+
+
+async def _awaited(group: str, lists: asyncio.Future[Lists], until: float) -> Lists:
+    """Another group's lists, or timed-out reads when they are not there by `until`."""
+    try:
+        async with asyncio.timeout_at(until):
+            return await asyncio.shield(lists)
+    except TimeoutError:
+        why = f"lists of {group} did not answer in time"
+        failure = RequestTimeout("list", why)
+        return Read(error=why, failure=failure), Read(error=why, failure=failure)
 
 
 def unseen(ref: PairRef, now: datetime, why: str) -> Observation:

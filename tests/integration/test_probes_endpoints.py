@@ -7,6 +7,7 @@ production's cluster with a `production_api` DOWN beside it."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -79,7 +80,9 @@ def settings_for(sim: Simulator, urls: dict[str, str]) -> Settings:
     return Settings(cloud=cloud, endpoints=endpoints, pairs=pairs, policy={"probe_interval_seconds": 5})
 
 
-def rounds(settings: Settings, count: int, between: Any = None) -> list[dict[str, Observation]]:
+def rounds(
+    settings: Settings, count: int, between: Any = None, took: list[float] | None = None
+) -> list[dict[str, Observation]]:
     async def go() -> list[dict[str, Observation]]:
         clock = SystemClock()
         async with build_clients(settings, None, clock) as clients:
@@ -88,7 +91,10 @@ def rounds(settings: Settings, count: int, between: Any = None) -> list[dict[str
             for i in range(count):
                 if between is not None and i:
                     between()
+                began = time.monotonic()
                 out.append(await prober.probe_round(datetime.now(UTC)))
+                if took is not None:
+                    took.append(time.monotonic() - began)
             return out
 
     return asyncio.run(go())
@@ -137,3 +143,24 @@ def test_production_region_down_is_unknown_with_the_dr_side_still_seen(
             assert production_verdict(obs.signals) is Verdict.UNKNOWN
         elif region_of((k + 1) % PROJECTS) != "cn-north-4":
             assert production_verdict(obs.signals) is Verdict.UP
+
+
+def test_a_hung_production_region_is_unreachable_and_the_round_still_ends_in_time(
+    world: tuple[Simulator, dict[str, str]],
+) -> None:
+    """cn-north-4's listener accepts and never answers: within the probe timeout its pairs get
+    production_api DOWN (not answered in time) beside their DR side read as usual, and the pairs
+    whose DR task is read through cn-north-4 are UNKNOWN, never DOWN."""
+    sim, urls = world
+    settings = settings_for(sim, urls)
+    sim.inject(kind="hang", region="cn-north-4", seconds=30)
+    took: list[float] = []
+    (observations,) = rounds(settings, 1, took=took)
+    sim.clear_faults()
+    assert took[0] < settings.policy.probe_interval_seconds  # the probe timeout is 90 % of it
+    for k, obs in enumerate(observations.values()):
+        kinds = {s.source: s.verdict for s in obs.signals}
+        assert production_verdict(obs.signals) is not Verdict.DOWN
+        if region_of(k) == "cn-north-4":
+            assert kinds[SignalSource.PRODUCTION_API] is Verdict.DOWN
+            assert kinds[SignalSource.DR_CLUSTER] is Verdict.UP
