@@ -145,6 +145,8 @@ class Prober:
                 if pending is not None:
                     pending.cancel()
             raise
+        for pending in lists.values():  # an endpoint nobody waits for any more (hung past `soon`)
+            pending.cancel()
         observations = {name: obs for result, _ in results for name, obs in result.items()}
         if self.evidence is None:
             return observations
