@@ -189,8 +189,8 @@ async def probe(settings: Settings, args: argparse.Namespace) -> int:
     """One probe round now, and what the policy would decide; writes nothing, acts on nothing."""
     names = _pair_names(settings, args.pair)
     clock = SystemClock()
-    async with wiring.build_client(settings, None, clock) as client:
-        prober = wiring.build_prober(settings, client, clock, timeout=settings.cloud.timeout_seconds * 3)
+    async with wiring.build_clients(settings, None, clock) as clients:
+        prober = wiring.build_prober(settings, clients, clock, timeout=settings.cloud.timeout_seconds * 3)
         observations = await prober.probe_round(clock.now())
     states = _states_if_journal(settings, names, clock.now())
     results = []

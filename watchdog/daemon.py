@@ -231,6 +231,12 @@ async def serve(settings: Settings, clock: Clock | None = None) -> int:
     except BaseException:
         http.stop()
         raise
+    try:
+        await runtime.check_placement()
+    except BaseException:
+        await runtime.close()
+        http.stop()
+        raise
     notifier = SdNotifier()
     loop = Loop(
         runtime.round,

@@ -15,8 +15,8 @@ import argparse
 import sys
 
 from watchdog import wiring
+from watchdog.clients import CloudClients
 from watchdog.clock import SystemClock
-from watchdog.dws.client import DwsClient
 from watchdog.failover import ManualOutcome
 from watchdog.hooks import HookRunner
 from watchdog.journal import Journal
@@ -77,16 +77,16 @@ def _confirmed(pair: str) -> bool:
         return False
 
 
-async def _probe(settings: Settings, client: DwsClient, name: str) -> Observation:
+async def _probe(settings: Settings, clients: CloudClients, name: str) -> Observation:
     """The pair as a round sees it, its data plane included (a fresh process: not yet proven)."""
-    return await wiring.build_prober(settings, client, SystemClock(), timeout=30.0).probe_pair(name)
+    return await wiring.build_prober(settings, clients, SystemClock(), timeout=30.0).probe_pair(name)
 
 
 async def failover(settings: Settings, args: argparse.Namespace, journal: Journal, requested_by: str) -> int:
     """Probe, show, refuse or confirm, then fail over through the executor (exit codes: module doc)."""
     name, clock, policy = args.pair, SystemClock(), settings.policy_for(args.pair)
-    async with wiring.build_client(settings, None, clock) as client:
-        obs = await _probe(settings, client, name)
+    async with wiring.build_clients(settings, None, clock) as clients:
+        obs = await _probe(settings, clients, name)
         state = journal.load_state(name, clock.now())
         preview = evaluate_manual(obs, state, policy, clock.now(), force=args.force)
         print("\n".join(preflight_text(obs, preview.decision)))
@@ -98,9 +98,9 @@ async def failover(settings: Settings, args: argparse.Namespace, journal: Journa
             if not _confirmed(name):
                 print("dr-watchdog: failover aborted (not confirmed)", file=sys.stderr)
                 return EXIT_NOT_CONFIRMED
-            obs = await _probe(settings, client, name)
+            obs = await _probe(settings, clients, name)
         hooks = HookRunner(settings.hooks, clock=clock)
-        executor = wiring.build_executor(settings, journal, lambda _p: client, clock, None, hooks)
+        executor = wiring.build_executor(settings, journal, clients, clock, None, hooks)
         print(f"{name}: requesting failover (force={args.force}); this waits until the DR task settles")
         outcome = await executor.manual_failover(obs, policy, force=args.force, requested_by=requested_by)
     return _report(name, outcome)

@@ -34,6 +34,9 @@ class SignalSource(StrEnum):
     HEARTBEAT = "heartbeat"  # the heartbeat row written on production this round (UP) or not (UNKNOWN)
     DR_DATA_PLANE = "dr_data_plane"  # the DR cluster's SQL endpoint: a reference, never about production
     CANARY = "canary"  # the configured canary addresses: a reference (UP: one answered; DOWN: none did)
+    # production's API endpoint, when it is not the one the DR task was read through (a cross-region
+    # pair): UP it answered, DOWN unreachable (refused, reset, timed out, 5xx); never about the cluster
+    PRODUCTION_API = "production_api"
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,10 @@ DR task abnormal on production's side that UP round also carries `dr_replication
 production's own cluster signal is DOWN, nothing of production answers, and, where a data plane is
 probed this round, it is DOWN while a network reference (DR SQL endpoint, canary) answers. The DR
 task's DOWN only corroborates: alone it is UNKNOWN (a broken replication is not a dead production).
+Region outage (a cross-region pair, signal `production_api`): production's API endpoint unreachable
+is UNKNOWN for production's control plane, never DOWN; DOWN only when, besides, the DR side is
+reachable and reports the DR task abnormal with production's side abnormal, production's SQL
+endpoint is DOWN, and the DR side's API and SQL endpoint answer (matrix row 14).
 Everything else => UNKNOWN ("cannot tell" is never "down"). A source whose signals disagree counts as
 UNKNOWN. The quorum settings (`Policy.require_data_plane`, `require_dr_task`) only remove DOWN rows:
 no setting makes a round DOWN that the floor does not.

@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from watchdog.clock import Clock, SystemClock
 from watchdog.dws.client import DwsClient
-from watchdog.dws.errors import AuthenticationError
+from watchdog.dws.errors import AuthenticationError, RequestTimeout
 from watchdog.dws.models import (
     ClusterInfo,
     ClusterStatus,
@@ -37,7 +37,7 @@ from watchdog.dws.models import (
     DrClusterStatus,
     DrStatus,
 )
-from watchdog.evidence.controlplane import Read, Sides, cluster_signal, indexed, read, task_signal
+from watchdog.evidence.controlplane import Read, Sides, api_signal, cluster_signal, indexed, read, task_signal
 from watchdog.model import Observation, Signal, SignalSource, Verdict
 from watchdog.probe_auth import RefusalLog, first_refusal, refusal_text
 from watchdog.probe_views import ROLES_AS_LISTED, last_sync_of, list_roles, task_view, unoriented, view
@@ -56,6 +56,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 SIGNAL_ORDER = (SignalSource.PRODUCTION_CLUSTER, SignalSource.DR_TASK, SignalSource.DR_CLUSTER)
+FOREIGN_SHARE = 0.6  # of the probe timeout: the wait for another endpoint's lists (the rest: details)
 
 
 class EvidenceStep(Protocol):
@@ -79,15 +80,27 @@ class EvidenceStep(Protocol):
 
 @dataclass(frozen=True)
 class PairRef:
-    """A watched pair: its name (the metric label), project and DR task id."""
+    """A watched pair: its name (the metric label), the clients key its DR task is read through
+    (its project, or its DR side's endpoint), its DR task id, and the clients key of its production
+    side when that is another endpoint (a cross-region pair; None: the same)."""
 
     name: str
     project_id: str
     disaster_recovery_id: str
+    production_group: str | None = None
+
+
+Lists = tuple[Read[dict[str, DisasterRecovery]], Read[dict[str, ClusterInfo]]]
 
 
 class Prober:
-    """Probes every pair; built with one client per project (a seam: a pair may get its own endpoint)."""
+    """Probes every pair; built with one client per group (an endpoint, or a project of one endpoint).
+
+    Each group's two list calls run once per round and serve every pair with a side in it: requests
+    grow with (endpoint, project) groups, not with pairs. A pair is observed through its DR task's
+    group (the task, the DR cluster), and its production cluster through the group that hosts it
+    (the DR task names each side's project), so a cross-region pair is seen through both endpoints.
+    """
 
     def __init__(
         self,
@@ -98,6 +111,7 @@ class Prober:
         detail_concurrency: int = 8,
         clock: Clock | None = None,
         evidence: EvidenceStep | None = None,
+        on_host: Callable[[str, str], None] | None = None,
     ) -> None:
         self._clients = dict(clients)
         self.evidence = evidence if evidence is not None and evidence.configured else None
@@ -106,25 +120,33 @@ class Prober:
         self._detail_concurrency = detail_concurrency
         self._clock: Clock = clock or SystemClock()
         self._refusals = RefusalLog()
+        self._on_host = on_host  # (cluster id, group) as each round finds it: the executor's map
 
     async def probe_round(self, now: datetime) -> dict[str, Observation]:
-        """One Observation per pair; projects are probed concurrently, each bounded by the timeout,
+        """One Observation per pair; groups are probed concurrently, each bounded by the timeout,
         then the evidence step (`watchdog.evidence.gather`) adds the data-plane signals."""
-        projects: dict[str, list[PairRef]] = {}
-        for ref in self._pairs:
-            projects.setdefault(ref.project_id, []).append(ref)
-        return await self._probe(projects, now)
+        return await self._probe(self._pairs, now)
 
-    async def _probe(
-        self, projects: Mapping[str, Sequence[PairRef]], now: datetime
-    ) -> dict[str, Observation]:
+    async def _probe(self, refs: Sequence[PairRef], now: datetime) -> dict[str, Observation]:
+        groups: dict[str, list[PairRef]] = {}
+        for ref in refs:
+            groups.setdefault(ref.project_id, []).append(ref)
+        used = set(groups) | {r.production_group for r in refs if r.production_group is not None}
         canary = asyncio.ensure_future(self.evidence.canaries(now)) if self.evidence else None
+        loop = asyncio.get_running_loop()
+        end = loop.time() + self._timeout  # one bound for a group's lists and details
+        soon = loop.time() + self._timeout * FOREIGN_SHARE  # how long another group's lists are awaited
+        lists = {g: asyncio.ensure_future(self._lists(g, end)) for g in used}
         try:
-            results = await asyncio.gather(*(self._project(pid, refs, now) for pid, refs in projects.items()))
+            work = (self._group(g, rs, lists, now, end, soon) for g, rs in groups.items())
+            results = await asyncio.gather(*work)
         except BaseException:  # cancelled (a stopping daemon): the canaries are not awaited any more
-            if canary is not None:
-                canary.cancel()
+            for pending in [canary, *lists.values()]:
+                if pending is not None:
+                    pending.cancel()
             raise
+        for pending in lists.values():  # an endpoint nobody waits for any more (hung past `soon`)
+            pending.cancel()
         observations = {name: obs for result, _ in results for name, obs in result.items()}
         if self.evidence is None:
             return observations
@@ -136,30 +158,77 @@ class Prober:
         ref = next((p for p in self._pairs if p.name == name), None)
         if ref is None:
             raise KeyError(f"pair: no pair named {name!r}")
-        result = await self._probe({ref.project_id: [ref]}, now or self._clock.now())
+        result = await self._probe([ref], now or self._clock.now())
         return result[name]
 
-    async def _project(
-        self, project_id: str, refs: Sequence[PairRef], now: datetime
-    ) -> tuple[dict[str, Observation], dict[str, Sides]]:
-        """Every pair of one project, and the clusters each named (for the evidence step); a timeout
-        or an unexpected failure makes them UNKNOWN, never DOWN."""
-        client = self._clients.get(project_id)
+    async def _lists(self, group: str, end: float) -> Lists:
+        """A group's DR list and cluster list, bounded by the timeout (a hung endpoint is an
+        unreachable one: its reads fail, the other groups' do not)."""
+        client = self._clients.get(group)
         if client is None:
-            return {r.name: unseen(r, now, f"no API client for project {project_id}") for r in refs}, {}
+            why = f"no API client for {group}"
+            return Read(error=why), Read(error=why)
         try:
-            async with asyncio.timeout(self._timeout):
-                project = ProjectRound(client, refs, now, self._detail_concurrency, self._clients)
+            async with asyncio.timeout_at(end):
+                tasks, clusters = await asyncio.gather(
+                    read(client.list_disaster_recoveries()), read(client.list_clusters())
+                )
+        except TimeoutError:
+            why = f"lists of {group} timed out after {self._timeout:g} s"
+            failure = RequestTimeout("list", why)
+            return Read(error=why, failure=failure), Read(error=why, failure=failure)
+        return indexed(tasks), indexed(clusters)
+
+    async def _group(
+        self,
+        group: str,
+        refs: Sequence[PairRef],
+        lists: Mapping[str, asyncio.Future[Lists]],
+        now: datetime,
+        end: float,
+        soon: float,
+    ) -> tuple[dict[str, Observation], dict[str, Sides]]:
+        """Every pair whose DR task is read through this group, and the clusters each named (for
+        the evidence step); a timeout or an unexpected failure makes them UNKNOWN, never DOWN.
+
+        The lists of the groups hosting its pairs' production clusters are awaited until `soon`
+        only: a hung production endpoint (a region outage) then counts as unreachable, and this
+        group still has the rest of the round for its own reads."""
+        client = self._clients.get(group)
+        if client is None:
+            return {r.name: unseen(r, now, f"no API client for {group}") for r in refs}, {}
+        foreign = {r.production_group for r in refs if r.production_group not in (None, group)}
+        try:
+            found: dict[str, Lists] = {group: await lists[group]}
+            for other in foreign:
+                found[other] = await _awaited(other, lists[other], soon)
+            others = {g: (c, found.get(g)) for g, c in self._clients.items()}
+            async with asyncio.timeout_at(end):
+                project = ProjectRound(client, refs, now, self._detail_concurrency, others, group)
                 observations = await project.run()
         except TimeoutError:
-            why = f"probe of project {project_id} timed out after {self._timeout:g} s"
+            why = f"probe of {group} timed out after {self._timeout:g} s"
             return {r.name: unseen(r, now, why) for r in refs}, {}
         except Exception as exc:  # a bug must not take the round down: the pairs become UNKNOWN
-            log.exception("probe of project %s failed", project_id)
+            log.exception("probe of %s failed", group)
             why = f"probe failed: {type(exc).__name__}"
             return {r.name: unseen(r, now, why) for r in refs}, {}
-        self._refusals.note(project_id, first_refusal(project.refusals))
+        self._refusals.note(group, first_refusal(project.refusals))
+        if self._on_host is not None:
+            for cluster_id, host in project.hosts.items():
+                self._on_host(cluster_id, host)
         return observations, project.sides
+
+
+async def _awaited(group: str, lists: asyncio.Future[Lists], until: float) -> Lists:
+    """Another group's lists, or timed-out reads when they are not there by `until`."""
+    try:
+        async with asyncio.timeout_at(until):
+            return await asyncio.shield(lists)
+    except TimeoutError:
+        why = f"lists of {group} did not answer in time"
+        failure = RequestTimeout("list", why)
+        return Read(error=why, failure=failure), Read(error=why, failure=failure)
 
 
 def unseen(ref: PairRef, now: datetime, why: str) -> Observation:
@@ -177,10 +246,15 @@ class ProjectRound:
         refs: Sequence[PairRef],
         now: datetime,
         concurrency: int,
-        others: Mapping[str, DwsClient] | None = None,
+        others: Mapping[str, DwsClient] | Mapping[str, tuple[DwsClient, Lists | None]] | None = None,
+        group: str | None = None,
     ) -> None:
         self.client = client
-        self.others = others or {}
+        self.group = group or client.project_id
+        self.others: dict[str, tuple[DwsClient, Lists | None]] = {
+            key: (value if isinstance(value, tuple) else (value, None))
+            for key, value in (others or {}).items()
+        }
         self.refs = refs
         self.now = now
         self._gate = asyncio.Semaphore(max(1, concurrency))
@@ -188,12 +262,16 @@ class ProjectRound:
         self.clusters: Read[dict[str, ClusterInfo]] = Read()
         self.refusals: list[AuthenticationError] = []  # the credentials/permissions refused this round
         self.sides: dict[str, Sides] = {}  # pair -> its clusters as read (the data-plane addresses)
+        self.hosts: dict[str, str] = {}  # cluster id -> the group hosting it, as the DR tasks say
 
     async def run(self) -> dict[str, Observation]:
-        tasks, clusters = await asyncio.gather(
-            read(self.client.list_disaster_recoveries()), read(self.client.list_clusters())
-        )
-        self.tasks, self.clusters = indexed(tasks), indexed(clusters)
+        own = self.others.get(self.group, (self.client, None))[1]
+        if own is None:
+            tasks, clusters = await asyncio.gather(
+                read(self.client.list_disaster_recoveries()), read(self.client.list_clusters())
+            )
+            own = indexed(tasks), indexed(clusters)
+        self.tasks, self.clusters = own
         observations = await asyncio.gather(*(self.pair(ref) for ref in self.refs))
         return {obs.pair: obs for obs in observations}
 
@@ -202,7 +280,7 @@ class ProjectRound:
         item = (self.tasks.value or {}).get(ref.disaster_recovery_id)
         detail: Read[DisasterRecoveryDetail] = Read()
         progress: Read[DisasterRecoveryProgress] = Read()
-        needed = self.needs_detail(item)
+        needed = self.needs_detail(ref, item)
         if needed:
             async with self._gate:
                 detail, progress = await asyncio.gather(
@@ -213,16 +291,22 @@ class ProjectRound:
         task_error = detail.error or self.tasks.error or "DR task not in the list"
         if task is None and item is not None:
             task_error = unoriented(item, detail.error)
-        production = await self.cluster(task.primary_cluster_id if task else None, task_error, item)
-        standby = await self.cluster(task.standby_cluster_id if task else None, task_error, item)
+        production, host = await self.cluster(
+            ref, task.primary_cluster_id if task else None, task_error, item, "primary"
+        )
+        standby, _ = await self.cluster(
+            ref, task.standby_cluster_id if task else None, task_error, item, "standby"
+        )
         settled = self.tasks.error is None and not needed
         sync = last_sync_of(item, detail.value, progress.value, settled=settled)
         task_seconds = detail.seconds if detail.seconds is not None else self.tasks.seconds
-        signals = (
+        signals: tuple[Signal, ...] = (
             cluster_signal(SignalSource.PRODUCTION_CLUSTER, "production", production, self.now),
             task_signal(task, task_error, self.now, task_seconds),
             cluster_signal(SignalSource.DR_CLUSTER, "DR", standby, self.now),
         )
+        api = self.production_api(host)
+        signals += (api,) if api is not None else ()
         rpo = progress.value.recovery_point_object if progress.value else None
         reads = (self.tasks, self.clusters, detail, progress, production, standby)
         refused = first_refusal(r.failure for r in reads)
@@ -238,7 +322,7 @@ class ProjectRound:
             auth_error=refusal_text(refused) if refused is not None else None,
         )  # fmt: skip
 
-    def needs_detail(self, item: DisasterRecovery | None) -> bool:
+    def needs_detail(self, ref: PairRef, item: DisasterRecovery | None) -> bool:
         """Whether the lists leave this pair unsettled (see the module docstring).
 
         Never when the DR list itself failed: per-pair reads against an API that is already failing
@@ -250,38 +334,66 @@ class ProjectRound:
             return True
         if item.status is not DrStatus.RUNNING or item.primary_cluster_status is DrClusterStatus.ABNORMAL:
             return True
-        production = (self.clusters.value or {}).get(item.primary_cluster_id or "")
+        production = self.listed(ref, item, item.primary_cluster_id or "")
         return production is None or production.status is not ClusterStatus.AVAILABLE
 
-    async def cluster(
-        self, cluster_id: str | None, task_error: str, item: DisasterRecovery | None
-    ) -> Read[ClusterInfo]:
-        """A cluster from the list; one missing from a good list is looked up (only DWS.0047 is deletion)."""
-        if cluster_id is None:
-            return Read(error=f"which cluster is unknown: {task_error}")
+    def host(self, ref: PairRef, cluster_id: str, item: DisasterRecovery | None, role: str) -> str | None:
+        """The group hosting a member cluster: the one whose project the DR task names for it (the
+        pair's own groups first); without a project in the task, the pair's side for the role."""
         project = item.project_of(cluster_id) if item is not None else None
-        if project is not None and project != self.client.project_id:
-            return await self.foreign_cluster(cluster_id, project)
-        if self.clusters.value is None:
-            return self.clusters_failed()
-        found = self.clusters.value.get(cluster_id)
-        if found is not None:
-            return Read(found, seconds=self.clusters.seconds)
-        return await self.lookup(self.client, cluster_id)
+        mine = [g for g in (self.group, ref.production_group) if g is not None]
+        if project is None or project == self.client.project_id:
+            if project is None and role == "primary" and ref.production_group is not None:
+                return ref.production_group
+            return self.group
+        for group in [*mine, *self.others]:
+            entry = self.others.get(group)
+            if entry is not None and entry[0].project_id == project:
+                return group
+        return None
 
-    def clusters_failed(self) -> Read[ClusterInfo]:
-        return Read(error=self.clusters.error, failure=self.clusters.failure, seconds=self.clusters.seconds)
-
-    async def foreign_cluster(self, cluster_id: str, project: str) -> Read[ClusterInfo]:
-        """A member cluster in another project (cross-region DR): read through that project's client.
-
-        Without one it is UNKNOWN: this project's API would answer 404 for it, which is no deletion.
-        """
-        client = self.others.get(project)
-        if client is None:
+    async def cluster(
+        self, ref: PairRef, cluster_id: str | None, task_error: str, item: DisasterRecovery | None, role: str
+    ) -> tuple[Read[ClusterInfo], str | None]:
+        """A cluster from its host group's list; one missing from a good list is looked up (only
+        DWS.0047 is deletion); and the host group."""
+        if cluster_id is None:
+            return Read(error=f"which cluster is unknown: {task_error}"), None
+        host = self.host(ref, cluster_id, item, role)
+        if host is None:
+            project = item.project_of(cluster_id) if item is not None else None
             why = f"cluster {cluster_id} is in project {project}, which no configured client reaches"
-            return Read(error=why)
-        return await self.lookup(client, cluster_id)
+            return Read(error=why), None
+        self.hosts[cluster_id] = host
+        client, lists = (
+            (self.client, (self.tasks, self.clusters)) if host == self.group else self.others[host]
+        )
+        if lists is None:  # a client without this round's lists: one detail read
+            return await self.lookup(client, cluster_id), host
+        clusters = lists[1]
+        if clusters.value is None:
+            return Read(error=clusters.error, failure=clusters.failure, seconds=clusters.seconds), host
+        found = clusters.value.get(cluster_id)
+        if found is not None:
+            return Read(found, seconds=clusters.seconds), host
+        return await self.lookup(client, cluster_id), host
+
+    def production_api(self, host: str | None) -> Signal | None:
+        """PRODUCTION_API when production is hosted by another group than the DR task's."""
+        if host is None or host == self.group:
+            return None
+        lists = self.others.get(host, (self.client, None))[1]
+        if lists is None:
+            return None
+        return api_signal(host, lists, self.now)
+
+    def listed(self, ref: PairRef, item: DisasterRecovery, cluster_id: str) -> ClusterInfo | None:
+        """A cluster as its host group's list shows it this round (None: not listed, or unknown)."""
+        host = self.host(ref, cluster_id, item, "primary")
+        if host == self.group:
+            return (self.clusters.value or {}).get(cluster_id)
+        lists = self.others.get(host or "", (self.client, None))[1]
+        return (lists[1].value or {}).get(cluster_id) if lists is not None else None
 
     async def lookup(self, client: DwsClient, cluster_id: str) -> Read[ClusterInfo]:
         """One cluster detail read (bounded by the per-round concurrency gate)."""

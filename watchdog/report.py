@@ -64,6 +64,7 @@ def observation_metrics(metrics: Metrics, obs: Observation) -> None:
     """Probe success per signal, sync time and lag (as of the observation, the truth the API gave)."""
     for signal in obs.signals:
         ok = signal.error is None  # the probe could read; an UNKNOWN verdict without error is no failure
+        ok = ok and not (signal.source is SignalSource.PRODUCTION_API and signal.verdict is Verdict.DOWN)
         metrics.probe_success.labels(pair=obs.pair, probe=signal.source.value).set(1 if ok else 0)
     last_sync = obs.last_sync if obs.last_sync_known else None
     metrics.last_sync.labels(pair=obs.pair).set(_ts(last_sync))

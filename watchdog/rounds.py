@@ -26,7 +26,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from watchdog import report
+from watchdog.clients import placement_errors
 from watchdog.clock import Clock
+from watchdog.dws.client import DwsClient
+from watchdog.endpoints import DEFAULT_ENDPOINT
 from watchdog.hooks import HookRunner
 from watchdog.journal import EncodedRound, Journal, RoundRecord
 from watchdog.metrics import Metrics
@@ -43,8 +46,8 @@ from watchdog.model import (
 )
 from watchdog.notify import Notifier
 from watchdog.policy import Evaluation, evaluate
-from watchdog.settings import Settings
-from watchdog.wiring import build_client, build_executor, build_prober
+from watchdog.settings import ConfigError, Settings
+from watchdog.wiring import build_clients, build_executor, build_prober
 
 log = logging.getLogger("watchdog.round")
 
@@ -80,14 +83,12 @@ class Runtime:
         self.clock = clock
         self.metrics = metrics
         self.journal = journal
-        self.client = build_client(settings, metrics, clock)
-        self.prober = build_prober(settings, self.client, clock)
+        self.clients = build_clients(settings, metrics, clock)
+        self.prober = build_prober(settings, self.clients, clock)
         self.evidence = self.prober.evidence  # its never-proven probes go to a metric each round
         self.hooks = HookRunner(settings.hooks, clock=clock)
         self.notifier = Notifier(settings.notifications, clock=clock, observer=metrics.notification)
-        self.executor = build_executor(
-            settings, journal, lambda _pair: self.client, clock, metrics, self.hooks
-        )
+        self.executor = build_executor(settings, journal, self.clients, clock, metrics, self.hooks)
         self._policies: dict[str, Policy] = {}
         for pair in settings.pairs:
             dp = pair.data_plane
@@ -102,6 +103,19 @@ class Runtime:
         self._began: float | None = None  # the previous round's start and end (clock.monotonic)
         self._ended: float | None = None
         self._late_by = 0.0  # how late this round started against its schedule (0: on time)
+
+    @property
+    def client(self) -> DwsClient:
+        """The `cloud` block's client (the one endpoint of a single-endpoint configuration)."""
+        return self.clients.endpoint(DEFAULT_ENDPOINT)
+
+    async def check_placement(self) -> None:
+        """Start-up: ConfigError (exit 2, one line per pair) when a DR task's regions and projects
+        are not its pair's endpoints' (`watchdog.clients.placement_errors`)."""
+        pairs = [(p.name, p.disaster_recovery_id) for p in self.settings.pairs]
+        lines = await placement_errors(self.clients, pairs)
+        if lines:
+            raise ConfigError("\n".join(lines))
 
     def start(self) -> None:
         """Start reconciling open intents (before the first round decides anything) and the notifier.
@@ -334,5 +348,5 @@ class Runtime:
 
     async def close(self) -> None:
         await self.notifier.aclose(grace_seconds=2.0)
-        await self.client.aclose()
+        await self.clients.aclose()
         self.journal.close()

@@ -35,6 +35,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from watchdog import endpoints as endpoint_settings
+from watchdog.endpoints import EndpointName, EndpointSettings, PairEndpoints, api_url, hex32
 from watchdog.evidence import settings as evidence_settings
 from watchdog.evidence.settings import DataPlaneSettings, EvidenceSettings
 from watchdog.hooks import REAP_SECONDS, HookSettings
@@ -69,12 +71,6 @@ _STRICT = ConfigDict(extra="forbid", use_attribute_docstrings=True, allow_inf_na
 # --- value checks with messages an operator can act on ---------------------------------------------
 
 
-def _hex32(value: str) -> str:
-    if not re.fullmatch(r"[0-9a-fA-F]{32}", value):
-        raise ValueError("must be 32 hexadecimal characters (the project ID from 'My Credentials')")
-    return value.lower()
-
-
 def _uuid_shaped(value: str) -> str:
     try:
         return str(uuid.UUID(value))
@@ -102,20 +98,12 @@ def _listen(value: str) -> str:
     return value
 
 
-def _endpoint(value: str | None) -> str | None:
-    if value is None:
-        return None
-    if not re.fullmatch(r"https?://[^/\s?#]+/?", value):
-        raise ValueError("must be an http(s) URL with no path, e.g. https://dws.cn-north-4.myhuaweicloud.com")
-    return value.rstrip("/")
-
-
 def _field_error(path: str, reason: str) -> PydanticCustomError:
     """A cross-field error that still names one field path in the one-line message."""
     return PydanticCustomError("field", "{reason}", {"path": path, "reason": reason})
 
 
-ProjectId = Annotated[str, AfterValidator(_hex32)]
+ProjectId = Annotated[str, AfterValidator(hex32)]
 DrId = Annotated[str, AfterValidator(_uuid_shaped)]
 PairName = Annotated[str, AfterValidator(_pair_name)]
 Listen = Annotated[str, AfterValidator(_listen)]
@@ -131,7 +119,7 @@ class CloudSettings(BaseModel):
 
     region: str | None = Field(default=None, pattern=r"^[a-z0-9]+(-[a-z0-9]+)+$")
     """Huawei Cloud region, e.g. cn-north-4; the endpoint defaults to https://dws.{region}.myhuaweicloud.com."""
-    endpoint: Annotated[str | None, AfterValidator(_endpoint)] = None
+    endpoint: Annotated[str | None, AfterValidator(api_url)] = None
     """Explicit API endpoint URL; overrides the region (e.g. http://127.0.0.1:18080 for the simulator)."""
     project_id: ProjectId
     """The project (32 hex characters) that owns the DR pairs; every API path contains it."""
@@ -249,8 +237,8 @@ class PolicySettings(BaseModel):
     """Tightening of the signal matrix (docs/decisions.md); off by default: the floor."""
 
 
-class PairSettings(BaseModel):
-    """One DR pair the watchdog guards."""
+class PairSettings(PairEndpoints):
+    """One DR pair the watchdog guards (its endpoints: `watchdog.endpoints.PairEndpoints`)."""
 
     model_config = _STRICT
 
@@ -332,7 +320,10 @@ class Settings(BaseSettings):
     )
 
     cloud: CloudSettings
-    """The DWS API: region or endpoint, project, credentials."""
+    """The DWS API: region or endpoint, project, credentials (the endpoint called "default")."""
+    endpoints: dict[EndpointName, EndpointSettings] = Field(default_factory=dict)
+    """More DWS API endpoints by name (other regions, other projects); pairs name them in
+    `production` and `dr`. Empty: every pair is behind the `cloud` block's endpoint."""
     pairs: list[PairSettings] = Field(min_length=1)
     """The DR pairs to guard (one or more)."""
     policy: PolicySettings = Field(default_factory=PolicySettings)
@@ -424,6 +415,11 @@ class Settings(BaseSettings):
         return REAP_SECONDS + 2 * 10.0 + 2 * read
 
     @model_validator(mode="after")
+    def _endpoints(self) -> Self:
+        endpoint_settings.check_pair_endpoints(self.endpoints, self.pairs)
+        return self
+
+    @model_validator(mode="after")
     def _evidence(self) -> Self:
         planes = [p.data_plane for p in self.pairs]
         evidence_settings.check_evidence(self.evidence, planes, self.policy.probe_interval_seconds)
@@ -480,7 +476,9 @@ class Settings(BaseSettings):
         """Every configured secret in clear, for the log redactor; nothing else may call this."""
         cloud = self.cloud
         webhook = self.notifications.webhook.secret if self.notifications.webhook else None
-        secrets = (cloud.access_key, cloud.secret_key, cloud.security_token, cloud.token, webhook)
+        secrets = [cloud.access_key, cloud.secret_key, cloud.security_token, cloud.token, webhook]
+        for ep in self.endpoints.values():
+            secrets += [ep.access_key, ep.secret_key, ep.security_token, ep.token]
         values = [s.get_secret_value() for s in secrets if s is not None and s.get_secret_value()]
         return values + evidence_settings.secret_values([p.data_plane for p in self.pairs])
 
@@ -492,7 +490,25 @@ class Settings(BaseSettings):
         key = self.cloud.access_key.get_secret_value() if self.cloud.access_key else ""
         if len(key) >= AK_SHOWN_FROM:
             data["cloud"]["access_key"] = key[:AK_PREFIX] + "…"
+        for name, ep in self.endpoints.items():
+            own = ep.access_key.get_secret_value() if ep.access_key else ""
+            if len(own) >= AK_SHOWN_FROM:
+                data["endpoints"][name]["access_key"] = own[:AK_PREFIX] + "…"
+        data["resolved_endpoints"] = self.resolved_endpoints()
         return data
+
+    def endpoint_map(self) -> dict[str, endpoint_settings.Resolved]:
+        """Every endpoint by name, "default" (the cloud block) first."""
+        return endpoint_settings.resolve(self.cloud, self.endpoints)
+
+    def sides(self, name: str) -> endpoint_settings.PairSides:
+        """Which endpoint each side of the pair `name` lives behind, and which side acts."""
+        return endpoint_settings.pair_sides(self.pair(name))
+
+    def resolved_endpoints(self) -> dict[str, Any]:
+        """check-config's view: each endpoint with its URL, project and pairs; each pair's sides."""
+        sides = {p.name: self.sides(p.name) for p in self.pairs}
+        return endpoint_settings.describe(self.endpoint_map(), sides)
 
 
 AK_PREFIX, AK_SHOWN_FROM = 4, 12  # check-config shows the access key ID's first 4 characters

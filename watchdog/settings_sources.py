@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -75,7 +75,14 @@ def _resolve_key(model: type[BaseModel], tokens: list[str]) -> list[str] | None:
             continue
         if i == len(tokens):
             return [name]
-        sub = _submodel(model.model_fields[name].annotation)
+        annotation = model.model_fields[name].annotation
+        sub = _submodel(annotation)
+        if sub is not None and get_origin(annotation) is dict and i + 1 < len(tokens):
+            # a mapping of sections (`endpoints_east_secret_key`): the next token is the key
+            rest = _resolve_key(sub, tokens[i + 1 :])
+            if rest is not None:
+                return [name, tokens[i], *rest]
+            continue
         rest = _resolve_key(sub, tokens[i:]) if sub is not None else None
         if rest is not None:
             return [name, *rest]

@@ -20,6 +20,7 @@ PRODUCTION_SOURCES = frozenset(
 REFERENCE_SOURCES = frozenset(
     {SignalSource.DR_TASK, SignalSource.DR_CLUSTER, SignalSource.DR_DATA_PLANE, SignalSource.CANARY}
 )
+SHOWN_BESIDE = (REFERENCE_SOURCES - PRODUCTION_SOURCES) | {SignalSource.PRODUCTION_API}
 DEFAULT_POLICY = Policy()
 
 
@@ -34,12 +35,25 @@ class Facts:
     api_ref: bool  # the DR side's API answered (DR task or DR cluster read without error)
     net_ref: bool  # a network reference answered: the DR data plane or a canary
     refs: bool  # any reference is configured or was tried this round
+    prod_api_down: bool = False  # production's own API endpoint (a cross-region pair's) unreachable
+    dr_dp_up: bool = False  # the DR cluster's SQL endpoint answered
     require_data_plane: bool = False
     require_dr_task: bool = False
 
     @property
     def isolated(self) -> bool:
         return self.refs and not self.api_ref and not self.net_ref
+
+    @property
+    def dr_side(self) -> bool:
+        """The DR side answers: its API (the DR task or cluster read) and its SQL endpoint."""
+        return self.api_ref and self.dr_dp_up
+
+    @property
+    def region_outage(self) -> bool:
+        """Production's region gone while the DR side answers: production's endpoint unreachable,
+        the DR task abnormal on production's side, production's SQL endpoint DOWN."""
+        return self.prod_api_down and self.task_down and self.dp is Verdict.DOWN and self.dr_side
 
     @property
     def sql_up(self) -> bool:
@@ -97,9 +111,17 @@ MATRIX: tuple[Row, ...] = (
     Row(13, _cp_down, Verdict.UNKNOWN, ReasonCode.PRODUCTION_UNKNOWN,
         "cannot tell: the control plane says down, the SQL probe could not tell (a probed data plane "
         "must agree)"),
-    Row(14, lambda f: f.task_down, Verdict.UNKNOWN, ReasonCode.PRODUCTION_UNKNOWN,
+    Row(14, lambda f: f.cp is Verdict.UNKNOWN and f.region_outage, Verdict.DOWN, ReasonCode.PRODUCTION_DOWN,
+        "production down (region outage: production's API endpoint unreachable, the DR task abnormal on "
+        "production's side, production's SQL endpoint DOWN while the DR side's API and SQL endpoint "
+        "answer)"),
+    Row(15, lambda f: f.prod_api_down, Verdict.UNKNOWN, ReasonCode.PRODUCTION_UNKNOWN,
+        "cannot tell: production's API endpoint is unreachable, which is no evidence about production; a "
+        "region outage also needs the DR task abnormal on production's side and production's SQL "
+        "endpoint DOWN while the DR side's API and SQL endpoint answer"),
+    Row(16, lambda f: f.task_down, Verdict.UNKNOWN, ReasonCode.PRODUCTION_UNKNOWN,
         "cannot tell: only production's own cluster signal DOWN is evidence (the DR task corroborates)"),
-    Row(15, lambda f: True, Verdict.UNKNOWN, ReasonCode.PRODUCTION_UNKNOWN, "cannot tell"),
+    Row(17, lambda f: True, Verdict.UNKNOWN, ReasonCode.PRODUCTION_UNKNOWN, "cannot tell"),
 )  # fmt: skip
 
 
@@ -125,10 +147,12 @@ def facts(signals: Iterable[Signal], policy: Policy | None = None) -> Facts:
         cp=verdict(SignalSource.PRODUCTION_CLUSTER) or Verdict.UNKNOWN,
         task_down=verdict(SignalSource.DR_TASK) is Verdict.DOWN,
         dp=verdict(SignalSource.DATA_PLANE),
-        hb_up=verdict(SignalSource.HEARTBEAT) is Verdict.UP,
+        hb_up=Verdict.UP in seen.get(SignalSource.HEARTBEAT, ()),  # any write on production counts
         api_ref=bool(read & {SignalSource.DR_TASK, SignalSource.DR_CLUSTER}),
         net_ref=net_ref,
         refs=bool(REFERENCE_SOURCES & seen.keys()),
+        prod_api_down=verdict(SignalSource.PRODUCTION_API) is Verdict.DOWN,
+        dr_dp_up=verdict(SignalSource.DR_DATA_PLANE) is Verdict.UP,
         require_data_plane=p.require_data_plane,
         require_dr_task=p.require_dr_task,
     )
@@ -173,7 +197,7 @@ def verdict_reason(signals: Sequence[Signal], verdict: Verdict, policy: Policy |
     relevant = [s for s in signals if s.source in PRODUCTION_SOURCES]
     counts = {v.value: float(sum(1 for s in relevant if s.verdict is v)) for v in Verdict}
     counts["matrix_row"] = float(row.number)
-    shown = relevant + [s for s in signals if s.source in REFERENCE_SOURCES - PRODUCTION_SOURCES]
+    shown = relevant + [s for s in signals if s.source in SHOWN_BESIDE]
     details = "; ".join(f"{s.source.value}={s.verdict.value} ({s.error or s.detail})" for s in shown)
     if verdict is Verdict.UP:
         return Reason(ReasonCode.PRODUCTION_UP, f"production up: {details}", counts)

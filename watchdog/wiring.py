@@ -8,24 +8,28 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from watchdog.clients import CloudClients
 from watchdog.clock import Clock
-from watchdog.dws.client import DwsClient, RetryPolicy, endpoint_for_region
+from watchdog.dws.client import DwsClient, RetryPolicy
 from watchdog.dws.signing import Credentials, TokenCredentials
+from watchdog.endpoints import DEFAULT_ENDPOINT
 from watchdog.evidence.gather import EvidenceProber
 from watchdog.failover import Executor, ExecutorTiming, Step
 from watchdog.hooks import HookContext, HookRunner
 from watchdog.journal import Journal, JournalError
 from watchdog.metrics import Metrics
 from watchdog.model import FailoverIntent, IntentStatus
-from watchdog.probes import Prober
+from watchdog.probes import PairRef, Prober
 from watchdog.settings import Settings
 
 log = logging.getLogger("watchdog.round")
 
 
-def credentials(settings: Settings) -> Credentials | TokenCredentials:
-    """AK/SK (with the security token of temporary credentials) or an IAM token."""
-    cloud = settings.cloud
+def credentials(settings: Settings, endpoint: str = DEFAULT_ENDPOINT) -> Credentials | TokenCredentials:
+    """AK/SK (with the security token of temporary credentials) or an IAM token: the endpoint's own,
+    else the `cloud` block's."""
+    own = settings.endpoints.get(endpoint)
+    cloud = own if own is not None and own.own_credentials() else settings.cloud
     if cloud.token is not None:
         return TokenCredentials(cloud.token.get_secret_value())
     assert cloud.access_key is not None and cloud.secret_key is not None  # settings validated it
@@ -33,25 +37,36 @@ def credentials(settings: Settings) -> Credentials | TokenCredentials:
     return Credentials(cloud.access_key.get_secret_value(), cloud.secret_key.get_secret_value(), token)
 
 
-def build_client(settings: Settings, metrics: Metrics | None, clock: Clock) -> DwsClient:
-    """The one client (one connection pool) for the configured endpoint and project.
+def build_client(
+    settings: Settings, metrics: Metrics | None, clock: Clock, endpoint: str = DEFAULT_ENDPOINT
+) -> DwsClient:
+    """The client (one connection pool) of one configured endpoint and its project.
 
     Read retries must end inside a round: their deadline is 80 % of the probe interval.
     """
     cloud = settings.cloud
-    endpoint = cloud.endpoint or endpoint_for_region(cloud.region or "")
+    resolved = settings.endpoint_map()[endpoint]
     verify: bool | str = str(cloud.ca_bundle) if cloud.verify_tls and cloud.ca_bundle else cloud.verify_tls
     deadline = max(cloud.timeout_seconds, settings.policy.probe_interval_seconds * 0.8)
     return DwsClient(
-        endpoint,
-        cloud.project_id,
-        credentials(settings),
+        resolved.url,
+        resolved.project_id,
+        credentials(settings, endpoint),
         verify=verify,
         timeout=cloud.timeout_seconds,
         retry=RetryPolicy(deadline=deadline),
         clock=clock,
         observer=metrics.api_observer if metrics is not None else None,
     )
+
+
+def build_clients(settings: Settings, metrics: Metrics | None, clock: Clock) -> CloudClients:
+    """One client per endpoint some pair uses (the `cloud` block's always), and each pair's sides."""
+    sides = {p.name: settings.sides(p.name) for p in settings.pairs}
+    used = {DEFAULT_ENDPOINT} | {s.production for s in sides.values()} | {s.dr for s in sides.values()}
+    names = [name for name in settings.endpoint_map() if name in used]
+    clients = {name: build_client(settings, metrics, clock, name) for name in names}
+    return CloudClients(clients, sides, settings.endpoint_map())
 
 
 def build_evidence(settings: Settings) -> EvidenceProber | None:
@@ -63,12 +78,15 @@ def build_evidence(settings: Settings) -> EvidenceProber | None:
     return EvidenceProber(planes, deadline=evidence.deadline_seconds, canaries=evidence.canaries)
 
 
-def build_prober(settings: Settings, client: DwsClient, clock: Clock, timeout: float | None = None) -> Prober:
-    """The probe rounds' prober: the control-plane reads of the configured project, then the evidence.
+def build_prober(
+    settings: Settings, clients: CloudClients, clock: Clock, timeout: float | None = None
+) -> Prober:
+    """The probe rounds' prober: the control-plane reads of every endpoint in use, then the evidence.
 
-    Default timeout of the control-plane reads: 90 % of the probe interval less the evidence step's
-    budget (at least half the interval, or one API request's timeout), so a round with data-plane
-    probes still ends within the interval.
+    A pair's DR task and DR cluster are read through its DR side's endpoint, its production cluster
+    through the endpoint hosting it. Default timeout of the control-plane reads: 90 % of the probe
+    interval less the evidence step's budget (at least half the interval, or one API request's
+    timeout), so a round with data-plane probes still ends within the interval.
     """
     evidence = build_evidence(settings)
     if timeout is None:
@@ -76,20 +94,27 @@ def build_prober(settings: Settings, client: DwsClient, clock: Clock, timeout: f
         budget = evidence.budget if evidence is not None else 0.0
         floor = min(interval * 0.9, max(interval * 0.5, settings.cloud.timeout_seconds))
         timeout = max(interval * 0.9 - budget, floor)
-    pairs = [(p.name, settings.cloud.project_id, p.disaster_recovery_id) for p in settings.pairs]
-    clients = {settings.cloud.project_id: client}
-    return Prober(clients, pairs, timeout=timeout, clock=clock, evidence=evidence)
+    pairs = []
+    for p in settings.pairs:
+        sides = clients.sides[p.name]
+        pairs.append(
+            PairRef(p.name, sides.dr, p.disaster_recovery_id, sides.production if sides.cross else None)
+        )
+    return Prober(
+        clients.clients, pairs, timeout=timeout, clock=clock, evidence=evidence, on_host=clients.learn
+    )
 
 
 def build_executor(
     settings: Settings,
     journal: Journal,
-    client_for: Callable[[str], DwsClient],
+    clients: CloudClients | Callable[[str], DwsClient],
     clock: Clock,
     metrics: Metrics | None,
     hooks: HookRunner,
 ) -> Executor:
-    """The executor with the configured timing, the hooks and the failover counters wired in.
+    """The executor with the configured timing, the hooks and the failover counters wired in; with
+    CloudClients it acts through each pair's `act_via` side and reads each cluster through its host.
 
     Every hook run is journaled (`Journal.record_hook_run`) against its intent: the daemon and the
     manual `dr-watchdog failover` both build their executor here, so both leave the record.
@@ -129,8 +154,20 @@ def build_executor(
         if metrics is not None:
             count_step(metrics, step, intent, counted)
 
+    if isinstance(clients, CloudClients):
+        client_for: Callable[[str], DwsClient] = clients.acting
+        cluster_for: Callable[[str, str, str], DwsClient] | None = clients.for_cluster
+    else:
+        client_for, cluster_for = clients, None
     return Executor(
-        journal, client_for, clock, timing=timing, before_submit=veto, after_complete=after, on_step=on_step
+        journal,
+        client_for,
+        clock,
+        timing=timing,
+        before_submit=veto,
+        after_complete=after,
+        on_step=on_step,
+        cluster_client_for=cluster_for,
     )
 
 

@@ -24,13 +24,19 @@ import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Generic, Literal, Protocol, TypeVar
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
-from watchdog.dws.errors import DwsError, ResourceGoneError
+from watchdog.dws.errors import (
+    DwsError,
+    RequestTimeout,
+    ResourceGoneError,
+    ServerError,
+    UnreachableError,
+)
 from watchdog.dws.models import ClusterInfo, ClusterStatus, DrClusterStatus, DrStatus
 from watchdog.model import DrTaskView, Signal, SignalSource, Verdict
 
-__all__ = ["Read", "Side", "Sides", "cluster_signal", "indexed", "read", "task_signal"]
+__all__ = ["Read", "Side", "Sides", "api_signal", "cluster_signal", "indexed", "read", "task_signal"]
 
 T = TypeVar("T")
 DOWN_CLUSTER = frozenset({ClusterStatus.FAILED, ClusterStatus.DELETED})
@@ -148,3 +154,29 @@ def _task_verdict(task: DrTaskView | None, task_error: str, now: datetime) -> Si
     if status is DrStatus.UNKNOWN:
         return Signal(source, Verdict.UNKNOWN, text, now, error=f"unexpected DR status {task.status!r}")
     return Signal(source, Verdict.UNKNOWN, text + ": no evidence against production", now)
+
+
+UNREACHABLE = (UnreachableError, RequestTimeout, ServerError)
+
+
+def unreachable(r: Read[Any]) -> bool:
+    """The read got no answer from the endpoint: refused, reset, timed out, or a 5xx (a gateway
+    whose region is gone). A 4xx, a throttle or a malformed body is an answer."""
+    return r.value is None and isinstance(r.failure, UNREACHABLE)
+
+
+def api_signal(endpoint: str, reads: tuple[Read[Any], ...], now: datetime) -> Signal:
+    """PRODUCTION_API: production's endpoint (a cross-region pair's) as evidence about itself only.
+
+    DOWN when every read through it this round got no answer (`unreachable`), UP when one was
+    answered, UNKNOWN otherwise (refused credentials, throttled, malformed)."""
+    source = SignalSource.PRODUCTION_API
+    if any(r.value is not None for r in reads):
+        return Signal(source, Verdict.UP, f"production's API endpoint {endpoint} answers", now)
+    errors = "; ".join(r.error or "not read" for r in reads)
+    if reads and all(unreachable(r) for r in reads):
+        return Signal(
+            source, Verdict.DOWN, f"production's API endpoint {endpoint} unreachable: {errors}", now
+        )
+    text = f"production's API endpoint {endpoint} answered with errors"
+    return Signal(source, Verdict.UNKNOWN, text, now, error=errors or "not read")

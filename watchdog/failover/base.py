@@ -104,9 +104,11 @@ class Base:
         after_complete: AfterHook | None = None,
         on_step: Callable[[Step, FailoverIntent], None] | None = None,
         leader_term: Callable[[], int | None] = lambda: None,
+        cluster_client_for: Callable[[str, str, str], DrApi] | None = None,
     ) -> None:
         self.journal = journal
-        self.client_for = client_for
+        self.client_for = client_for  # the pair's acting side: the DR task, the POST, the tracking
+        self.cluster_client_for = cluster_client_for  # (pair, cluster id, side) -> its host's client
         self.clock = clock
         self.may_act = may_act
         self.timing = timing
@@ -115,6 +117,13 @@ class Base:
         self.on_step = on_step
         self.leader_term = leader_term
         self.orphans: dict[str, str] = {}  # pair -> why: latches whose release failed, retried per round
+
+    def cluster_for(self, pair: str, cluster_id: str, side: str) -> DrApi:
+        """The client of the endpoint hosting a cluster (cross-region: not the acting side's for
+        one of the two); `side` (production or dr) says where it is until a round has learned it."""
+        if self.cluster_client_for is None:
+            return self.client_for(pair)
+        return self.cluster_client_for(pair, cluster_id, side)
 
     # ---- reading the DR task ------------------------------------------------------------------------
     def _swapped(self, intent: FailoverIntent, detail: DisasterRecoveryDetail) -> bool:

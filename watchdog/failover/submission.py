@@ -164,7 +164,12 @@ class Submission(Tracking):
         if refusal is not None:  # our own intent: only this process marks it sent
             return self._close_unsent(intent, refusal) or self.journal.intent(intent.id)
         if not intent.manual:
-            seen = await recheck(self.client_for(intent.pair), intent, self.clock.now())
+            production = (
+                self.cluster_for(intent.pair, intent.old_primary_id, "production")
+                if intent.old_primary_id is not None
+                else None
+            )
+            seen = await recheck(self.client_for(intent.pair), intent, self.clock.now(), production)
             if seen is not None:
                 return self._abort(intent, seen)
         try:

@@ -90,7 +90,8 @@ class Tracking(Base):
     async def _new_primary_ready(self, intent: FailoverIntent) -> tuple[IntentStatus, str] | None:
         assert intent.old_standby_id is not None
         try:
-            cluster = await self.client_for(intent.pair).show_cluster(intent.old_standby_id)
+            client = self.cluster_for(intent.pair, intent.old_standby_id, "dr")
+            cluster = await client.show_cluster(intent.old_standby_id)
         except errors.DwsError:
             return None
         if cluster.status is ClusterStatus.AVAILABLE and not cluster.action_progress:

@@ -17,7 +17,7 @@ from types import FrameType
 from typing import TextIO
 
 from watchdog.simulator.core import Simulator
-from watchdog.simulator.scenario import ScenarioError, build_simulator, load_scenario
+from watchdog.simulator.scenario import Scenario, ScenarioError, build_simulator, load_scenario
 from watchdog.simulator.server import SimulatorServer
 
 EXIT_OK = 0
@@ -62,35 +62,54 @@ def describe(sim: Simulator, url: str, out: TextIO, scenario: str | None = None)
     out.flush()
 
 
+def listeners(sim: Simulator, spec: Scenario, host: str, port: int) -> list[SimulatorServer]:
+    """The scenario's listeners: --listen's first; with `regions`, it is labelled with the scenario's
+    `region` and each further region gets the next port (or a free one when the port is 0)."""
+    if not spec.regions:
+        return [SimulatorServer(sim, host, port)]
+    regions = [spec.region, *(r for r in spec.regions if r != spec.region)]
+    return [
+        SimulatorServer(sim, host, port + i if port else 0, region=region) for i, region in enumerate(regions)
+    ]
+
+
 def run_simulate(listen: str, scenario: str | None) -> int:
     """Run until SIGINT/SIGTERM; 0 on a clean stop, 2 (one line on stderr) for bad input."""
     try:
         host, port = parse_listen(listen)
-        sim = build_simulator(load_scenario(scenario))
+        spec = load_scenario(scenario)
+        sim = build_simulator(spec)
     except (ListenError, ScenarioError) as exc:
         print(f"dr-watchdog simulate: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    server = SimulatorServer(sim, host, port)
-    try:
-        server.start()
-    except OSError as exc:
-        print(
-            f"dr-watchdog simulate: listen: cannot bind {host}:{port} ({exc.strerror or exc})",
-            file=sys.stderr,
-        )
-        return EXIT_BAD_INPUT
+    servers = listeners(sim, spec, host, port)
+    for server in servers:
+        try:
+            server.start()
+        except OSError as exc:
+            for started in servers:
+                started.stop()
+            print(
+                f"dr-watchdog simulate: listen: cannot bind {host}:{server.port} ({exc.strerror or exc})",
+                file=sys.stderr,
+            )
+            return EXIT_BAD_INPUT
     stop = threading.Event()
     restore = _install_signals(stop)
     try:
         with contextlib.suppress(OSError):  # a closed stdout (`| head`) must not stop the server
-            describe(sim, server.url, sys.stdout, scenario)
+            describe(sim, servers[0].url, sys.stdout, scenario)
+            for server in servers:
+                if server.region is not None:
+                    print(f"region {server.region}: {server.url}", file=sys.stdout, flush=True)
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:
         pass
     finally:
         restore()
-        server.stop()
+        for server in servers:
+            server.stop()
     with contextlib.suppress(OSError):
         print("simulator stopped", file=sys.stdout, flush=True)
     return EXIT_OK

@@ -163,6 +163,20 @@ def _clock(sim: Simulator, seg: list[str], body: dict[str, Any], query: dict[str
     return 200, {"now": sim.now().isoformat(), "time_scale": sim.clock.time_scale}
 
 
+def _region(sim: Simulator, seg: list[str], body: dict[str, Any], query: dict[str, str]) -> Result:
+    """POST /_sim/regions/{region}/outage: the region's API and clusters down; DELETE: back."""
+    if seg[2] != "outage":
+        raise ControlError(404, f"no control route {CONTROL_PREFIX}{'/'.join(seg)}")
+    if body.get("_method") == "DELETE":
+        sim.end_region_outage(seg[1])
+        return 200, {"region": seg[1], "outage": False}
+    return 200, {"region": seg[1], "outage": True, "failed_clusters": sim.region_outage(seg[1])}
+
+
+def _region_end(sim: Simulator, seg: list[str], body: dict[str, Any], query: dict[str, str]) -> Result:
+    return _region(sim, seg, {"_method": "DELETE"}, query)
+
+
 _TABLE: dict[
     tuple[str, str, int], Callable[[Simulator, list[str], dict[str, Any], dict[str, str]], Result]
 ] = {
@@ -174,6 +188,8 @@ _TABLE: dict[
     ("DELETE", "faults", 1): _faults_clear,
     ("DELETE", "faults", 2): _faults_clear,
     ("POST", "unreachable", 1): _unreachable,
+    ("POST", "regions", 3): _region,
+    ("DELETE", "regions", 3): _region_end,
     ("POST", "clusters", 3): _cluster,
     ("POST", "pairs", 3): _pair,
     ("POST", "pairs", 1): _pairs_add,

@@ -201,6 +201,25 @@ class Simulator(World):
         """The whole API unreachable: every request reset (or, with kind='error', answered 503)."""
         return self.inject(Fault(kind=FaultKind(kind), status=503, for_seconds=for_seconds))
 
+    def region_outage(self, region: str, *, at: datetime | None = None) -> list[str]:
+        """A region gone: its API endpoint (every listener labelled `region`) resets every request,
+        and every cluster in it is FAILED (sync freezes, the DR tasks turn abnormal, as seen from
+        the other region). Returns the failed clusters' ids; `end_region_outage` undoes it."""
+        at = at or self.now()
+        self.faults.add(Fault(kind=FaultKind.RESET, region=region), at)
+        failed = [c.id for c in list(self.clusters.values()) if c.region == region]
+        for cluster_id in failed:
+            self.fail_cluster(cluster_id, reason=f"region {region} outage (simulated)", at=at)
+        return failed
+
+    def end_region_outage(self, region: str, *, at: datetime | None = None) -> None:
+        """The region back: its faults cleared, its clusters AVAILABLE."""
+        for fault in self.faults.active(self.now()):
+            if fault.region == region:
+                self.faults.clear(fault.id)
+        for cluster in [c for c in list(self.clusters.values()) if c.region == region]:
+            self.recover_cluster(cluster.id, at=at)
+
     def clear_faults(self, fault_id: int | None = None) -> int:
         """Remove one fault or all, releasing any hanging request."""
         return self.faults.clear(fault_id)

@@ -171,6 +171,7 @@ class RequestRecord:
     status: int
     request_id: str
     fault: str | None = None
+    region: str | None = None  # the listener's region label (None: an unlabelled listener)
 
 
 @dataclass

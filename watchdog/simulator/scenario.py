@@ -72,6 +72,7 @@ class TimingSpec(_Strict):
     failover_outcome: FailoverOutcome = FailoverOutcome.SUCCEED
     standby_project_id: str | None = None  # cross-region: the DR cluster lives in another project
     standby_region: str | None = None
+    region: str | None = None  # the production cluster's region (default: the scenario's)
 
     def pair_options(self) -> dict[str, Any]:
         data = self.model_dump(exclude_none=True, exclude={"failover_outcome"})
@@ -105,6 +106,8 @@ EventAction = Literal[
     "clear_faults",
     "override",
     "clear_override",
+    "region_outage",
+    "end_region_outage",
 ]
 _NEEDS_PAIR = {"fail_cluster", "recover_cluster", "set_sub_status", "stall_sync", "resume_sync"}
 _NEEDS_PAIR |= {"set_failover_outcome", "override", "clear_override"}
@@ -124,6 +127,7 @@ class EventSpec(_Strict):
     fault: dict[str, Any] | None = None
     target: Literal["task", "cluster"] = "task"  # override: the DR task, or the `side` cluster
     fields: dict[str, Any] | None = None  # override: field -> value (a__b reaches a nested object)
+    region: str | None = None  # region_outage / end_region_outage: which region
 
     @model_validator(mode="after")
     def _fields_for_action(self) -> EventSpec:
@@ -136,6 +140,8 @@ class EventSpec(_Strict):
                 Fault.from_mapping(self.fault)
             except ValueError as exc:
                 raise ValueError(f"fault.{exc}") from None
+        if self.action in ("region_outage", "end_region_outage") and self.region is None:
+            raise ValueError(f"region: required for action {self.action}")
         if self.action == "override" and not self.fields:
             raise ValueError("fields: required for action override")
         if self.action == "set_failover_outcome" and self.outcome is None:
@@ -149,6 +155,8 @@ class Scenario(_Strict):
     emit_active: bool = False
     ak_lockout: bool = False
     region: str = "cn-north-4"
+    regions: list[str] = Field(default_factory=list)
+    """More regions served by `simulate`, each on its own listener (the next ports after --listen's)."""
     seed: int | None = None
     credentials: list[CredentialSpec] = Field(default_factory=list)
     tokens: list[TokenSpec] = Field(default_factory=list)
@@ -277,6 +285,12 @@ def _apply(sim: Simulator, event: EventSpec, pair: SimPair | None, cluster_id: s
             sim.faults.add(Fault.from_mapping(event.fault), at)
         case "clear_faults":
             sim.clear_faults()
+        case "region_outage":
+            assert event.region is not None
+            sim.region_outage(event.region, at=at)
+        case "end_region_outage":
+            assert event.region is not None
+            sim.end_region_outage(event.region, at=at)
         case "override" | "clear_override":
             assert pair is not None
             target = pair.disaster_recovery_id if event.target == "task" else cluster_id

@@ -140,6 +140,7 @@ class _Handler(BaseHTTPRequestHandler):
             status=_status_sent(resp),
             request_id=request_id,
             fault=resp.fault.kind.value if resp.fault else None,
+            region=self.server.region,
         )
         self._answer(resp, request_id)
 

@@ -122,6 +122,7 @@ class World:
         dr_type: str = "az",
         standby_project_id: str | None = None,
         standby_region: str | None = None,
+        region: str | None = None,
         **timing: Any,
     ) -> SimPair:
         """Create two clusters and a DR task between them; `timing` takes any PairTiming field."""
@@ -141,7 +142,7 @@ class World:
             self._check_new_ids(ids)
             dr_id = disaster_recovery_id or self.new_uuid()
             name = name or f"dr-{len(self.pairs) + 1}"
-            primary = self.add_cluster(project_id, f"{name}-prod", version, primary_cluster_id)
+            primary = self.add_cluster(project_id, f"{name}-prod", version, primary_cluster_id, region)
             standby = self.add_cluster(
                 standby_project_id or project_id,
                 f"{name}-dr",

@@ -6,6 +6,7 @@ import math
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from prometheus_client import CollectorRegistry
 
 from watchdog.metrics import Metrics
@@ -90,6 +91,16 @@ def test_observation_sets_sync_lag_from_the_observation_time() -> None:
     assert value(m, "dr_watchdog_probe_success", probe="production_cluster") == 1
     assert value(m, "dr_watchdog_probe_success", probe="dr_task") == 1
     assert value(m, "dr_watchdog_probe_success", probe="dr_cluster") == 0
+
+
+@pytest.mark.parametrize(("verdict", "success"), [(Verdict.UP, 1), (Verdict.DOWN, 0)])
+def test_production_api_probe_fails_while_the_endpoint_is_unreachable(verdict: Verdict, success: int) -> None:
+    """probe_success{probe="production_api"}: 1 while production's endpoint answers, 0 while it is
+    unreachable (its DOWN verdict is the failed probe; it carries no read error)."""
+    m = metrics()
+    signal = Signal(SignalSource.PRODUCTION_API, verdict, "endpoint", NOW)
+    observation_metrics(m, Observation("p1", "id", NOW, (signal,)))
+    assert value(m, "dr_watchdog_probe_success", probe="production_api") == success
 
 
 def test_decision_record_carries_reasons_with_numbers() -> None:

@@ -208,7 +208,10 @@ def quorum_says_down(found: list[tuple[SignalSource, Verdict, bool]]) -> bool:
     control plane DOWN; no SQL answer from production (data plane or heartbeat UP); the watchdog not
     isolated (some reference answered: the DR side's API read, the DR SQL endpoint or a canary UP,
     when any reference is there at all); and a configured data plane DOWN with a network reference
-    UP. A source whose signals disagree says UNKNOWN; a signal with an error is an unread UNKNOWN."""
+    UP; or, production's control plane unread (its region gone): production's API endpoint
+    unreachable, the DR task abnormal on production's side, production's data plane DOWN, the DR
+    SQL endpoint UP and the DR side's API read. A source whose signals disagree says UNKNOWN (a
+    heartbeat UP among them still answers); a signal with an error is an unread UNKNOWN."""
     seen: dict[SignalSource, set[Verdict]] = {}
     read: set[SignalSource] = set()
     for src, v, error in found:
@@ -219,10 +222,12 @@ def quorum_says_down(found: list[tuple[SignalSource, Verdict, bool]]) -> bool:
     references = {S.DR_TASK, S.DR_CLUSTER, S.DR_DATA_PLANE, S.CANARY} & set(one)
     if references and not (net_ref or {S.DR_TASK, S.DR_CLUSTER} & read):
         return False
-    if one.get(S.PRODUCTION_CLUSTER) is not Verdict.DOWN or Verdict.UP in (
-        one.get(S.DATA_PLANE),
-        one.get(S.HEARTBEAT),
-    ):
+    if one.get(S.DATA_PLANE) is Verdict.UP or Verdict.UP in seen.get(S.HEARTBEAT, set()):
+        return False
+    if one.get(S.PRODUCTION_CLUSTER, Verdict.UNKNOWN) is Verdict.UNKNOWN:  # a region outage, or nothing
+        region = (one.get(S.PRODUCTION_API), one.get(S.DR_TASK), one.get(S.DATA_PLANE)) == (Verdict.DOWN,) * 3
+        return region and one.get(S.DR_DATA_PLANE) is Verdict.UP and bool({S.DR_TASK, S.DR_CLUSTER} & read)
+    if one.get(S.PRODUCTION_CLUSTER) is not Verdict.DOWN:
         return False
     return S.DATA_PLANE not in one or (one[S.DATA_PLANE] is Verdict.DOWN and net_ref)
 

@@ -18,7 +18,16 @@ from watchdog.model import Policy, ReasonCode, Signal, SignalSource, Verdict
 from watchdog.verdict import matrix_row, production_verdict
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "decisions.md"
-COLUMNS = ("control plane", "dr task", "data plane", "heartbeat", "references", "quorum")
+COLUMNS = (
+    "control plane",
+    "dr task",
+    "data plane",
+    "heartbeat",
+    "references",
+    "production api",
+    "dr side",
+    "quorum",
+)
 S = SignalSource
 U, D, X = Verdict.UP, Verdict.DOWN, Verdict.UNKNOWN
 
@@ -69,6 +78,7 @@ HB = [None, (U, True), (X, False)]
 CLUSTER = [None, (U, True), (X, False)]
 DR_DP = [None, (U, True), (D, True), (X, True)]
 CANARY = [None, (U, True), (D, True)]
+PROD_API = [None, (U, True), (D, True), (X, False)]
 SOURCES = (
     S.PRODUCTION_CLUSTER,
     S.DR_TASK,
@@ -77,12 +87,13 @@ SOURCES = (
     S.DR_CLUSTER,
     S.DR_DATA_PLANE,
     S.CANARY,
+    S.PRODUCTION_API,
 )
 QUORUMS = [Policy(require_data_plane=a, require_dr_task=b) for a in (False, True) for b in (False, True)]
 
 
 def combinations() -> Iterator[tuple[tuple[tuple[Verdict, bool] | None, ...], Policy]]:
-    for combo in itertools.product(CP, TASK, DP, HB, CLUSTER, DR_DP, CANARY):
+    for combo in itertools.product(CP, TASK, DP, HB, CLUSTER, DR_DP, CANARY, PROD_API):
         for policy in QUORUMS:
             yield combo, policy
 
@@ -98,7 +109,7 @@ def signals_of(combo: tuple[tuple[Verdict, bool] | None, ...]) -> list[Signal]:
 
 def columns_of(combo: tuple[tuple[Verdict, bool] | None, ...], policy: Policy) -> dict[str, str | set[str]]:
     """The combination in the document's terms, by the document's column definitions."""
-    cp, task, dp, hb, cluster, dr_dp, canary = combo
+    cp, task, dp, hb, cluster, dr_dp, canary, prod_api = combo
     network = (U, True) in (dr_dp, canary)
     api = any(s is not None and s[1] for s in (task, cluster))
     present = any(s is not None for s in (task, cluster, dr_dp, canary))
@@ -112,6 +123,8 @@ def columns_of(combo: tuple[tuple[Verdict, bool] | None, ...], policy: Policy) -
         "data plane": "none" if dp is None else dp[0].name,
         "heartbeat": "UP" if hb is not None and hb[0] is U else "other",
         "references": refs,
+        "production api": "unreachable" if prod_api == (D, True) else "other",
+        "dr side": "answers" if api and dr_dp == (U, True) else "other",
         "quorum": quorum,
     }
 
@@ -119,11 +132,11 @@ def columns_of(combo: tuple[tuple[Verdict, bool] | None, ...], policy: Policy) -
 def test_the_document_lists_every_row_of_the_code_once() -> None:
     rows = parse_matrix()
     assert [r.number for r in rows] == list(range(1, len(rows) + 1))
-    assert len(rows) == 15
+    assert len(rows) == 17
 
 
 def test_every_signal_combination_is_decided_by_the_documented_row() -> None:
-    """For each of the ~28,000 combinations (every source absent / read / unread / up / down / unknown,
+    """For each of the ~115,000 combinations (every source absent / read / unread / up / down / unknown,
     every quorum setting), the first document row whose cells all match is the row the code applies,
     with the same verdict and reason; and every row decides at least one combination."""
     rows, used = parse_matrix(), set()
@@ -139,8 +152,8 @@ def test_every_signal_combination_is_decided_by_the_documented_row() -> None:
     assert used == {r.number for r in rows}
 
 
-def test_only_rows_10_and_11_are_down() -> None:
-    assert [r.number for r in parse_matrix() if r.verdict is D] == [10, 11]
+def test_only_rows_10_11_and_14_are_down() -> None:
+    assert [r.number for r in parse_matrix() if r.verdict is D] == [10, 11, 14]
 
 
 signal_lists = st.lists(
@@ -193,6 +206,27 @@ def test_the_quorum_settings_only_tighten(signals: list[Signal], policy: Policy)
 @settings(max_examples=500, deadline=None)
 @given(signal_lists, quorums)
 def test_the_dr_task_alone_never_makes_a_round_down(signals: list[Signal], policy: Policy) -> None:
-    """Without production's own cluster signal DOWN, no round is DOWN (DR task abnormal or not)."""
-    if not any(s.source is S.PRODUCTION_CLUSTER and s.verdict is D for s in signals):
+    """Without production's own cluster signal DOWN, or its API endpoint unreachable, no round is
+    DOWN (DR task abnormal or not)."""
+    if not any(s.source in (S.PRODUCTION_CLUSTER, S.PRODUCTION_API) and s.verdict is D for s in signals):
+        assert production_verdict(signals, policy) is not D
+
+
+@settings(max_examples=1000, deadline=None)
+@given(signal_lists, quorums)
+def test_a_region_outage_needs_every_piece_of_evidence(signals: list[Signal], policy: Policy) -> None:
+    """A DOWN round without production's cluster DOWN (its API endpoint unreachable: a region outage)
+    always has the DR task abnormal on production's side, production's SQL endpoint DOWN, the DR
+    side's API read and the DR SQL endpoint UP; production's API unreachable alone is never DOWN."""
+
+    def all_are(source: SignalSource, verdict: Verdict) -> bool:
+        found = [s for s in signals if s.source is source]
+        return bool(found) and all(s.verdict is verdict for s in found)
+
+    if production_verdict(signals, policy) is D and not all_are(S.PRODUCTION_CLUSTER, D):
+        assert all_are(S.PRODUCTION_API, D) and all_are(S.DR_TASK, D) and all_are(S.DATA_PLANE, D)
+        assert all_are(S.DR_DATA_PLANE, U)
+        assert any(s.source in (S.DR_TASK, S.DR_CLUSTER) and s.error is None for s in signals)
+    only_api = [s for s in signals if s.source is not S.PRODUCTION_API]
+    if not any(s.source in (S.PRODUCTION_CLUSTER, S.DATA_PLANE) and s.verdict is D for s in only_api):
         assert production_verdict(signals, policy) is not D
