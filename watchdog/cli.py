@@ -132,6 +132,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("replay", "run the policy over an exported timeline and print each decision")
     p.add_argument("--timeline", required=True, metavar="FILE", help="JSON lines from `dr-watchdog export`")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p = add("report", "an incident report of one pair from the journal: one self-contained HTML file")
+    _pair_option(p, required=True)
+    p.add_argument(
+        "--since", type=_iso, metavar="ISO8601", help="from this time (default: the journal's start)"
+    )
+    p.add_argument("--until", type=_iso, metavar="ISO8601", help="to this time (default: now)")
+    p.add_argument("--out", required=True, metavar="FILE", help="the file to write (-: standard output)")
+    p.add_argument("--json", action="store_true", help="the report's data as JSON, for tooling")
     return parser
 
 
@@ -175,6 +183,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo()
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from watchdog.incident.command import report
+
+    return report(load(args), args)
+
+
 def _ops(name: str) -> Callable[[argparse.Namespace], int]:
     """A journal-backed operator command from watchdog.commands, loaded only when used."""
 
@@ -203,6 +217,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "resume": _ops("resume"),
     "export": _ops("export"),
     "replay": _ops("replay_cmd"),
+    "report": cmd_report,
 }
 
 
