@@ -49,7 +49,11 @@ test: $(STAMP) tools
 
 # Speed and scale, measured from outside the daemon (figures: benchmarks/RESULTS.md); not part of `test`.
 bench: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m benchmarks.scale --pairs 100 1000 5000 --interval 10 --rounds 3
+	$(BIN)/python -m benchmarks.round --layout many-projects --projects 50 --pairs 5000 --rounds 5
+	$(BIN)/python -m benchmarks.reaction --pairs 200 --seed 1
+	$(BIN)/python -m benchmarks.soak --pairs 1000 --hours 10 --seed 1
 
 lint: $(STAMP)
 	$(BIN)/ruff check watchdog tests benchmarks

@@ -4,7 +4,7 @@ The target is one daemon for 5,000 pairs across dozens of projects at a 10 s int
 with cloud API requests per round growing with projects, not pairs. This starts the simulator as
 its own process (so its CPU is not counted), then times probe rounds and counts requests.
 
-    .venv/bin/python benchmarks/probe_round.py --projects 50 --pairs-per-project 100 --rounds 5
+    .venv/bin/python -m benchmarks.probe_round --projects 50 --pairs-per-project 100 --rounds 5
 
 Prints one JSON object: wall seconds per round, watchdog CPU seconds per round, requests per
 round, and the number of observations with an UNKNOWN production verdict (should be 0).
@@ -24,11 +24,14 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
 
+from tests.deploy.servers import stop
 from watchdog.dws.client import DwsClient
 from watchdog.dws.signing import Credentials
 from watchdog.model import Verdict
@@ -146,6 +149,20 @@ async def run(url: str, projects: int, rounds: int) -> dict[str, object]:
             await client.aclose()
 
 
+@contextmanager
+def simulator(projects: int, per_project: int) -> Iterator[str]:
+    """The simulator in its own process with `per_project` healthy pairs in each project; its URL.
+    Stopped by its PID when the block ends."""
+    with tempfile.TemporaryDirectory() as tmp:
+        scenario = Path(tmp) / "bench.yaml"
+        write_scenario(scenario, projects, per_project)
+        proc, url = start_simulator(scenario)
+        try:
+            yield url
+        finally:
+            stop(proc)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--projects", type=int, default=50)
@@ -153,15 +170,8 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     os.environ.setdefault("HOME", tempfile.mkdtemp(prefix="drw-bench-"))
-    with tempfile.TemporaryDirectory() as tmp:
-        scenario = Path(tmp) / "bench.yaml"
-        write_scenario(scenario, args.projects, args.pairs_per_project)
-        proc, url = start_simulator(scenario)
-        try:
-            print(json.dumps(asyncio.run(run(url, args.projects, args.rounds)), indent=2))
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+    with simulator(args.projects, args.pairs_per_project) as url:
+        print(json.dumps(asyncio.run(run(url, args.projects, args.rounds)), indent=2))
     return 0
 
 

@@ -11,8 +11,8 @@ Two layouts:
   for project 1 with all 5,000 pairs, and its prober is replaced by one over 50 clients (the seam the
   roadmap names: a client per project/endpoint). Decide and record are unchanged.
 
-    .venv/bin/python benchmarks/round.py --layout one-project --pairs 5000 --rounds 5
-    .venv/bin/python benchmarks/round.py --layout many-projects --projects 50 --pairs 5000 --rounds 5
+    .venv/bin/python -m benchmarks.round --layout one-project --pairs 5000 --rounds 5
+    .venv/bin/python -m benchmarks.round --layout many-projects --projects 50 --pairs 5000 --rounds 5
 
 Prints one JSON object per layout: wall and CPU seconds per round (whole round, and the probe part),
 journal growth per round (after a checkpoint), and how long the last round's records take to write
@@ -30,7 +30,6 @@ import logging
 import os
 import sqlite3
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Mapping
@@ -40,9 +39,7 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from probe_round import access_key, project_id, secret_key, start_simulator, write_scenario
-
+from benchmarks.probe_round import access_key, project_id, secret_key, simulator
 from watchdog.clock import SystemClock
 from watchdog.dws.client import DwsClient
 from watchdog.dws.signing import Credentials
@@ -207,15 +204,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="drw-round-", dir=os.environ.get("DRW_BENCH_DIR")) as tmp:
         for layout in layouts:
             projects = args.projects if layout == "many-projects" else 1
-            scenario = Path(tmp) / f"{layout}.yaml"
-            write_scenario(scenario, projects, args.pairs // projects)
-            proc, url = start_simulator(scenario)
-            try:
+            with simulator(projects, args.pairs // projects) as url:
                 pairs = asyncio.run(discover(url, projects))
                 results.append(asyncio.run(run_layout(url, layout, projects, pairs, args.rounds, Path(tmp))))
-            finally:
-                proc.terminate()
-                proc.wait(timeout=10)
             print(json.dumps(results[-1], indent=2), flush=True)
     return 0
 

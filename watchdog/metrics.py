@@ -25,6 +25,7 @@ from prometheus_client.process_collector import ProcessCollector
 
 from watchdog import __version__
 from watchdog.metrics_evidence import EvidenceMetrics
+from watchdog.metrics_pairs import PairFamily
 
 ApiObserver = Callable[[str, str, float], None]
 P = "dr_watchdog_"
@@ -110,10 +111,10 @@ class Metrics:
 
     def _pair_metrics(self, r: CollectorRegistry) -> None:
         pair = ["pair"]
-        self.production_up = Gauge(
+        self.production_up = PairFamily(
             f"{P}production_up", "1 production healthy, 0 down, NaN unknown", pair, registry=r
         )
-        self.probe_success = Gauge(
+        self.probe_success = PairFamily(
             f"{P}probe_success", "Last result of each probe (1 ok)", [*pair, "probe"], registry=r
         )
         self.probe_duration = Histogram(
@@ -123,64 +124,70 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
-        self.last_sync = Gauge(
+        self.last_sync = PairFamily(
             f"{P}last_sync_timestamp_seconds", "Unix time of the last successful DR sync", pair, registry=r
         )
-        self.sync_lag = Gauge(
+        self.sync_lag = PairFamily(
             f"{P}sync_lag_seconds", "Now minus the last successful DR sync", pair, registry=r
         )
-        self.sync_time_implausible = Gauge(
+        self.sync_time_implausible = PairFamily(
             f"{P}sync_time_implausible",
             "1 while the last successful DR sync lies later than the observation beyond the allowed skew",
             pair,
             registry=r,
         )
-        self.expected_data_loss = Gauge(
+        self.expected_data_loss = PairFamily(
             f"{P}expected_data_loss_seconds",
             "First time production was seen down minus last successful sync, while an outage is open",
             pair,
             registry=r,
         )
-        self.consecutive_down = Gauge(
+        self.consecutive_down = PairFamily(
             f"{P}consecutive_down_rounds", "Consecutive rounds that saw production down", pair, registry=r
         )
-        self.decision = Gauge(
+        self.decision = PairFamily(
             f"{P}decision", "State set: 1 for the current decision", [*pair, "decision"], registry=r
         )
-        self.failover_blocked = Gauge(
+        self.failover_blocked = PairFamily(
             f"{P}failover_blocked",
             "1 for each reason the watchdog does not fail over a pair whose outage is confirmed "
             "(a guard, an open intent, the latch, a pause, a failed failover, the mode)",
             [*pair, "reason"],
             registry=r,
         )
-        self.failovers = Counter(f"{P}failovers", "Failovers by result", [*pair, "result"], registry=r)
+        self.failovers = PairFamily(
+            f"{P}failovers", "Failovers by result", [*pair, "result"], registry=r, counter=True
+        )
         self.failover_throttled = Counter(  # no pair label: the log line names the pair
             f"{P}failover_throttled",
             "Failover POSTs refused as throttled (429), retried after a backoff",
             registry=r,
         )
-        self.max_data_loss = Gauge(
+        self.max_data_loss = PairFamily(
             f"{P}max_data_loss_seconds",
             "The pair's RPO guard limit (policy.max_data_loss_seconds, with its per-pair override)",
             pair,
             registry=r,
         )
-        self.paused = Gauge(f"{P}paused", "1 while automatic action is paused on the pair", pair, registry=r)
-        self.paused_since = Gauge(
+        self.paused = PairFamily(
+            f"{P}paused", "1 while automatic action is paused on the pair", pair, registry=r
+        )
+        self.paused_since = PairFamily(
             f"{P}paused_since_timestamp_seconds",
             "Unix time the pause holding the pair began (NaN while not paused)",
             pair,
             registry=r,
         )
-        self.latched = Gauge(f"{P}latched", "1 after a failover until an operator acks it", pair, registry=r)
-        self.mode = Gauge(
+        self.latched = PairFamily(
+            f"{P}latched", "1 after a failover until an operator acks it", pair, registry=r
+        )
+        self.mode = PairFamily(
             f"{P}mode",
             "Always 1, one sample per pair: the mode label is the pair's policy mode (alerts filter on it)",
             [*pair, "mode"],
             registry=r,
         )
-        self.dr_replication_broken = Gauge(
+        self.dr_replication_broken = PairFamily(
             f"{P}dr_replication_broken",
             "1 while production is up but the DR task is abnormal on its side: the pair has no working DR",
             pair,

@@ -11,6 +11,8 @@ import math
 
 from prometheus_client import CollectorRegistry, Gauge
 
+from watchdog.metrics_pairs import PairFamily
+
 P = "dr_watchdog_"
 DATA_PLANE_SIDES: tuple[str, ...] = ("production", "dr")
 
@@ -19,7 +21,7 @@ class EvidenceMetrics:
     """Gauges of the evidence; series of configured pairs are created at start-up (0 or NaN)."""
 
     def __init__(self, r: CollectorRegistry) -> None:
-        self.gray_failure = Gauge(
+        self.gray_failure = PairFamily(
             f"{P}gray_failure",
             "1 while the pair's last decision saw a gray failure: production's control plane and its "
             "SQL endpoint disagree (no failover)",
@@ -32,14 +34,14 @@ class EvidenceMetrics:
             "cannot see the network, so every verdict is unknown",
             registry=r,
         )
-        self.data_plane_unproven = Gauge(
+        self.data_plane_unproven = PairFamily(
             f"{P}data_plane_unproven",
             "1 while a configured data-plane probe has never succeeded since start (a wrong address or "
             "no route: its failures are no evidence)",
             ["pair", "side"],
             registry=r,
         )
-        self.heartbeat_lag = Gauge(
+        self.heartbeat_lag = PairFamily(
             f"{P}heartbeat_lag_seconds",
             "Observation time minus the newest heartbeat row read on the DR cluster (NaN: not measured)",
             ["pair"],

@@ -10,6 +10,7 @@ environment and no secret directory, so tests and the demo are hermetic.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import uuid
@@ -32,7 +33,6 @@ from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
-    YamlConfigSettingsSource,
 )
 
 from watchdog.evidence import settings as evidence_settings
@@ -46,6 +46,7 @@ from watchdog.settings_sources import (
     ContextEnvSource,
     LoadContext,
     SecretFilesSource,
+    YamlSource,
     check_env_names,
     check_yaml,
     context,
@@ -367,7 +368,7 @@ class Settings(BaseSettings):
         if ctx.secrets_dirs:
             sources.append(SecretFilesSource(settings_cls))
         if ctx.yaml_file is not None:
-            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=ctx.yaml_file))
+            sources.append(YamlSource(settings_cls, yaml_file=ctx.yaml_file))
         return tuple(sources)
 
     @field_validator("pairs")
@@ -452,10 +453,16 @@ class Settings(BaseSettings):
 
     def pair(self, name: str) -> PairSettings:
         """The pair called `name`; KeyError naming the known pairs otherwise."""
-        for pair in self.pairs:
-            if pair.name == name:
-                return pair
+        found = self._by_name.get(name)
+        if found is not None:
+            return found
         raise KeyError(f"no pair named {name!r}; configured: {', '.join(p.name for p in self.pairs)}")
+
+    @functools.cached_property
+    def _by_name(self) -> dict[str, PairSettings]:
+        """The pairs by name (names are unique), so a look-up is no scan: start-up merges every
+        pair's policy, which at 5,000 pairs was 12.5 million comparisons."""
+        return {p.name: p for p in self.pairs}
 
     def policy_for(self, name: str) -> Policy:
         """The pure policy's view for one pair: the global policy merged with that pair's overrides."""

@@ -17,7 +17,7 @@ from typing import Any, get_args
 
 import yaml
 from pydantic import BaseModel, ValidationError
-from pydantic_settings import EnvSettingsSource, PydanticBaseSettingsSource
+from pydantic_settings import EnvSettingsSource, PydanticBaseSettingsSource, YamlConfigSettingsSource
 from pydantic_settings.sources.utils import parse_env_vars
 
 ENV_PREFIX = "DRW_"
@@ -150,10 +150,24 @@ def loading(ctx: LoadContext) -> Iterator[None]:
         _CONTEXT.reset(token)
 
 
+# libyaml's safe loader where PyYAML was built with it (the same documents, about 10x faster: a
+# 5,000-pair file took 0.66 s per parse, and a start-up parses it twice); else PyYAML's own.
+SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class YamlSource(YamlConfigSettingsSource):
+    """pydantic-settings' YAML source, reading with `SafeLoader`."""
+
+    def _read_file(self, file_path: Path) -> dict[str, Any]:  # type: ignore[override]
+        with file_path.open(encoding=self.yaml_file_encoding or "utf-8") as yaml_file:
+            data = yaml.load(yaml_file, Loader=SafeLoader)
+        return data or {}
+
+
 def check_yaml(path: Path) -> None:
     """Fail with one line on a missing file, bad YAML or a document that is not a mapping."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=SafeLoader)
     except OSError as exc:
         raise ConfigError(f"config error: {path}: cannot read ({exc.strerror or exc})") from None
     except yaml.YAMLError as exc:

@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.deploy.servers import free_port, wait_until_ready
+from tests.deploy.servers import free_port, stop, wait_until_ready
 from watchdog.simulator.testing import (
     TEST_ACCESS_KEY,
     TEST_DR_ID,
@@ -85,12 +85,7 @@ def running_daemon(
             wait_until_ready(f"{base}/readyz", proc, log)
             yield base
         finally:
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
+            stop(proc, 15)
 
 
 def scrape(base: str) -> str:

@@ -46,6 +46,16 @@ def wait_until_ready(url: str, proc: subprocess.Popen[bytes], log: Path, deadlin
     raise AssertionError(f"{url} not ready after {deadline} s:\n{log.read_text()[-3000:]}")
 
 
+def stop(proc: subprocess.Popen[Any], grace: float = 10) -> None:
+    """SIGTERM the process by its PID; SIGKILL if it lingers past `grace` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
+
+
 @contextmanager
 def running(cmd: list[str], ready_url: str, log: Path) -> Iterator[subprocess.Popen[bytes]]:
     """Run a server until the block ends; SIGTERM by PID, SIGKILL if it lingers."""
@@ -55,12 +65,7 @@ def running(cmd: list[str], ready_url: str, log: Path) -> Iterator[subprocess.Po
             wait_until_ready(ready_url, proc, log)
             yield proc
         finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
+            stop(proc)
 
 
 @contextmanager

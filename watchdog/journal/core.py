@@ -25,13 +25,12 @@ from watchdog import codec
 from watchdog.journal.base import dt as _dt
 from watchdog.journal.base import ts as _ts
 from watchdog.journal.hookruns import HookRuns
-from watchdog.journal.intents import Intents
-from watchdog.journal.operators import Operators
 from watchdog.journal.runs import RunKey, run_key, spread
+from watchdog.journal.states import States
 from watchdog.model import Action, Decision, Observation, PairState
 
 
-class Journal(Intents, HookRuns, Operators):
+class Journal(States, HookRuns):
     """The SQLite journal at `path` (created with its directory if missing, migrated to the newest schema).
 
     Raises `JournalError` for anything the file system or SQLite refuses.
@@ -46,46 +45,6 @@ class Journal(Intents, HookRuns, Operators):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    # ---- pair state --------------------------------------------------------------------------------
-    def load_state(self, pair: str, now: datetime | None = None) -> PairState:
-        """The pair's state as the policy reads it: counters, latch, cooldown, the pause, the open and
-        the newest intent.
-
-        With `now`, only a pause still active at `now` is returned; without, the newest unresumed one.
-        """
-        with self._snapshot("load state"):
-            rows = self._read("load state", "SELECT * FROM pair_state WHERE pair = ?", (pair,))
-            intent = self.open_intent(pair)
-            last = self.latest_intent(pair)
-            base = PairState(
-                pause=self.active_pause(pair, now),
-                open_intent_id=intent.id if intent else None,
-                open_intent_status=intent.status if intent else None,
-                last_intent_status=last.status if last else None,
-                last_intent_detail=last.detail if last else None,
-            )
-        if not rows:
-            return base
-        r = rows[0]
-        first_down, last_down = _dt(r["first_down_at"]), _dt(r["last_down_at"])
-        return PairState(
-            consecutive_down=int(r["consecutive_down"]),
-            first_down_at=first_down,
-            last_down_at=last_down,
-            last_up_at=_dt(r["last_up_at"]),
-            baseline_primary_id=r["baseline_primary_id"],
-            latched=bool(r["latched"]),
-            latched_at=_dt(r["latched_at"]),
-            cooldown_until=_dt(r["cooldown_until"]),
-            pause=base.pause,
-            open_intent_id=base.open_intent_id,
-            open_intent_status=base.open_intent_status,
-            last_intent_status=base.last_intent_status,
-            last_intent_detail=base.last_intent_detail,
-            outage_seconds=codec.outage_seconds(r["outage_seconds"], first_down, last_down),
-            rearm=bool(r["rearm"]),
-        )
 
     def record(
         self,
@@ -139,9 +98,9 @@ class Journal(Intents, HookRuns, Operators):
         before = r.state_before
         return EncodedRound(
             r,
-            codec.dumps(codec.observation_to_dict(r.observation)),
-            codec.dumps(codec.decision_to_dict(r.decision)),
-            codec.dumps(codec.pair_state_to_dict(before)) if before is not None else None,
+            codec.observation_json(r.observation),
+            codec.decision_json(r.decision),
+            codec.pair_state_json(before) if before is not None else None,
             run_key(r.observation, r.decision, before),
         )
 

@@ -7,6 +7,8 @@ beside a running daemon counts from its next round. Neither is ever pruned.
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -16,6 +18,26 @@ from watchdog.journal.base import ts as _ts
 from watchdog.model import IntentStatus, Pause
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_PAUSES = (
+    "SELECT * FROM pauses WHERE resumed_at IS NULL{where} ORDER BY pair IS NULL, created_at DESC, id DESC"
+)
+
+
+def _pause(r: sqlite3.Row) -> Pause:
+    return Pause(r["reason"], r["owner"], _dt(r["created_at"]) or _EPOCH, _dt(r["until"]), r["pair"])
+
+
+def holding(pair: str, rows: Iterable[sqlite3.Row], now: datetime | None) -> Pause | None:
+    """The pause holding `pair` among unresumed pause rows in the query's order (its own before a
+    global one, newest first); with `now`, only one still active at `now`."""
+    for r in rows:
+        if r["pair"] is None or r["pair"] == pair:
+            pause = _pause(r)
+            if now is None or pause.active(now):
+                return pause
+    return None
+
+
 OPEN_STATUSES = (IntentStatus.INTENDED.value, IntentStatus.SUBMITTED.value)
 
 
@@ -48,18 +70,8 @@ class Operators(Store):
 
     def active_pause(self, pair: str, now: datetime | None = None) -> Pause | None:
         """The pause holding `pair` (its own before a global one), if any."""
-        rows = self._read(
-            "read pauses",
-            "SELECT * FROM pauses WHERE resumed_at IS NULL AND (pair = ? OR pair IS NULL) "
-            "ORDER BY pair IS NULL, created_at DESC, id DESC",
-            (pair,),
-        )
-        for r in rows:
-            since = _dt(r["created_at"]) or _EPOCH
-            pause = Pause(r["reason"], r["owner"], since, _dt(r["until"]), r["pair"])
-            if now is None or pause.active(now):
-                return pause
-        return None
+        rows = self._read("read pauses", _PAUSES.format(where=" AND (pair = ? OR pair IS NULL)"), (pair,))
+        return holding(pair, rows, now)
 
     def pauses(self, pair: str | None = None) -> list[PauseRecord]:
         """Every pause given (the pair's own and the global ones), oldest first: who, why, when, until."""

@@ -383,3 +383,29 @@ def test_the_outage_duration_survives_the_journal_and_old_rows_derive_it(journal
     raw.close()
     state = journal.load_state(PAIR)
     assert (state.consecutive_down, state.outage_seconds) == (2, 15.0)
+
+
+def test_load_states_reads_every_pair_as_load_state_does(journal: Journal) -> None:
+    """The round's batch read (four queries for every pair) gives each pair exactly what load_state
+    gives it: counters, its own pause before a global one, expired pauses ignored, the open and the
+    newest intent, and the empty state of a pair never recorded."""
+    record_rounds(journal, [Verdict.DOWN] * 2)  # PAIR: counters
+    for name in ("b-own-pause", "b-expired-pause", "b-intents", "b-open"):
+        obs = replace(observation(at(0), Verdict.UP), pair=name)
+        ev = evaluate(obs, PairState(), FAST, at(0))
+        journal.record(obs, ev.decision, ev.next_state)
+    journal.pause("b-own-pause", "maintenance", "alice", at(1))
+    journal.pause("b-expired-pause", "short", "bob", at(1), until=at(5))
+    first = journal.create_intent("b-intents", "dr", at(2), old_primary_id="a", old_standby_id="b")
+    journal.finish_intent(first.id, IntentStatus.FAILED, at(3), "refused", release_latch=True)
+    journal.create_intent("b-intents", "dr", at(4), old_primary_id="a", old_standby_id="b")
+    done = journal.create_intent("b-open", "dr", at(2), old_primary_id="a", old_standby_id="b")
+    journal.finish_intent(done.id, IntentStatus.COMPLETED, at(3), "roles swapped", cooldown_seconds=60)
+    journal.create_intent("b-open", "dr", at(6), old_primary_id="a", old_standby_id="b")
+    pairs = [PAIR, "b-own-pause", "b-expired-pause", "b-intents", "b-open", "b-never-recorded"]
+    for now in (at(2), at(10), None):
+        assert journal.load_states(pairs, now) == {p: journal.load_state(p, now) for p in pairs}
+        journal.pause(None, "fleet freeze", "carol", at(7))  # then a global pause holds them all
+    paused = journal.load_states(pairs, at(10))
+    assert paused["b-own-pause"].pause is not None and paused["b-own-pause"].pause.owner == "alice"
+    assert paused["b-never-recorded"].pause is not None and paused["b-never-recorded"].pause.owner == "carol"
