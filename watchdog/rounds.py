@@ -304,6 +304,7 @@ class Runtime:
         """A recorded decision as metrics, one log line and notifications."""
         report.observation_metrics(self.metrics, obs)
         report.decision_metrics(self.metrics, evaluation.decision)
+        report.readiness_metrics(self.metrics, obs, evaluation)
         report.log_decision(evaluation.decision)
         self.notifier.on_decision(evaluation.decision)
 

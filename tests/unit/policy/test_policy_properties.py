@@ -208,13 +208,16 @@ def quorum_says_down(found: list[tuple[SignalSource, Verdict, bool]]) -> bool:
     control plane DOWN; no SQL answer from production (data plane or heartbeat UP); the watchdog not
     isolated (some reference answered: the DR side's API read, the DR SQL endpoint or a canary UP,
     when any reference is there at all); and a configured data plane DOWN with a network reference
-    UP. A source whose signals disagree says UNKNOWN; a signal with an error is an unread UNKNOWN."""
+    UP. A source whose signals disagree says UNKNOWN, but for the heartbeat: any heartbeat read UP is
+    a row written on production. A signal with an error is an unread UNKNOWN."""
     seen: dict[SignalSource, set[Verdict]] = {}
     read: set[SignalSource] = set()
     for src, v, error in found:
         seen.setdefault(src, set()).add(Verdict.UNKNOWN if error else v)
         read |= set() if error else {src}
     one = {src: next(iter(vs)) if len(vs) == 1 else Verdict.UNKNOWN for src, vs in seen.items()}
+    if Verdict.UP in seen.get(S.HEARTBEAT, set()):
+        one[S.HEARTBEAT] = Verdict.UP
     net_ref = Verdict.UP in (one.get(S.DR_DATA_PLANE), one.get(S.CANARY))
     references = {S.DR_TASK, S.DR_CLUSTER, S.DR_DATA_PLANE, S.CANARY} & set(one)
     if references and not (net_ref or {S.DR_TASK, S.DR_CLUSTER} & read):
