@@ -31,7 +31,15 @@ class ReadinessMetrics:
             ["pair", "reason"],
             registry=r,
         )
+        self.old_primary_reachable = PairFamily(
+            f"{P}old_primary_reachable",
+            "After a failover, while the pair is latched: 1 once the old production is AVAILABLE again and "
+            "its SQL endpoint (where probed) accepts connections (clients may still write to it), else 0",
+            ["pair"],
+            registry=r,
+        )
         self._reasons: dict[str, frozenset[str]] = {}
+        self._watched: set[str] = set()  # pairs whose old_primary_reachable series exists
 
     def add_pair(self, pair: str) -> None:
         self.ready.labels(pair=pair).set(math.nan)
@@ -45,3 +53,13 @@ class ReadinessMetrics:
             return
         set_reasons(self.not_ready, pair, before, active)
         self._reasons[pair] = active
+
+    def set_old_primary(self, pair: str, reachable: bool | None) -> None:
+        """The old production's state after a failover; None (not latched after one): no series."""
+        if reachable is None:
+            if pair in self._watched:
+                self.old_primary_reachable.remove(pair)
+                self._watched.discard(pair)
+            return
+        self.old_primary_reachable.labels(pair=pair).set(1 if reachable else 0)
+        self._watched.add(pair)

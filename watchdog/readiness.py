@@ -27,8 +27,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from watchdog.guards import guards, recoverable_point
-from watchdog.model import IntentStatus, Mode, Observation, PairState, Policy, Reason, ReasonCode
+from watchdog.guards import HEALTHY_CLUSTER_STATUSES, guards, recoverable_point
+from watchdog.model import (
+    IntentStatus,
+    Mode,
+    Observation,
+    PairState,
+    Policy,
+    Reason,
+    ReasonCode,
+    SignalSource,
+    Verdict,
+)
 
 MODE_NOTES = {
     Mode.AUTO: "auto: the watchdog fails over by itself",
@@ -77,3 +87,19 @@ def margin_seconds(obs: Observation, policy: Policy) -> float | None:
 def codes(reasons: list[Reason]) -> list[str]:
     """The distinct reason codes, in order (the metric's label values)."""
     return list(dict.fromkeys(r.code.value for r in reasons))
+
+
+def old_primary_reachable(obs: Observation, old_primary_id: str) -> bool:
+    """After a failover: the old production's cluster is AVAILABLE again and, where its SQL endpoint
+    is probed, it accepts connections (clients may still be writing to it: a split brain). Without a
+    data-plane probe the control plane alone says so."""
+    for view, source in (
+        (obs.production, SignalSource.DATA_PLANE),
+        (obs.dr_cluster, SignalSource.DR_DATA_PLANE),
+    ):
+        if view is None or view.id != old_primary_id:
+            continue
+        if view.status.upper() not in HEALTHY_CLUSTER_STATUSES:
+            return False
+        return all(s.verdict is Verdict.UP for s in obs.signals if s.source is source)
+    return False

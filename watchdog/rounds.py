@@ -305,6 +305,10 @@ class Runtime:
         report.observation_metrics(self.metrics, obs)
         report.decision_metrics(self.metrics, evaluation.decision)
         report.readiness_metrics(self.metrics, obs, evaluation)
+        latched = evaluation.next_state.latched  # after a failover: watch the old production
+        report.old_primary_metric(
+            self.metrics, obs, self.journal.latest_intent(obs.pair) if latched else None
+        )
         report.log_decision(evaluation.decision)
         self.notifier.on_decision(evaluation.decision)
 

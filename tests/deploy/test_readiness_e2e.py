@@ -87,3 +87,35 @@ def test_each_reason_turns_readiness_off_and_alerts(
                 undo()
                 wait_readiness(daemon, 1, None)
     assert simulator.failover_calls() == []  # readiness only reports: nothing acted
+
+
+def _sample(base: str, name: str) -> float | None:
+    found = [v for n, labels, v in samples(scrape(base)) if n == name and labels.get("pair") == PAIR]
+    return found[0] if found else None
+
+
+def _wait(predicate: Callable[[], bool], what: str, timeout: float = 30) -> None:
+    end = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < end, what
+        time.sleep(0.2)
+
+
+def test_old_primary_back_after_a_failover_raises_split_brain_alert(
+    tmp_path: Path, simulator: Simulator, sim_server: SimulatorServer
+) -> None:
+    """Auto mode fails over; while latched the old production is watched: 0 while it is down, 1 (and
+    DrOldPrimaryReachable) once it is AVAILABLE again; before the failover the series does not exist."""
+    old = simulator.pair(TEST_DR_ID).primary_cluster_id
+    with running_daemon(sim_server.url, tmp_path, mode="auto") as daemon:
+        wait_readiness(daemon, 1, None)
+        assert _sample(daemon, "dr_watchdog_old_primary_reachable") is None
+        with prometheus(tmp_path, daemon.removeprefix("http://"), _fast_rules(tmp_path)) as prom:
+            simulator.fail_cluster(old)
+            _wait(lambda: _sample(daemon, "dr_watchdog_old_primary_reachable") == 0, "latched, old side down")
+            assert len(simulator.failover_calls(TEST_DR_ID)) == 1
+            simulator.recover_cluster(old)
+            _wait(lambda: _sample(daemon, "dr_watchdog_old_primary_reachable") == 1, "old side reachable")
+            alert = _wait_firing(prom, {"DrOldPrimaryReachable"})["DrOldPrimaryReachable"]
+            assert alert["labels"]["pair"] == PAIR
+    assert len(simulator.failover_calls(TEST_DR_ID)) == 1

@@ -8,7 +8,7 @@ same facts. Rounds are the journal's decision rows: a row stands for a run of id
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from watchdog.guards import recoverable_point
@@ -117,20 +117,22 @@ def _operator_actions(journal: Journal, pair: str, intents: Iterable[FailoverInt
 
 
 def _unsynced(intents: list[Json], rounds: list[Json]) -> Json | None:
-    """The window of data never synced to the DR side: from the last recoverable point seen before the
-    failover to the first DOWN round of the outage it answered (None: no failover in the window)."""
+    """The window of data never synced to the DR side by the last failover: from the recoverable point
+    to the first DOWN round of the outage it answered. The intent journals both (first_down_at and the
+    expected data loss the decision computed from the standby side's sync time); an intent without the
+    loss takes the last recoverable point seen in a round up to that first DOWN round. None: no failover."""
     done = [i for i in intents if i["first_down_at"]]
     if not done:
         return None
-    first_down = done[-1]["first_down_at"]
-    before = [r for r in rounds if r["last_sync"] and r["at"] <= first_down]
-    start = before[-1]["last_sync"] if before else None
-    seconds = (
-        (datetime.fromisoformat(first_down) - datetime.fromisoformat(start)).total_seconds()
-        if start
-        else None
-    )
-    return {"start": start, "end": first_down, "seconds": seconds}
+    end = datetime.fromisoformat(done[-1]["first_down_at"])
+    loss = done[-1]["expected_data_loss_seconds"]
+    if loss is not None:
+        return {"start": _iso(end - timedelta(seconds=loss)), "end": _iso(end), "seconds": float(loss)}
+    before = [r for r in rounds if r["last_sync"] and datetime.fromisoformat(r["at"]) <= end]
+    if not before:
+        return {"start": None, "end": _iso(end), "seconds": None}
+    start = datetime.fromisoformat(before[-1]["last_sync"])
+    return {"start": _iso(start), "end": _iso(end), "seconds": (end - start).total_seconds()}
 
 
 def collect(

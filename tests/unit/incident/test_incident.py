@@ -70,8 +70,8 @@ def test_document_sections(journal: Journal) -> None:
     s = doc["summary"]
     assert (s["rounds"], s["down_rounds"], s["failovers"]) == (7, 4, 1)
     assert s["first_down_at"] == at(30).isoformat()
-    # the last sync seen up to the first DOWN round is 60 s before it (the builder's default)
-    assert s["unsynced_window"] == {"start": at(-30).isoformat(), "end": at(30).isoformat(), "seconds": 60.0}
+    # the intent's own record: the first DOWN round and the expected data loss the decision computed
+    assert s["unsynced_window"] == {"start": at(-60).isoformat(), "end": at(30).isoformat(), "seconds": 90.0}
     assert [st["step"] for st in doc["failovers"][0]["steps"]] == [
         "intended",
         "sent",
@@ -96,6 +96,16 @@ def test_window_filters_every_section(journal: Journal) -> None:
     assert len(doc["failovers"]) == 1 and len(doc["hook_runs"]) == 1
     assert collect(journal, PAIR, at(100), until=at(25))["summary"]["failovers"] == 0
     assert collect(journal, PAIR, at(100), until=at(25))["summary"]["unsynced_window"] is None
+
+
+def test_unsynced_window_without_the_intents_loss(tmp_path: Path) -> None:
+    """An intent without a recorded loss (forced, say): the last recoverable point seen by a round."""
+    with Journal(tmp_path / "j.db") as j:
+        _rounds(j, [Verdict.UP] * 3 + [Verdict.DOWN] * 2)
+        j.create_intent(PAIR, DR_ID, at(45), old_primary_id="p", old_standby_id="s", first_down_at=at(30))
+        window = collect(j, PAIR, at(50))["summary"]["unsynced_window"]
+    # the last sync seen up to the first DOWN round is 60 s before it (the builder's default)
+    assert window == {"start": at(-30).isoformat(), "end": at(30).isoformat(), "seconds": 60.0}
 
 
 def test_heartbeat_older_than_sync_sets_the_recoverable_point(tmp_path: Path) -> None:

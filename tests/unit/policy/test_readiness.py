@@ -11,9 +11,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.unit.policy.builders import FAST, T0, at, confirmed, observation
-from watchdog.model import Action, IntentStatus, Mode, Observation, PairState, Pause, Policy, State, Verdict
-from watchdog.readiness import codes, margin_seconds, readiness
+from tests.unit.policy.builders import FAST, PROD_ID, STANDBY_ID, T0, at, confirmed, observation
+from watchdog.model import (
+    Action,
+    IntentStatus,
+    Mode,
+    Observation,
+    PairState,
+    Pause,
+    Policy,
+    Signal,
+    SignalSource,
+    State,
+    Verdict,
+)
+from watchdog.readiness import codes, margin_seconds, old_primary_reachable, readiness
 
 
 def healthy(**kwargs: object) -> Observation:
@@ -100,3 +112,29 @@ def test_ready_now_means_a_confirmed_outage_fails_over(
         codes(readiness(healthy(**sides), state, policy, T0)),
         outage.decision,
     )
+
+
+OLD = PROD_ID  # the builders' production: the DR side after a switch
+
+
+def after_switch(status: str, sql: Verdict | None = None) -> Observation:
+    """The round after a failover: the old production is the DR side's cluster now."""
+    obs = observation(T0, Verdict.UP, primary=STANDBY_ID, dr_status=status)
+    extra = () if sql is None else (Signal(SignalSource.DR_DATA_PLANE, sql, "sql", T0),)
+    return replace(obs, signals=(*obs.signals, *extra))
+
+
+@pytest.mark.parametrize(
+    ("status", "sql", "reachable"),
+    [
+        ("FAILED", None, False),
+        ("AVAILABLE", None, True),  # no data-plane probe: the control plane alone
+        ("AVAILABLE", Verdict.UP, True),
+        ("AVAILABLE", Verdict.DOWN, False),  # AVAILABLE but refusing connections: no writes reach it
+        ("AVAILABLE", Verdict.UNKNOWN, False),
+        ("FAILED", Verdict.UP, False),
+    ],
+)
+def test_old_primary_reachable(status: str, sql: Verdict | None, reachable: bool) -> None:
+    assert old_primary_reachable(after_switch(status, sql), OLD) is reachable
+    assert old_primary_reachable(after_switch(status, sql), "another-cluster") is False
