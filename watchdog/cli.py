@@ -132,6 +132,25 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("replay", "run the policy over an exported timeline and print each decision")
     p.add_argument("--timeline", required=True, metavar="FILE", help="JSON lines from `dr-watchdog export`")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p = add(
+        "recover",
+        "the guarded switchback after a failover (DR /recovery): deletes the old production's data; "
+        "refused unless the failover completed and the old production is AVAILABLE again; never automatic",
+        epilog=EXIT_CODES,
+    )
+    _pair_option(p, required=True)
+    p.add_argument("--confirm-pair", metavar="NAME", help="the pair name, instead of typing it at the prompt")
+    p.add_argument(
+        "--confirm-cluster",
+        metavar="ID",
+        help="the id of the cluster whose data is deleted (the old production)",
+    )
+    p.add_argument(
+        "--wait", type=float, default=3600.0, metavar="SECONDS", help="follow the DR task this long"
+    )
+    p.add_argument(
+        "--poll", type=float, default=5.0, metavar="SECONDS", help="between two reads of the DR task"
+    )
     p = add("report", "an incident report of one pair from the journal: one self-contained HTML file")
     _pair_option(p, required=True)
     p.add_argument(
@@ -218,6 +237,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "export": _ops("export"),
     "replay": _ops("replay_cmd"),
     "report": cmd_report,
+    "recover": _ops("recover"),
 }
 
 

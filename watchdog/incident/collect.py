@@ -109,6 +109,9 @@ def _operator_actions(journal: Journal, pair: str, intents: Iterable[FailoverInt
             acts.append({"at": _iso(p.resumed_at), "action": "resume", "who": p.resumed_by or "", "why": ""})
     for a in journal.acks(pair):
         acts.append({"at": _iso(a.at), "action": "ack", "who": a.owner, "why": a.note or ""})
+    for r in journal.recoveries(pair):
+        why = f"recovery {r.id} {r.status}: rebuilt DR onto {r.deleted_cluster_id}, its data deleted"
+        acts.append({"at": _iso(r.created_at), "action": "recover", "who": r.requested_by, "why": why})
     for i in intents:
         if i.manual:
             why = "forced: guards skipped" if i.forced else "operator-initiated"

@@ -140,6 +140,27 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             "ALTER TABLE pair_state ADD COLUMN rearm INTEGER NOT NULL DEFAULT 0",
         ],
     ),
+    (
+        7,
+        [
+            # Guarded switchbacks (`dr-watchdog recover`): one row per /recovery asked for, written
+            # before the POST; a row not finished blocks another (exactly once). Never pruned.
+            """CREATE TABLE recoveries (
+                id INTEGER PRIMARY KEY,
+                pair TEXT NOT NULL,
+                disaster_recovery_id TEXT NOT NULL,
+                intent_id INTEGER NOT NULL,
+                deleted_cluster_id TEXT NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('intended', 'sent', 'completed', 'failed')),
+                requested_by TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                sent_at INTEGER,
+                finished_at INTEGER,
+                detail TEXT
+            )""",
+            "CREATE INDEX recoveries_pair ON recoveries (pair, id)",
+        ],
+    ),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -62,6 +62,8 @@ def journal(tmp_path: Path) -> Iterator[Journal]:
         j.mark_submitted(intent.id, at(63))
         j.finish_intent(intent.id, IntentStatus.COMPLETED, at(80), "switched")
         j.ack(PAIR, "bob@ops", at(90), note="reviewed")
+        done = j.create_recovery(PAIR, DR_ID, intent.id, "p", "cid@ops", at(95))
+        j.mark_recovery(done.id, "completed", at(99))
         yield j
 
 
@@ -78,7 +80,8 @@ def test_document_sections(journal: Journal) -> None:
         "submitted",
         "completed",
     ]
-    assert [a["action"] for a in doc["operator_actions"]] == ["pause", "ack"]
+    assert [a["action"] for a in doc["operator_actions"]] == ["pause", "ack", "recover"]
+    assert doc["operator_actions"][2]["who"] == "cid@ops" and "completed" in doc["operator_actions"][2]["why"]
     assert doc["operator_actions"][1]["who"] == "bob@ops"
     hook = doc["hook_runs"][0]
     assert hook["program"] == "/bin/check" and "s3cret" not in str(doc)  # argv and output stay out
