@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -151,6 +152,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--poll", type=float, default=5.0, metavar="SECONDS", help="between two reads of the DR task"
     )
+    for name, text in (
+        (
+            "switchover",
+            "a planned switchover (DR /switchover, RPO 0) while production is healthy: journaled, sent once",
+        ),
+        ("drill", "a DR drill: switch over, check the new production answers, and with --back switch back"),
+    ):
+        p = add(name, text, epilog=EXIT_CODES)
+        _pair_option(p, required=True)
+        if name == "drill":
+            p.add_argument(
+                "--back", action="store_true", help="switch back after the new production answered"
+            )
+        p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+        p.add_argument(
+            "--wait", type=float, default=1800.0, metavar="SECONDS", help="wait this long for each step"
+        )
+        p.add_argument("--poll", type=float, default=5.0, metavar="SECONDS", help="between two reads")
     p = add("report", "an incident report of one pair from the journal: one self-contained HTML file")
     _pair_option(p, required=True)
     p.add_argument(
@@ -208,12 +227,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     return report(load(args), args)
 
 
-def _ops(name: str) -> Callable[[argparse.Namespace], int]:
-    """A journal-backed operator command from watchdog.commands, loaded only when used."""
+def _ops(name: str, module: str = "commands") -> Callable[[argparse.Namespace], int]:
+    """A journal-backed operator command from watchdog.commands (or `module`), loaded only when used."""
 
     def run(args: argparse.Namespace) -> int:
-        from watchdog import commands as ops
-
+        ops = importlib.import_module(f"watchdog.{module}")
         settings = load(args)
         handler: Callable[[Settings, argparse.Namespace], Any] = getattr(ops, name)
         result = handler(settings, args)
@@ -237,7 +255,9 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "export": _ops("export"),
     "replay": _ops("replay_cmd"),
     "report": cmd_report,
-    "recover": _ops("recover"),
+    "recover": _ops("recover", "lifecycle_commands"),
+    "switchover": _ops("switchover", "lifecycle_commands"),
+    "drill": _ops("drill", "lifecycle_commands"),
 }
 
 

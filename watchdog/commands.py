@@ -246,15 +246,6 @@ async def failover(settings: Settings, args: argparse.Namespace) -> int:
         return await manual.failover(settings, args, journal, operator())
 
 
-async def recover(settings: Settings, args: argparse.Namespace) -> int:
-    """The guarded switchback (`watchdog.recover`): refused unless safe, confirmed by typing, once."""
-    from watchdog.recover import recover as guarded
-
-    _pair_names(settings, args.pair)
-    with _journal(settings) as journal:
-        return await guarded(settings, args, journal, operator())
-
-
 def export(settings: Settings, args: argparse.Namespace) -> int:
     """The journal's observations as JSON lines (the input of `replay`), to a file or stdout."""
     if args.pair is not None:

@@ -28,10 +28,11 @@ from watchdog.journal.hookruns import HookRuns
 from watchdog.journal.recoveries import Recoveries
 from watchdog.journal.runs import RunKey, run_key, spread
 from watchdog.journal.states import States
+from watchdog.journal.switches import Switches
 from watchdog.model import Action, Decision, Observation, PairState
 
 
-class Journal(States, HookRuns, Recoveries):
+class Journal(States, HookRuns, Recoveries, Switches):
     """The SQLite journal at `path` (created with its directory if missing, migrated to the newest schema).
 
     Raises `JournalError` for anything the file system or SQLite refuses.
