@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # Real servers and tools the tests use, from Debian's packages (promtool, prometheus, alertmanager,
-# postgresql, iproute2).
+# postgresql, iproute2, chromium).
 tools: $(STAMP)
 	@if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus-alertmanager >/dev/null 2>&1; then \
 		echo "installing Debian packages: prometheus prometheus-alertmanager"; \
@@ -27,6 +27,10 @@ tools: $(STAMP)
 	@if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then \
 		echo "installing Debian package: postgresql (the data-plane tests start their own server)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	fi
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		echo "installing Debian package: chromium (the incident report is checked in a headless browser)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
 	@if ! command -v ip >/dev/null 2>&1; then \
 		echo "installing Debian package: iproute2 (the partition tests make network namespaces)"; \

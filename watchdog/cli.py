@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -132,6 +133,51 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("replay", "run the policy over an exported timeline and print each decision")
     p.add_argument("--timeline", required=True, metavar="FILE", help="JSON lines from `dr-watchdog export`")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p = add(
+        "recover",
+        "the guarded switchback after a failover (DR /recovery): deletes the old production's data; "
+        "refused unless the failover completed and the old production is AVAILABLE again; never automatic",
+        epilog=EXIT_CODES,
+    )
+    _pair_option(p, required=True)
+    p.add_argument("--confirm-pair", metavar="NAME", help="the pair name, instead of typing it at the prompt")
+    p.add_argument(
+        "--confirm-cluster",
+        metavar="ID",
+        help="the id of the cluster whose data is deleted (the old production)",
+    )
+    p.add_argument(
+        "--wait", type=float, default=3600.0, metavar="SECONDS", help="follow the DR task this long"
+    )
+    p.add_argument(
+        "--poll", type=float, default=5.0, metavar="SECONDS", help="between two reads of the DR task"
+    )
+    for name, text in (
+        (
+            "switchover",
+            "a planned switchover (DR /switchover, RPO 0) while production is healthy: journaled, sent once",
+        ),
+        ("drill", "a DR drill: switch over, check the new production answers, and with --back switch back"),
+    ):
+        p = add(name, text, epilog=EXIT_CODES)
+        _pair_option(p, required=True)
+        if name == "drill":
+            p.add_argument(
+                "--back", action="store_true", help="switch back after the new production answered"
+            )
+        p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+        p.add_argument(
+            "--wait", type=float, default=1800.0, metavar="SECONDS", help="wait this long for each step"
+        )
+        p.add_argument("--poll", type=float, default=5.0, metavar="SECONDS", help="between two reads")
+    p = add("report", "an incident report of one pair from the journal: one self-contained HTML file")
+    _pair_option(p, required=True)
+    p.add_argument(
+        "--since", type=_iso, metavar="ISO8601", help="from this time (default: the journal's start)"
+    )
+    p.add_argument("--until", type=_iso, metavar="ISO8601", help="to this time (default: now)")
+    p.add_argument("--out", required=True, metavar="FILE", help="the file to write (-: standard output)")
+    p.add_argument("--json", action="store_true", help="the report's data as JSON, for tooling")
     return parser
 
 
@@ -175,12 +221,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo()
 
 
-def _ops(name: str) -> Callable[[argparse.Namespace], int]:
-    """A journal-backed operator command from watchdog.commands, loaded only when used."""
+def cmd_report(args: argparse.Namespace) -> int:
+    from watchdog.incident.command import report
+
+    return report(load(args), args)
+
+
+def _ops(name: str, module: str = "commands") -> Callable[[argparse.Namespace], int]:
+    """A journal-backed operator command from watchdog.commands (or `module`), loaded only when used."""
 
     def run(args: argparse.Namespace) -> int:
-        from watchdog import commands as ops
-
+        ops = importlib.import_module(f"watchdog.{module}")
         settings = load(args)
         handler: Callable[[Settings, argparse.Namespace], Any] = getattr(ops, name)
         result = handler(settings, args)
@@ -203,6 +254,10 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "resume": _ops("resume"),
     "export": _ops("export"),
     "replay": _ops("replay_cmd"),
+    "report": cmd_report,
+    "recover": _ops("recover", "lifecycle_commands"),
+    "switchover": _ops("switchover", "lifecycle_commands"),
+    "drill": _ops("drill", "lifecycle_commands"),
 }
 
 

@@ -69,6 +69,7 @@ def _print_pair(entry: dict[str, Any]) -> None:
         print(f"  {entry['api_error']}")
     print(f"  sync lag {_fmt_seconds(entry['sync_lag_seconds'])}, last sync {entry['last_sync'] or '-'}")
     print(f"  expected data loss {_fmt_seconds(entry.get('expected_data_loss_seconds'))}")
+    _print_readiness(entry.get("failover_readiness"))
     if entry["paused"]:
         p = entry["paused"]
         print(f"  PAUSED by {p['owner']} since {p['since']} until {p['until'] or 'resume'}: {p['reason']}")
@@ -95,6 +96,16 @@ def _print_pair(entry: dict[str, Any]) -> None:
     for run in entry.get("hook_runs", [])[:1]:  # the latest; `status --json` has the last five
         when = f"{run['started_at']} for intent {run['intent_id']}"
         print(f"  last hook: {run['hook']} at {when}: {_hook_outcome(run)}")
+
+
+def _print_readiness(ready: dict[str, Any] | None) -> None:
+    if ready is None:
+        return
+    margin = f"RPO margin {_fmt_seconds(ready['rpo_margin_seconds'])}; mode {ready['mode']}"
+    if ready["ready"]:
+        print(f"  failover ready: yes ({margin})")
+        return
+    print(f"  failover NOT READY ({margin}): " + "; ".join(r["message"] for r in ready["reasons"]))
 
 
 def _hook_outcome(run: dict[str, Any]) -> str:

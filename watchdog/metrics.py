@@ -25,7 +25,8 @@ from prometheus_client.process_collector import ProcessCollector
 
 from watchdog import __version__
 from watchdog.metrics_evidence import EvidenceMetrics
-from watchdog.metrics_pairs import PairFamily
+from watchdog.metrics_pairs import PairFamily, set_reasons
+from watchdog.metrics_readiness import ReadinessMetrics
 
 ApiObserver = Callable[[str, str, float], None]
 P = "dr_watchdog_"
@@ -98,6 +99,7 @@ class Metrics:
         self._pair_metrics(registry)
         self._process_metrics(registry)
         self.evidence = EvidenceMetrics(registry)
+        self.readiness = ReadinessMetrics(registry)
         self.build_info.labels(version=version).set(1)
         self.leader.set(1)  # one instance: it is the one allowed to act (leader election comes later)
         for pair in pairs:
@@ -269,6 +271,7 @@ class Metrics:
         self.latched.labels(pair=pair).set(0)
         self.dr_replication_broken.labels(pair=pair).set(0)
         self.evidence.add_pair(pair)
+        self.readiness.add_pair(pair)
 
     def set_decision(self, pair: str, state: str) -> None:
         """Set the decision state set: `state` at 1, the pair's previous state's sample removed."""
@@ -289,10 +292,7 @@ class Metrics:
         before = self._blocked.get(pair, frozenset())
         if before == active:  # unchanged (nearly always): no label lookups at all
             return
-        for reason in before - active:
-            self.failover_blocked.remove(pair, reason)
-        for reason in active - before:
-            self.failover_blocked.labels(pair=pair, reason=reason).set(1)
+        set_reasons(self.failover_blocked, pair, before, active)
         self._blocked[pair] = active
 
     def set_paused_since(self, pair: str, since: float | None) -> None:

@@ -104,3 +104,12 @@ class Sample:
 
     def inc(self, amount: float = 1.0) -> None:
         self.family.inc(self.key, amount)
+
+
+def set_reasons(family: PairFamily, pair: str, before: frozenset[str], active: frozenset[str]) -> None:
+    """A `{pair,reason}` family of 1s that exist only while they hold: the series of reasons no longer
+    in `active` are removed (absent, not 0), the new ones set to 1."""
+    for reason in before - active:
+        family.remove(pair, reason)
+    for reason in active - before:
+        family.labels(pair=pair, reason=reason).set(1)

@@ -213,6 +213,8 @@ class ReasonCode(StrEnum):
     SWITCH_IN_PROGRESS = "switch_in_progress"
     INTENT_OPEN = "intent_open"  # a failover intent is in flight or unresolved
     SYNC_IMPLAUSIBLE = "sync_implausible"  # last sync later than the observation beyond the skew: unknown
+    # readiness (watchdog.readiness): would an automatic failover go through if production died now
+    CREDENTIALS_FAILING = "credentials_failing"  # the API refused our credentials the last round
     # manual failovers (CLI)
     MANUAL = "manual"
     FORCED = "forced"

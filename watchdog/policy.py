@@ -86,6 +86,10 @@ both, never an open intent.
 
 A FAILOVER decision latches the pair and starts the cooldown in the next state itself, so the policy
 alone never decides FAILOVER twice for one outage: only `ack` re-arms it (and the cooldown still runs).
+
+Readiness (`watchdog.readiness`, reported, never decided on): the guards above asked as if production
+had gone down at this observation, plus pause, latch, failed failover, open intent, the mode and
+refused credentials: the reasons an automatic failover would not go through now.
 """
 
 from __future__ import annotations

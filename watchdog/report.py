@@ -12,9 +12,21 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from watchdog import readiness
 from watchdog.guards import sync_ahead_seconds
 from watchdog.metrics import HOLD_REASONS, Metrics
-from watchdog.model import Action, Decision, Observation, ReasonCode, SignalSource, State, Verdict
+from watchdog.model import (
+    Action,
+    Decision,
+    FailoverIntent,
+    IntentStatus,
+    Observation,
+    ReasonCode,
+    SignalSource,
+    State,
+    Verdict,
+)
+from watchdog.policy import Evaluation
 
 log = logging.getLogger("watchdog.decision")
 
@@ -101,6 +113,21 @@ def blocking_reasons(decision: Decision) -> list[str]:
     if decision.action is Action.FAILOVER or decision.reason(ReasonCode.OUTAGE_CONFIRMED) is None:
         return []
     return [c.value for c in decision.codes if c.value in HOLD_REASONS]
+
+
+def readiness_metrics(metrics: Metrics, obs: Observation, evaluation: Evaluation) -> None:
+    """failover_ready and failover_not_ready{reason}: would a failover go through if production died now."""
+    decision = evaluation.decision
+    reasons = readiness.readiness(obs, evaluation.next_state, decision.policy, decision.at)
+    metrics.readiness.set(decision.pair, readiness.codes(reasons))
+
+
+def old_primary_metric(metrics: Metrics, obs: Observation, intent: FailoverIntent | None) -> None:
+    """old_primary_reachable while the pair is latched after a completed failover (else no series)."""
+    old = intent.old_primary_id if intent is not None and intent.status is IntentStatus.COMPLETED else None
+    metrics.readiness.set_old_primary(
+        obs.pair, None if old is None else readiness.old_primary_reachable(obs, old)
+    )
 
 
 def decision_metrics(metrics: Metrics, decision: Decision) -> None:

@@ -318,6 +318,11 @@ class Runtime:
         """A recorded decision as metrics, one log line and notifications."""
         report.observation_metrics(self.metrics, obs)
         report.decision_metrics(self.metrics, evaluation.decision)
+        report.readiness_metrics(self.metrics, obs, evaluation)
+        latched = evaluation.next_state.latched  # after a failover: watch the old production
+        report.old_primary_metric(
+            self.metrics, obs, self.journal.latest_intent(obs.pair) if latched else None
+        )
         report.log_decision(evaluation.decision)
         self.notifier.on_decision(evaluation.decision)
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from watchdog import __version__
+from watchdog import __version__, readiness
 from watchdog.guards import cooldown_text
-from watchdog.journal import HookRunRecord, Journal
+from watchdog.journal import HookRunRecord, Journal, RecordedDecision
 from watchdog.model import (
     Decision,
     FailoverIntent,
@@ -205,6 +205,21 @@ def pair_status(journal: Journal, name: str, now: datetime) -> dict[str, Any]:
         "open_intent": _intent(journal.open_intent(name)),
         "last_intent": _intent(journal.latest_intent(name)),  # failed: refused or failed, see its detail
         "hook_runs": [_hook_run(r) for r in reversed(journal.hook_runs(name, limit=HOOK_RUNS_SHOWN))],
+        "failover_readiness": _readiness(latest, state, now),
+    }
+
+
+def _readiness(latest: RecordedDecision | None, state: PairState, now: datetime) -> dict[str, Any] | None:
+    """Would an automatic failover go through if production died now (None: no round yet)."""
+    if latest is None:
+        return None
+    policy = latest.decision.policy
+    reasons = readiness.readiness(latest.observation, state, policy, now)
+    return {
+        "ready": not reasons,
+        "reasons": [{"code": r.code.value, "message": r.message} for r in reasons],
+        "rpo_margin_seconds": readiness.margin_seconds(latest.observation, policy),
+        "mode": readiness.mode_note(policy),
     }
 
 

@@ -59,6 +59,7 @@ def test_production_outage_alerts_in_prometheus(
         assert not {"DrProductionDown", "DrFailoverWarranted", "DrWatchdogDown", "DrWatchdogBlind"} & set(
             quiet
         )
+        _wait_firing(prom, {"DrWatchdogHeartbeat"})  # the dead man's switch fires while all is well
         assert [
             a for a in get_json(f"{am}/api/v2/alerts") if a["labels"]["alertname"] == "DrWatchdogDecision"
         ] == []

@@ -10,14 +10,24 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
 from watchdog.metrics import Metrics
-from watchdog.model import Observation, PairState, Policy, Signal, SignalSource, Verdict
+from watchdog.model import (
+    ClusterView,
+    DrTaskView,
+    Mode,
+    Observation,
+    PairState,
+    Policy,
+    Signal,
+    SignalSource,
+    Verdict,
+)
 from watchdog.policy import evaluate
-from watchdog.report import decision_metrics, observation_metrics, probe_durations
+from watchdog.report import decision_metrics, observation_metrics, probe_durations, readiness_metrics
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 PAIRS = [f"pair-{i}" for i in range(50)]
 BUDGET = 20  # samples per pair at steady state (issue 14's target)
-PER_PAIR = 19  # what a healthy pair without a data plane costs today (gray_failure included)
+PER_PAIR = 20  # what a healthy pair without a data plane costs today (gray_failure, failover_ready included)
 
 
 def healthy(pair: str) -> Observation:
@@ -29,7 +39,10 @@ def healthy(pair: str) -> Observation:
             (SignalSource.DR_CLUSTER, Verdict.UP),
         )
     )
-    return Observation(pair, "dr", NOW, signals, last_sync=NOW - timedelta(seconds=60), last_sync_known=True)
+    task = DrTaskView("dr", pair, "running", "p", "s", "normal", "normal")
+    prod, dr = (ClusterView(i, i, "AVAILABLE", ("NORMAL",), version="8.2.1") for i in ("p", "s"))
+    last = NOW - timedelta(seconds=60)
+    return Observation(pair, "dr", NOW, signals, task, prod, dr, last_sync=last, last_sync_known=True)
 
 
 def samples_by_pair(metrics: Metrics) -> dict[str, int]:
@@ -49,7 +62,9 @@ def steady_round(metrics: Metrics) -> None:
     for obs in observations:
         observation_metrics(metrics, obs)
         metrics.set_mode(obs.pair, "auto")
-        decision_metrics(metrics, evaluate(obs, PairState(), Policy(), NOW).decision)
+        evaluation = evaluate(obs, PairState(), Policy(mode=Mode.AUTO), NOW)
+        decision_metrics(metrics, evaluation.decision)
+        readiness_metrics(metrics, obs, evaluation)  # ready: no failover_not_ready series
     metrics.publish()
 
 

@@ -140,6 +140,48 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             "ALTER TABLE pair_state ADD COLUMN rearm INTEGER NOT NULL DEFAULT 0",
         ],
     ),
+    (
+        7,
+        [
+            # Guarded switchbacks (`dr-watchdog recover`): one row per /recovery asked for, written
+            # before the POST; a row not finished blocks another (exactly once). Never pruned.
+            """CREATE TABLE recoveries (
+                id INTEGER PRIMARY KEY,
+                pair TEXT NOT NULL,
+                disaster_recovery_id TEXT NOT NULL,
+                intent_id INTEGER NOT NULL,
+                deleted_cluster_id TEXT NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('intended', 'sent', 'completed', 'failed')),
+                requested_by TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                sent_at INTEGER,
+                finished_at INTEGER,
+                detail TEXT
+            )""",
+            "CREATE INDEX recoveries_pair ON recoveries (pair, id)",
+            # Planned switchovers and drills (`dr-watchdog switchover`, `drill`): one row per leg,
+            # written before its POST; an open row is reconciled with the DR task, never resent.
+            """CREATE TABLE switches (
+                id INTEGER PRIMARY KEY,
+                pair TEXT NOT NULL,
+                disaster_recovery_id TEXT NOT NULL,
+                drill_id INTEGER,
+                leg INTEGER NOT NULL DEFAULT 1,
+                legs INTEGER NOT NULL DEFAULT 1,
+                from_primary TEXT NOT NULL,
+                to_primary TEXT NOT NULL,
+                status TEXT NOT NULL
+                    CHECK (status IN ('intended', 'sent', 'switched', 'completed', 'failed')),
+                requested_by TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                sent_at INTEGER,
+                switched_at INTEGER,
+                answered_at INTEGER,
+                detail TEXT
+            )""",
+            "CREATE INDEX switches_pair ON switches (pair, id)",
+        ],
+    ),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

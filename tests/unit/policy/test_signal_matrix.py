@@ -177,6 +177,17 @@ def test_never_down_while_production_answers_sql(signals: list[Signal], policy: 
         assert production_verdict(signals, policy) is not D
 
 
+def test_a_heartbeat_read_alive_is_never_outvoted_by_another() -> None:
+    """Two heartbeat signals that disagree (found by the property above): the one that read a row
+    proves production alive, so the round is never DOWN (the facts once called them UNKNOWN)."""
+    signals = [
+        Signal(S.PRODUCTION_CLUSTER, D, "g", T0, error="not read"),
+        Signal(S.HEARTBEAT, U, "g", T0, error="not read"),
+        Signal(S.HEARTBEAT, D, "g", T0, error="not read"),
+    ]
+    assert production_verdict(signals, Policy()) is not D
+
+
 @settings(max_examples=1000, deadline=None)
 @given(signal_lists, quorums)
 def test_never_down_while_isolated(signals: list[Signal], policy: Policy) -> None:

@@ -1,0 +1,123 @@
+"""Planned switchovers and drills against the simulator with the daemon (auto mode) running beside:
+one /switchover POST per leg, the times journaled, the daemon never taking the drill for an outage;
+refused in unsafe states; a drill killed with SIGKILL mid-leg and run again never switches twice."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.harness import (
+    child_env,
+    config_data,
+    free_port,
+    run_cli,
+    running_daemon,
+    wait_for,
+    write_config,
+)
+from watchdog.journal import Journal
+from watchdog.model import Verdict
+from watchdog.simulator import Simulator, SimulatorServer
+from watchdog.simulator.model import Operation
+from watchdog.simulator.testing import TEST_DR_ID, TEST_PAIR_NAME
+
+pytestmark = pytest.mark.slow
+FAST = ("--yes", "--poll", "0.2", "--wait", "30")
+
+
+def _config(tmp: Path, server: SimulatorServer) -> tuple[Path, int]:
+    port = free_port()
+    return write_config(tmp / "watchdog.yaml", config_data(server.url, tmp / "state" / "w.db", port)), port
+
+
+def _switches(sim: Simulator) -> int:
+    return len(sim.action_calls(Operation.SWITCHOVER_DISASTER_RECOVERY, TEST_DR_ID))
+
+
+def _cli(config: Path, tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return run_cli(*args, "--config", str(config), "--pair", TEST_PAIR_NAME, tmp=tmp)
+
+
+def test_drill_there_and_back_beside_the_daemon(
+    tmp_path: Path, simulator: Simulator, sim_server: SimulatorServer
+) -> None:
+    config, port = _config(tmp_path, sim_server)
+    first = simulator.pair(TEST_DR_ID).primary_cluster_id
+    with running_daemon(config, port, tmp_path) as daemon:
+        done = _cli(config, tmp_path, "drill", "--back", *FAST)
+        assert done.returncode == 0, done.stderr
+        assert "leg 1/2" in done.stdout and "leg 2/2" in done.stdout and "switched in" in done.stdout
+        assert _switches(simulator) == 2  # one POST per leg
+        assert simulator.pair(TEST_DR_ID).primary_cluster_id == first  # and back
+        assert daemon.sample("dr_watchdog_failovers_total", result="submitted", pair=TEST_PAIR_NAME) == 0
+        assert daemon.terminate() == 0
+    assert simulator.failover_calls() == []
+    with Journal(tmp_path / "state" / "w.db") as journal:
+        legs = journal.switches(TEST_PAIR_NAME)
+        decisions = journal.decisions(TEST_PAIR_NAME)
+    assert [(leg.leg, leg.status) for leg in legs] == [(1, "completed"), (2, "completed")]
+    assert all(leg.sent_at and leg.switched_at and leg.answered_at for leg in legs)
+    assert legs[0].drill_id == legs[1].drill_id == legs[0].id
+    assert all(d.decision.verdict is not Verdict.DOWN for d in decisions)  # never an outage
+
+
+def test_switchover_refused_when_unsafe(
+    tmp_path: Path, simulator: Simulator, sim_server: SimulatorServer
+) -> None:
+    config, _ = _config(tmp_path, sim_server)
+    prod = simulator.pair(TEST_DR_ID).primary_cluster_id
+    simulator.fail_cluster(prod)
+    done = _cli(config, tmp_path, "switchover", *FAST)
+    assert done.returncode == 3 and "not UP" in done.stderr
+    simulator.recover_cluster(prod)
+    assert _cli(config, tmp_path, "pause", "--reason", "freeze").returncode == 0
+    done = _cli(config, tmp_path, "drill", *FAST)
+    assert done.returncode == 3 and "paused" in done.stderr
+    done = run_cli(
+        "drill", "--config", str(config), "--pair", TEST_PAIR_NAME, tmp=tmp_path
+    )  # no --yes, no tty
+    assert done.returncode == 4
+    assert _switches(simulator) == 0
+
+
+def test_a_drill_killed_mid_leg_never_switches_twice(
+    tmp_path: Path, simulator: Simulator, sim_server: SimulatorServer
+) -> None:
+    simulator.configure_pair(TEST_DR_ID, switchover_seconds=3.0)
+    config, _ = _config(tmp_path, sim_server)
+    argv = [
+        sys.executable,
+        "-m",
+        "watchdog",
+        "drill",
+        "--back",
+        *FAST,
+        "--config",
+        str(config),
+        "--pair",
+        TEST_PAIR_NAME,
+    ]
+    proc = subprocess.Popen(
+        argv, env=child_env(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        wait_for(lambda: _switches(simulator) == 1, 30, "the first leg's POST")
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    with Journal(tmp_path / "state" / "w.db") as journal:
+        assert [leg.status for leg in journal.switches(TEST_PAIR_NAME)] == ["sent"]
+    done = _cli(config, tmp_path, "drill", "--back", *FAST)
+    assert done.returncode == 0, done.stderr
+    assert "resuming switch" in done.stdout
+    assert _switches(simulator) == 2  # leg 1 followed, not resent; leg 2 sent once
+    with Journal(tmp_path / "state" / "w.db") as journal:
+        assert [leg.status for leg in journal.switches(TEST_PAIR_NAME)] == ["completed", "completed"]
+    done = _cli(config, tmp_path, "drill", *FAST)  # a finished drill: the next is a new one
+    assert done.returncode == 0 and _switches(simulator) == 3
