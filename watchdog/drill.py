@@ -20,8 +20,8 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from watchdog import wiring
+from watchdog.clients import CloudClients
 from watchdog.clock import SystemClock
-from watchdog.dws.client import DwsClient
 from watchdog.dws.errors import DwsError, RejectedError
 from watchdog.dws.values import DrStatus
 from watchdog.guards import HEALTHY_CLUSTER_STATUSES
@@ -75,11 +75,12 @@ class Legs:
     """One pair's legs against the API: send, follow the switch, wait for the new production."""
 
     def __init__(
-        self, settings: Settings, client: DwsClient, journal: Journal, args: argparse.Namespace
+        self, settings: Settings, clients: CloudClients, journal: Journal, args: argparse.Namespace
     ) -> None:
         self.clock = SystemClock()
-        self.settings, self.journal, self.client, self.args = settings, journal, client, args
-        self.prober: Prober = wiring.build_prober(settings, client, self.clock, timeout=30.0)
+        self.client = clients.acting(args.pair)  # the side that takes the pair's actions (act_via)
+        self.settings, self.journal, self.args = settings, journal, args
+        self.prober: Prober = wiring.build_prober(settings, clients, self.clock, timeout=30.0)
 
     async def _until(self, what: str, done: Callable[[], Awaitable[bool]]) -> None:
         loop = asyncio.get_running_loop()
@@ -175,8 +176,8 @@ async def _next_leg(runner: Legs, name: str, by: str, done: list[Switch], planne
 async def run(settings: Settings, args: argparse.Namespace, journal: Journal, by: str, legs: int) -> int:
     """A switchover (`legs` 1) or a drill (2 with `--back`), or the rest of an unfinished one."""
     name = args.pair
-    async with wiring.build_client(settings, None, SystemClock()) as client:
-        runner = Legs(settings, client, journal, args)
+    async with wiring.build_clients(settings, None, SystemClock()) as clients:
+        runner = Legs(settings, clients, journal, args)
         done = _unfinished(journal, name)
         if done and done[-1].open:
             print(f"{name}: resuming switch {done[-1].id} (it is never sent twice)")

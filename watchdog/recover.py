@@ -55,8 +55,8 @@ def _failover_to_recover(journal: Journal, name: str) -> FailoverIntent:
     return intent
 
 
-async def _check_sides(client: DwsClient, name: str, intent: FailoverIntent) -> DrStatus:
-    old = await client.show_cluster(intent.old_primary_id or "")
+async def _check_sides(client: DwsClient, old_host: DwsClient, name: str, intent: FailoverIntent) -> DrStatus:
+    old = await old_host.show_cluster(intent.old_primary_id or "")
     status = old.status_raw or str(old.status.value)
     if status.upper() not in HEALTHY_CLUSTER_STATUSES:
         raise Refused(f"{name}: recovery refused: the old production {old.id} is {status}, not AVAILABLE")
@@ -113,8 +113,10 @@ async def _follow(client: DwsClient, dr_id: str, before: DrStatus, wait: float, 
 async def recover(settings: Settings, args: argparse.Namespace, journal: Journal, requested_by: str) -> int:
     name, clock = args.pair, SystemClock()
     intent = _failover_to_recover(journal, name)
-    async with wiring.build_client(settings, None, clock) as client:
-        before = await _check_sides(client, name, intent)
+    async with wiring.build_clients(settings, None, clock) as clients:
+        client = clients.acting(name)  # the side the failover went through (act_via)
+        old_host = clients.for_cluster(name, intent.old_primary_id or "", "production")
+        before = await _check_sides(client, old_host, name, intent)
         print("\n".join(loss_text(intent)))
         cluster = intent.old_primary_id or ""
         if not _confirmed(args, name, cluster):

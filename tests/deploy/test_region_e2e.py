@@ -68,7 +68,7 @@ class Geo:
         addresses[self.pair.standby_cluster_id] = self.dr.address
         endpoint = {"region": EAST, "endpoint": self.east.url, "project_id": OTHER_PROJECT_ID}
         endpoint |= {"access_key": OTHER_ACCESS_KEY, "secret_key": OTHER_SECRET_KEY}
-        pair = {"name": PAIR, "disaster_recovery_id": self.dr_id, "dr": "east"}
+        pair: dict[str, Any] = {"name": PAIR, "disaster_recovery_id": self.dr_id, "dr": "east"}
         pair["data_plane"] = {"addresses": addresses}
         return {"endpoints": {"east": endpoint}, "pairs": [pair], "evidence": {"deadline_seconds": 0.3}}
 

@@ -75,9 +75,10 @@ def settings_for(sim: Simulator, urls: dict[str, str]) -> Settings:
         }
         for k, p in enumerate(sim.pairs.values())
     ]
-    cloud = {"region": "cn-north-4", "project_id": project(0), "access_key": "unused", "secret_key": "x"}
-    cloud["timeout_seconds"] = 2
-    return Settings(cloud=cloud, endpoints=endpoints, pairs=pairs, policy={"probe_interval_seconds": 5})
+    cloud: dict[str, Any] = {"region": "cn-north-4", "project_id": project(0), "access_key": "unused"}
+    cloud |= {"secret_key": "x", "timeout_seconds": 2}
+    data = {"cloud": cloud, "endpoints": endpoints, "pairs": pairs, "policy": {"probe_interval_seconds": 5}}
+    return Settings.model_validate(data)
 
 
 def rounds(
