@@ -31,6 +31,7 @@ from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import
 from prometheus_client import CollectorRegistry
 
 from watchdog.clock import Clock, SystemClock
+from watchdog.ha.lock import JournalLock
 from watchdog.http import Endpoints, Health, HttpServer
 from watchdog.logs import setup_logging
 from watchdog.metrics import Metrics
@@ -225,11 +226,18 @@ async def serve(settings: Settings, clock: Clock | None = None) -> int:
         registry, heartbeat.health, heartbeat.readiness, lambda: status_document(settings), metrics.exposition
     )
     http = HttpServer(settings.http.listen, endpoints)
-    _bind(http, settings.http.listen)  # first: a taken address fails before the journal is created
+    lock = JournalLock(settings.state.path)
+    lock.acquire()  # first: a second daemon on this journal is refused before it binds or opens anything
+    try:
+        _bind(http, settings.http.listen)  # a taken address fails before the journal is created
+    except BaseException:
+        lock.release()
+        raise
     try:
         runtime = Runtime(settings, clock, metrics, Journal(settings.state.path))
     except BaseException:
         http.stop()
+        lock.release()
         raise
     notifier = SdNotifier()
     loop = Loop(
@@ -250,6 +258,7 @@ async def serve(settings: Settings, clock: Clock | None = None) -> int:
     finally:
         await runtime.close()
         http.stop()
+        lock.release()
     log.info("stopped cleanly")
     return 0
 
