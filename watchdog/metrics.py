@@ -192,6 +192,16 @@ class Metrics:
             f"{P}build_info", "Always 1; the version label says which build", ["version"], registry=r
         )
         self.leader = Gauge(f"{P}leader", "1 on the instance allowed to act", registry=r)
+        self.brake_engaged = Gauge(
+            f"{P}brake_engaged",
+            "1 while the global brake blocks every automatic failover (until `dr-watchdog brake reset`)",
+            registry=r,
+        )
+        self.brake_failovers = Gauge(
+            f"{P}brake_failovers",
+            "Automatic failovers (all pairs) counted by the global brake in its window since the last reset",
+            registry=r,
+        )
         self.api_requests = Counter(
             f"{P}api_requests",
             "Calls to the cloud API by operation and HTTP code",

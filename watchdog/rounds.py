@@ -26,12 +26,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from watchdog import report
+from watchdog.brake import brake_after, recent
 from watchdog.clock import Clock
 from watchdog.hooks import HookRunner
 from watchdog.journal import EncodedRound, Journal, RoundRecord
 from watchdog.metrics import Metrics
 from watchdog.model import (
     Action,
+    Brake,
     Decision,
     FailoverIntent,
     Observation,
@@ -102,6 +104,7 @@ class Runtime:
         self._began: float | None = None  # the previous round's start and end (clock.monotonic)
         self._ended: float | None = None
         self._late_by = 0.0  # how late this round started against its schedule (0: on time)
+        self._brake_was_tripped = False  # the brake was engaged in the journal before this round
 
     def start(self) -> None:
         """Start reconciling open intents (before the first round decides anything) and the notifier.
@@ -164,7 +167,7 @@ class Runtime:
             )
             observed = [replace(obs, late_seconds=late) for obs in observed]
         report.probe_durations(self.metrics, observed, probe_seconds)
-        decided = [d for d in map(self._decide_pair, observed) if d is not None]
+        decided, brake = self._decide_all(observed, now)
         try:
             self.journal.record_many([d.encoded for d in decided])
         except Exception:
@@ -172,6 +175,7 @@ class Runtime:
             return RoundResult({}, time.monotonic() - began)
         finally:
             self._journal_size()
+        self._isolated("*", "record the brake", self._record_brake, brake)
         self._isolated("*", "release orphan latches", self.executor.release_orphans)
         for d in decided:
             self._isolated(d.obs.pair, "report", self.report, d.obs, d.evaluation)
@@ -180,6 +184,31 @@ class Runtime:
             self._isolated(d.obs.pair, "act", self.act, d.evaluation.decision, d.obs)
         self._prune()
         return RoundResult({d.obs.pair: d.evaluation.decision for d in decided}, time.monotonic() - began)
+
+    def _decide_all(self, observed: list[Observation], now: datetime) -> tuple[list[Decided], Brake]:
+        """Each pair in configuration order, the global brake folded through them (`brake_after`): a
+        pair sees the automatic failovers decided before it in this round, so the limit holds inside
+        one round. The brake is read from the journal once, before the first pair."""
+        ha = self.settings.ha
+        brake = start = self.journal.brake(ha.max_automatic_failovers, ha.brake_window_seconds, now)
+        decided: list[Decided] = []
+        for obs in observed:
+            d = self._decide_pair(obs, brake)
+            if d is not None:
+                decided.append(d)
+                brake = brake_after(brake, d.evaluation.decision) or brake
+        self._brake_was_tripped = start.tripped_at is not None
+        return decided, brake
+
+    def _record_brake(self, brake: Brake) -> None:
+        """Engage the brake in the journal the round it first blocked a failover (after the round's
+        own record: its decisions are the trip's audit); then its metrics."""
+        if brake.tripped_at is not None and not self._brake_was_tripped:
+            note = f"{recent(brake, brake.tripped_at)} automatic failovers in {brake.window_seconds:g} s"
+            if self.journal.trip_brake(brake.tripped_at, note):
+                log.error(f"global brake engaged: {note}; `dr-watchdog brake reset` re-enables failovers")
+        self.metrics.brake_engaged.set(1 if brake.tripped_at is not None else 0)
+        self.metrics.brake_failovers.set(recent(brake, self.clock.now()))
 
     def _report_round(self, decided: list[Decided]) -> None:
         unproven = self.evidence.unproven() if self.evidence is not None else {}
@@ -213,10 +242,10 @@ class Runtime:
             for p in self.settings.pairs
         ]
 
-    def _decide_pair(self, obs: Observation) -> Decided | None:
+    def _decide_pair(self, obs: Observation, brake: Brake | None = None) -> Decided | None:
         """decide and encode one pair's round record; None (logged, counted) if that pair failed."""
         try:
-            state, evaluation = self.decide(obs, self.clock.now())
+            state, evaluation = self.decide(obs, self.clock.now(), brake)
             record = RoundRecord(obs, evaluation.decision, evaluation.next_state, state)
             return Decided(obs, evaluation, Journal.encode_round(record))
         except Exception:
@@ -241,10 +270,12 @@ class Runtime:
             why = f"probe round failed: {type(exc).__name__}"
             return {p.name: unseen(p.name, p.disaster_recovery_id, now, why) for p in self.settings.pairs}
 
-    def decide(self, obs: Observation, now: datetime) -> tuple[PairState, Evaluation]:
-        """The pure policy on the snapshot and the pair state as the journal holds it now."""
+    def decide(
+        self, obs: Observation, now: datetime, brake: Brake | None = None
+    ) -> tuple[PairState, Evaluation]:
+        """The pure policy on the snapshot, the pair state as the journal holds it now and the brake."""
         state = self.journal.load_state(obs.pair, now)
-        return state, evaluate(obs, state, self.policy_for(obs.pair), now)
+        return state, evaluate(obs, state, self.policy_for(obs.pair), now, brake)
 
     def policy_for(self, pair: str) -> Policy:
         """The pair's merged policy, computed once: the settings do not change while the daemon runs,

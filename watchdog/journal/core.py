@@ -24,6 +24,7 @@ from pathlib import Path
 from watchdog import codec
 from watchdog.journal.base import dt as _dt
 from watchdog.journal.base import ts as _ts
+from watchdog.journal.brake import BrakeRecords
 from watchdog.journal.hookruns import HookRuns
 from watchdog.journal.intents import Intents
 from watchdog.journal.operators import Operators
@@ -31,7 +32,7 @@ from watchdog.journal.runs import RunKey, run_key, spread
 from watchdog.model import Action, Decision, Observation, PairState
 
 
-class Journal(Intents, HookRuns, Operators):
+class Journal(Intents, HookRuns, Operators, BrakeRecords):
     """The SQLite journal at `path` (created with its directory if missing, migrated to the newest schema).
 
     Raises `JournalError` for anything the file system or SQLite refuses.

@@ -140,6 +140,20 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             "ALTER TABLE pair_state ADD COLUMN rearm INTEGER NOT NULL DEFAULT 0",
         ],
     ),
+    (
+        7,
+        [
+            # The global brake (watchdog.brake): `tripped` when it first blocked a failover since the
+            # last `reset` (an operator's `dr-watchdog brake reset`); ordered by id. Never pruned.
+            """CREATE TABLE brake_events (
+                id INTEGER PRIMARY KEY,
+                kind TEXT NOT NULL CHECK (kind IN ('tripped', 'reset')),
+                at INTEGER NOT NULL,
+                owner TEXT NOT NULL,
+                note TEXT
+            )""",
+        ],
+    ),
 ]
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
