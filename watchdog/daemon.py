@@ -31,6 +31,7 @@ from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import
 from prometheus_client import CollectorRegistry
 
 from watchdog.clock import Clock, SystemClock
+from watchdog.ha.authority import build_authority
 from watchdog.ha.lock import JournalLock
 from watchdog.http import Endpoints, Health, HttpServer
 from watchdog.logs import setup_logging
@@ -233,9 +234,14 @@ async def serve(settings: Settings, clock: Clock | None = None) -> int:
     except BaseException:
         lock.release()
         raise
+    authority = build_authority(settings.ha, metrics)
     try:
-        runtime = Runtime(settings, clock, metrics, Journal(settings.state.path))
+        if authority is not None:
+            await authority.start()
+        runtime = Runtime(settings, clock, metrics, Journal(settings.state.path), authority)
     except BaseException:
+        if authority is not None:
+            await authority.close()
         http.stop()
         lock.release()
         raise
@@ -257,6 +263,8 @@ async def serve(settings: Settings, clock: Clock | None = None) -> int:
         await runtime.finish_actions(grace=settings.cloud.timeout_seconds + 1.0)
     finally:
         await runtime.close()
+        if authority is not None:
+            await authority.close()  # resigns: a follower takes over at once
         http.stop()
         lock.release()
     log.info("stopped cleanly")

@@ -210,6 +210,7 @@ class ReasonCode(StrEnum):
     SWITCH_IN_PROGRESS = "switch_in_progress"
     INTENT_OPEN = "intent_open"  # a failover intent is in flight or unresolved
     SYNC_IMPLAUSIBLE = "sync_implausible"  # last sync later than the observation beyond the skew: unknown
+    NOT_LEADER = "not_leader"  # HA: another instance holds the leadership and acts (or none may)
     GLOBAL_BRAKE = "global_brake"  # max automatic failovers across all pairs reached: until `brake reset`
     # manual failovers (CLI)
     MANUAL = "manual"

@@ -28,6 +28,7 @@ from typing import Any
 from watchdog import report
 from watchdog.brake import brake_after, recent
 from watchdog.clock import Clock
+from watchdog.ha.authority import Authority, SoleAuthority
 from watchdog.hooks import HookRunner
 from watchdog.journal import EncodedRound, Journal, RoundRecord
 from watchdog.metrics import Metrics
@@ -77,7 +78,14 @@ class RoundResult:
 class Runtime:
     """Everything the rounds need, opened once and closed once."""
 
-    def __init__(self, settings: Settings, clock: Clock, metrics: Metrics, journal: Journal) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock,
+        metrics: Metrics,
+        journal: Journal,
+        authority: Authority | None = None,
+    ) -> None:
         self.settings = settings
         self.clock = clock
         self.metrics = metrics
@@ -87,8 +95,9 @@ class Runtime:
         self.evidence = self.prober.evidence  # its never-proven probes go to a metric each round
         self.hooks = HookRunner(settings.hooks, clock=clock)
         self.notifier = Notifier(settings.notifications, clock=clock, observer=metrics.notification)
+        self.authority = authority or SoleAuthority()
         self.executor = build_executor(
-            settings, journal, lambda _pair: self.client, clock, metrics, self.hooks
+            settings, journal, lambda _pair: self.client, clock, metrics, self.hooks, self.authority
         )
         self._policies: dict[str, Policy] = {}
         for pair in settings.pairs:
@@ -105,6 +114,7 @@ class Runtime:
         self._ended: float | None = None
         self._late_by = 0.0  # how late this round started against its schedule (0: on time)
         self._brake_was_tripped = False  # the brake was engaged in the journal before this round
+        self._leader = True  # the leadership as this round began (set by _round)
 
     def start(self) -> None:
         """Start reconciling open intents (before the first round decides anything) and the notifier.
@@ -156,6 +166,7 @@ class Runtime:
         return late if late > interval else None
 
     async def _round(self, began: float, late: float | None) -> RoundResult:
+        self._take_leadership()
         now = self.clock.now()
         observations = await self.observe(now)
         probe_seconds = time.monotonic() - began
@@ -184,6 +195,15 @@ class Runtime:
             self._isolated(d.obs.pair, "act", self.act, d.evaluation.decision, d.obs)
         self._prune()
         return RoundResult({d.obs.pair: d.evaluation.decision for d in decided}, time.monotonic() - began)
+
+    def _take_leadership(self) -> None:
+        """The leadership for this round; a new leader reconciles its open intents before it acts
+        (the policy holds a pair with an open intent meanwhile: TRACK, nothing new)."""
+        was, self._leader = self._leader, self.authority.holds()
+        self.metrics.leader.set(1 if self._leader else 0)
+        if self._leader and not was and (self._reconciling is None or self._reconciling.done()):
+            log.warning("leadership taken: reconciling open intents before acting")
+            self._reconciling = asyncio.create_task(self._reconcile(), name="drw-reconcile")
 
     def _decide_all(self, observed: list[Observation], now: datetime) -> tuple[list[Decided], Brake]:
         """Each pair in configuration order, the global brake folded through them (`brake_after`): a
@@ -275,7 +295,7 @@ class Runtime:
     ) -> tuple[PairState, Evaluation]:
         """The pure policy on the snapshot, the pair state as the journal holds it now and the brake."""
         state = self.journal.load_state(obs.pair, now)
-        return state, evaluate(obs, state, self.policy_for(obs.pair), now, brake)
+        return state, evaluate(obs, state, self.policy_for(obs.pair), now, brake, self._leader)
 
     def policy_for(self, pair: str) -> Policy:
         """The pair's merged policy, computed once: the settings do not change while the daemon runs,

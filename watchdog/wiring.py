@@ -13,6 +13,7 @@ from watchdog.dws.client import DwsClient, RetryPolicy, endpoint_for_region
 from watchdog.dws.signing import Credentials, TokenCredentials
 from watchdog.evidence.gather import EvidenceProber
 from watchdog.failover import Executor, ExecutorTiming, Step
+from watchdog.ha.authority import Authority, SoleAuthority
 from watchdog.hooks import HookContext, HookRunner
 from watchdog.journal import Journal, JournalError
 from watchdog.metrics import Metrics
@@ -88,6 +89,7 @@ def build_executor(
     clock: Clock,
     metrics: Metrics | None,
     hooks: HookRunner,
+    authority: Authority | None = None,
 ) -> Executor:
     """The executor with the configured timing, the hooks and the failover counters wired in.
 
@@ -129,8 +131,17 @@ def build_executor(
         if metrics is not None:
             count_step(metrics, step, intent, counted)
 
+    authority = authority or SoleAuthority()
     return Executor(
-        journal, client_for, clock, timing=timing, before_submit=veto, after_complete=after, on_step=on_step
+        journal,
+        client_for,
+        clock,
+        authority.holds,
+        timing=timing,
+        before_submit=veto,
+        after_complete=after,
+        on_step=on_step,
+        leader_term=authority.term,
     )
 
 

@@ -113,8 +113,11 @@ class EtcdLeadership:
         self.reachable = True  # the last step reached etcd
 
     def holds(self) -> bool:
-        """Leader now, with at least lease - renew deadline of lease left (see the module docstring)."""
-        if self._term is None or self._renewed_at is None:
+        """Leader now, with at least lease - renew deadline of lease left (see the module docstring),
+        and the last step reached etcd: a leader that just failed to renew treats its lease as
+        uncertain and does not act until a renewal succeeds (the store lost must never lead to an
+        action; a failover waits a retry period for a blip)."""
+        if self._term is None or self._renewed_at is None or not self.reachable:
             return False
         return self._monotonic() - self._renewed_at < self.renew_deadline
 

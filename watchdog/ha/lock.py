@@ -21,6 +21,12 @@ class JournalLocked(RuntimeError):
     exit_code = 2
 
 
+class LockError(RuntimeError):
+    """The lock file cannot be made (a missing or read-only directory): one line, exit 1."""
+
+    exit_code = 1
+
+
 class JournalLock:
     """Held from `acquire()` to `release()` (or the end of the process)."""
 
@@ -30,9 +36,15 @@ class JournalLock:
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        """Take the lock now or raise JournalLocked; OSError (e.g. a read-only directory) propagates."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        """Take the lock now, or raise JournalLocked (held by another) or LockError (cannot be made)."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except OSError as exc:
+            why = exc.strerror or str(exc)
+            raise LockError(
+                f"journal {self.journal} (state.path): cannot create its lock {self.path}: {why}"
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -118,3 +118,36 @@ def test_a_round_never_exceeds_the_limit_and_an_engaged_brake_never_fails_over(
     assert recent(brake, DECIDED_AT) <= max(limit, recent(start, DECIDED_AT))
     assert braked == pairs.count("down") - failovers
     assert (brake.tripped_at is not None) == (tripped or braked > 0)
+
+
+# ---- the HA leadership as a policy input -----------------------------------------------------------
+@pytest.mark.parametrize(
+    ("mode", "expected"),
+    [
+        (Mode.AUTO, (State.FAILOVER_WARRANTED, Action.NONE, ReasonCode.NOT_LEADER)),
+        (Mode.RECOMMEND, (State.FAILOVER_WARRANTED, Action.RECOMMEND, ReasonCode.MODE_RECOMMEND)),
+        (Mode.OBSERVE, (State.FAILOVER_WARRANTED, Action.NONE, ReasonCode.MODE_OBSERVE)),
+    ],
+)
+def test_a_follower_records_the_warranted_failover_and_never_acts(
+    mode: Mode, expected: tuple[State, Action, ReasonCode]
+) -> None:
+    """Not the leader: auto mode decides failover_warranted with not_leader, no latch; the other modes
+    decide as they always do."""
+    policy = replace(FAST, mode=mode)
+    before = run(CONFIRM[:-1], policy)[-1].next_state
+    offset, verdict = CONFIRM[-1]
+    ev = evaluate(observation(at(offset), verdict), before, policy, at(offset), None, leader=False)
+    assert (ev.decision.state, ev.decision.action, ev.decision.rule) == expected
+    assert not ev.next_state.latched
+
+
+@given(verdicts=st.lists(st.sampled_from(list(Verdict)), min_size=1, max_size=30))
+def test_a_follower_never_decides_failover(verdicts: list[Verdict]) -> None:
+    """Whatever production does, an instance without the leadership never decides FAILOVER."""
+    state = PairState()
+    for i, verdict in enumerate(verdicts):
+        when = at(10.0 * i)
+        ev = evaluate(observation(when, verdict), state, FAST, when, None, leader=False)
+        assert ev.decision.action is not Action.FAILOVER
+        state = ev.next_state
