@@ -153,3 +153,30 @@ def test_a_frozen_etcd_stops_every_instance_from_acting(
         )
         time.sleep(3.0)
         assert len(simulator.failover_calls(TEST_DR_ID)) == 1
+
+
+@pytest.mark.parametrize("moment", ["in_the_hook", "after_the_post"])
+def test_kill_9_of_the_leader_mid_failover_and_takeover_gives_one_post(
+    moment: str, tmp_path: Path, simulator: Simulator, sim_server: SimulatorServer, etcd: EtcdServer
+) -> None:
+    """Crash safety with takeover: kill -9 the leader after its intent, inside its pre-failover hook
+    (before the POST), or right after its POST reached the simulator (submitting / tracking); the
+    follower takes over: exactly one failover POST in the simulator's record, every time."""
+    with group(tmp_path, "ab", sim_server, etcd, hook_seconds=1.0) as daemons:
+        wait_for(lambda: len(leaders(daemons)) == 1, 10, "one leader")
+        old = next(d for d in daemons if d.stdout_path.stem == leaders(daemons)[0])
+        other = next(d for d in daemons if d is not old)
+        simulator.fail_cluster(simulator.pair(TEST_DR_ID).primary_cluster_id)
+        if moment == "in_the_hook":
+            wait_for(
+                lambda: (tmp_path / f"{old.stdout_path.stem}.hook").exists(), 30, "the leader in its hook"
+            )
+        else:
+            wait_for(lambda: simulator.failover_calls(TEST_DR_ID), 30, "the leader's POST", interval=0.01)
+        old.terminate(signal.SIGKILL)
+        wait_for(lambda: leaders([other]) == [other.stdout_path.stem], LEASE + DEADLINE + 3, "takeover")
+        wait_for(lambda: simulator.failover_calls(TEST_DR_ID), 30, "a POST")
+        time.sleep(5.0)  # the new leader's rounds after the switch: nothing more is sent
+        assert len(simulator.failover_calls(TEST_DR_ID)) == 1
+    sent_by_new = sent_intents(tmp_path, other.stdout_path.stem)
+    assert sent_by_new == (1 if moment == "in_the_hook" else 0)
