@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -58,7 +59,8 @@ class EtcdClient:
         return result
 
     async def grant(self, ttl: float) -> int:
-        return int((await self.call("lease/grant", {"TTL": max(1, round(ttl))}))["ID"])
+        # rounded up: a TTL shorter than the configured lease would void the holder's margin
+        return int((await self.call("lease/grant", {"TTL": max(1, math.ceil(ttl))}))["ID"])
 
     async def keepalive(self, lease: int) -> bool:
         """True if the lease is still alive (a lease etcd already expired answers TTL 0 or absent)."""

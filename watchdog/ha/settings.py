@@ -59,8 +59,9 @@ class EtcdSettings(BaseModel):
     """etcd's client URL (its v3 JSON gateway), e.g. http://10.0.0.5:2379."""
     prefix: str = Field(default="/dr-watchdog/", min_length=1)
     """Key prefix of this watchdog group: instances with the same prefix elect one leader."""
-    timeout_seconds: float = Field(default=2.0, gt=0)
-    """Seconds: each request to etcd (below the retry period, so a step never overlaps the next)."""
+    timeout_seconds: float = Field(default=1.0, gt=0)
+    """Seconds: each request to etcd (below `ha.lease.retry_period_seconds`, so a slow etcd is seen
+    as unreachable within a step)."""
 
 
 class HaSettings(BaseModel):
@@ -77,6 +78,16 @@ class HaSettings(BaseModel):
     """The leader lease's timings."""
     etcd: EtcdSettings = Field(default_factory=EtcdSettings)
     """The etcd endpoint and key prefix (used when `backend` is `etcd`)."""
+
+    @model_validator(mode="after")
+    def _timeout_below_retry(self) -> Self:
+        if self.backend is HaBackend.ETCD and self.etcd.timeout_seconds >= self.lease.retry_period_seconds:
+            retry = self.lease.retry_period_seconds
+            raise ValueError(
+                f"ha.etcd.timeout_seconds: must be shorter than ha.lease.retry_period_seconds ({retry:g} s)"
+            )
+        return self
+
     max_automatic_failovers: int = Field(default=3, ge=1)
     """At most this many automatic failovers across all pairs within `brake_window_seconds`; the next
     one is blocked (`global_brake`) until `dr-watchdog brake reset`. Default 3: more pairs than that
