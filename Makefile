@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # Real servers and tools the tests use, from Debian's packages (promtool, prometheus, alertmanager,
-# postgresql, iproute2, chromium).
+# postgresql, iproute2, chromium, etcd-server).
 tools: $(STAMP)
 	@if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus-alertmanager >/dev/null 2>&1; then \
 		echo "installing Debian packages: prometheus prometheus-alertmanager"; \
@@ -35,6 +35,10 @@ tools: $(STAMP)
 	@if ! command -v ip >/dev/null 2>&1; then \
 		echo "installing Debian package: iproute2 (the partition tests make network namespaces)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 >/dev/null; \
+	fi
+	@if ! command -v etcd >/dev/null 2>&1; then \
+		echo "installing Debian package: etcd-server (the HA tests start their own etcd)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server >/dev/null; \
 	fi
 	$(BIN)/python deploy/tools/install_helm.py $(BIN)  # helm (and kubectl if absent) for the deploy tests
 

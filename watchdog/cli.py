@@ -118,6 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("resume", "end a pause")
     _pair_option(p, required=False)
     p.add_argument("--reason", default="", help="why, for the audit trail")
+    p = add("brake", "the global brake on automatic failovers: `reset` re-enables them, `status` shows it")
+    p.add_argument("action", choices=["reset", "status"], help="reset (re-enable) or status")
+    p.add_argument("--reason", default="", help="why, for the audit trail")
     p = add("simulate", "run the bundled DWS API simulator", config=False)
     p.add_argument("--listen", default="127.0.0.1:18080", metavar="HOST:PORT", help="address to serve on")
     p.add_argument("--scenario", metavar="FILE", help="a scenario file (credentials, pairs, timeline)")
@@ -252,6 +255,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "ack": _ops("ack"),
     "pause": _ops("pause"),
     "resume": _ops("resume"),
+    "brake": _ops("brake"),
     "export": _ops("export"),
     "replay": _ops("replay_cmd"),
     "report": cmd_report,

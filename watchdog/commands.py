@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from watchdog import codec, manual, replay, report, wiring
+from watchdog.brake import recent
 from watchdog.clock import SystemClock
 from watchdog.journal import AckRefused, Journal
 from watchdog.model import Decision, Observation, PairState, Policy
@@ -172,6 +173,32 @@ def ack(settings: Settings, args: argparse.Namespace) -> int:
     print(f"{name}: acked; automatic failover re-armed" if was else f"{name}: was not latched; ack recorded")
     if entry["cooldown_until"]:
         print(f"  cooldown until {entry['cooldown_until']}")
+    return EXIT_OK
+
+
+def brake(settings: Settings, args: argparse.Namespace) -> int:
+    """`brake reset`: automatic failovers re-enabled after the global brake (the failovers so far stop
+    counting); `brake status`: whether it is engaged and how many failovers it counts now."""
+    ha, now = settings.ha, _now()
+    with _journal(settings) as journal:
+        if args.action == "reset":
+            was = journal.reset_brake(operator(), now, args.reason or None)
+            print(
+                "global brake released: automatic failovers re-enabled"
+                if was
+                else "global brake was not engaged; reset recorded (the failovers so far no longer count)"
+            )
+            return EXIT_OK
+        state = journal.brake(ha.max_automatic_failovers, ha.brake_window_seconds, now)
+    count = recent(state, now)
+    limit, window = ha.max_automatic_failovers, ha.brake_window_seconds
+    where = f"{count} of {limit} automatic failovers in the last {window:g} s"
+    if state.tripped_at is not None:
+        print(
+            f"global brake ENGAGED since {state.tripped_at.isoformat()} ({where}); `brake reset` releases it"
+        )
+    else:
+        print(f"global brake not engaged ({where})")
     return EXIT_OK
 
 

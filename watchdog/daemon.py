@@ -31,6 +31,8 @@ from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import
 from prometheus_client import CollectorRegistry
 
 from watchdog.clock import Clock, SystemClock
+from watchdog.ha.authority import build_authority
+from watchdog.ha.lock import JournalLock
 from watchdog.http import Endpoints, Health, HttpServer
 from watchdog.logs import setup_logging
 from watchdog.metrics import Metrics
@@ -225,11 +227,23 @@ async def serve(settings: Settings, clock: Clock | None = None) -> int:
         registry, heartbeat.health, heartbeat.readiness, lambda: status_document(settings), metrics.exposition
     )
     http = HttpServer(settings.http.listen, endpoints)
-    _bind(http, settings.http.listen)  # first: a taken address fails before the journal is created
+    lock = JournalLock(settings.state.path)
+    lock.acquire()  # first: a second daemon on this journal is refused before it binds or opens anything
     try:
-        runtime = Runtime(settings, clock, metrics, Journal(settings.state.path))
+        _bind(http, settings.http.listen)  # a taken address fails before the journal is created
     except BaseException:
+        lock.release()
+        raise
+    authority = build_authority(settings.ha, metrics)
+    try:
+        if authority is not None:
+            await authority.start()
+        runtime = Runtime(settings, clock, metrics, Journal(settings.state.path), authority)
+    except BaseException:
+        if authority is not None:
+            await authority.close()
         http.stop()
+        lock.release()
         raise
     try:
         await runtime.check_placement()
@@ -255,7 +269,10 @@ async def serve(settings: Settings, clock: Clock | None = None) -> int:
         await runtime.finish_actions(grace=settings.cloud.timeout_seconds + 1.0)
     finally:
         await runtime.close()
+        if authority is not None:
+            await authority.close()  # resigns: a follower takes over at once
         http.stop()
+        lock.release()
     log.info("stopped cleanly")
     return 0
 

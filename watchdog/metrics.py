@@ -101,7 +101,8 @@ class Metrics:
         self.evidence = EvidenceMetrics(registry)
         self.readiness = ReadinessMetrics(registry)
         self.build_info.labels(version=version).set(1)
-        self.leader.set(1)  # one instance: it is the one allowed to act (leader election comes later)
+        self.leader.set(1)  # one instance acts; with HA the election sets it each step and round
+        self.coordination_up.set(1)  # no HA backend: nothing to lose
         for pair in pairs:
             self.add_pair(pair)
         for probe in self._probes:
@@ -201,6 +202,21 @@ class Metrics:
             f"{P}build_info", "Always 1; the version label says which build", ["version"], registry=r
         )
         self.leader = Gauge(f"{P}leader", "1 on the instance allowed to act", registry=r)
+        self.coordination_up = Gauge(
+            f"{P}coordination_up",
+            "1 while the HA backend (etcd) answered the last election step; 0: nobody may trust a lease",
+            registry=r,
+        )
+        self.brake_engaged = Gauge(
+            f"{P}brake_engaged",
+            "1 while the global brake blocks every automatic failover (until `dr-watchdog brake reset`)",
+            registry=r,
+        )
+        self.brake_failovers = Gauge(
+            f"{P}brake_failovers",
+            "Automatic failovers (all pairs) counted by the global brake in its window since the last reset",
+            registry=r,
+        )
         self.api_requests = Counter(
             f"{P}api_requests",
             "Calls to the cloud API by operation and HTTP code",

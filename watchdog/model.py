@@ -213,6 +213,8 @@ class ReasonCode(StrEnum):
     SWITCH_IN_PROGRESS = "switch_in_progress"
     INTENT_OPEN = "intent_open"  # a failover intent is in flight or unresolved
     SYNC_IMPLAUSIBLE = "sync_implausible"  # last sync later than the observation beyond the skew: unknown
+    NOT_LEADER = "not_leader"  # HA: another instance holds the leadership and acts (or none may)
+    GLOBAL_BRAKE = "global_brake"  # max automatic failovers across all pairs reached: until `brake reset`
     # readiness (watchdog.readiness): would an automatic failover go through if production died now
     CREDENTIALS_FAILING = "credentials_failing"  # the API refused our credentials the last round
     # manual failovers (CLI)
@@ -299,6 +301,22 @@ class Pause:
 
     def active(self, now: datetime) -> bool:
         return self.until is None or now < self.until
+
+
+@dataclass(frozen=True)
+class Brake:
+    """The fleet-wide brake on automatic failovers, as one decision sees it (watchdog.brake).
+
+    `failovers`: when each automatic failover since the last `brake reset` was decided (the journal's
+    automatic intents that were or may be sent, plus this round's FAILOVER decisions of pairs decided
+    before this one). `tripped_at`: when the brake first blocked a failover since the last reset; it
+    then blocks every automatic failover until the reset, whatever the window.
+    """
+
+    max_failovers: int
+    window_seconds: float
+    failovers: tuple[datetime, ...] = ()
+    tripped_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -79,6 +79,20 @@ production no longer the cluster remembered as baseline (roles swapped by someon
 version unreadable or below `min_version` (production's too, when reported: an empty or blank
 production version is not reported); inside the cooldown.
 
+Global brake (`watchdog.brake`, fleet-wide, `ha.max_automatic_failovers` within
+`ha.brake_window_seconds`): in mode auto, a failover that every guard above allows is BLOCKED with
+`global_brake` when that many automatic failovers (any pair, since the last `brake reset`) were
+decided inside the window, or when the brake is engaged; the first failover it blocks engages it, and
+it stays engaged until `dr-watchdog brake reset`, whatever the window. It is checked after the
+pair's own guards (it is reported only when it alone stops the failover) and the rounds decide the
+pairs one after the other, each seeing the failovers decided before it in the same round. Manual
+failovers are neither counted nor braked; observe and recommend modes are not braked (they never act).
+
+High availability (`ha.backend: etcd`): an instance that does not hold the leadership as the round
+begins decides a warranted failover as FAILOVER_WARRANTED with action NONE and reason `not_leader`
+(like observe mode: it records what the leader does, never latches, never acts). The leadership is
+an input, read once per round; the executor re-checks it right before the POST (fencing).
+
 A manual failover (`evaluate_manual`, `dr-watchdog failover`) skips the confirmation window, mode,
 pause and latch, but not the guards above, and this round's verdict must be DOWN (else
 `production_not_down`: a healthy production is moved with a planned switchover); `force` overrides
@@ -98,10 +112,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from watchdog.brake import brake_guard
 from watchdog.guards import SWITCHING_TASK_STATUS, guards, plausible_sync, recoverable_point
 from watchdog.guards import ts as _ts
 from watchdog.model import (
     Action,
+    Brake,
     Decision,
     IntentStatus,
     Mode,
@@ -220,7 +236,7 @@ _MODE_OUTCOME = {
 
 
 def _outage(
-    obs: Observation, state: PairState, policy: Policy, now: datetime
+    obs: Observation, state: PairState, policy: Policy, now: datetime, brake: Brake | None, leader: bool
 ) -> tuple[State, Action, list[Reason]]:
     """A DOWN round: suspect, blocked or warranted (and what the mode makes of it)."""
     confirmed, window = _confirmation(state, policy, now)
@@ -229,6 +245,12 @@ def _outage(
     blocking = guards(obs, state, policy, now)
     if blocking:
         return State.BLOCKED, Action.NONE, [*blocking, window]
+    braked = brake_guard(brake, now) if policy.mode is Mode.AUTO else None
+    if braked is not None:
+        return State.BLOCKED, Action.NONE, [braked, window]
+    if policy.mode is Mode.AUTO and not leader:
+        text = "failover warranted; this instance does not hold the HA leadership: the leader acts"
+        return State.FAILOVER_WARRANTED, Action.NONE, [Reason(ReasonCode.NOT_LEADER, text), window]
     action, code = _MODE_OUTCOME[policy.mode]
     if code is None:
         return State.FAILOVER_WARRANTED, action, [window]
@@ -241,8 +263,18 @@ def _latch(state: PairState, policy: Policy, now: datetime) -> PairState:
     return replace(state, latched=True, latched_at=now, cooldown_until=until)
 
 
-def evaluate(observation: Observation, state: PairState, policy: Policy, now: datetime) -> Evaluation:
-    """Decide one round for one pair. Pure: the same inputs always give the same evaluation."""
+def evaluate(
+    observation: Observation,
+    state: PairState,
+    policy: Policy,
+    now: datetime,
+    brake: Brake | None = None,
+    leader: bool = True,
+) -> Evaluation:
+    """Decide one round for one pair. Pure: the same inputs always give the same evaluation.
+
+    `brake`: the fleet-wide brake as it stands before this pair (None: no brake, e.g. a replay).
+    `leader`: this instance holds the HA leadership as the round begins (always, without HA)."""
     void = discarded(observation, policy, now)
     verdict = Verdict.UNKNOWN if void else production_verdict(observation.signals, policy)
     reasons_now = void or verdict_reasons(observation.signals, verdict, policy)
@@ -260,7 +292,7 @@ def evaluate(observation: Observation, state: PairState, policy: Policy, now: da
     elif verdict is Verdict.UP:
         st, action, reasons = State.HEALTHY, Action.NONE, [*reasons_now, *_degraded(observation)]
     else:
-        st, action, found = _outage(observation, tracked, policy, now)
+        st, action, found = _outage(observation, tracked, policy, now, brake, leader)
         reasons = [*found, *facts]
     decision = _decision(observation, tracked, policy, now, st, action, reasons)
     next_state = _latch(tracked, policy, now) if action is Action.FAILOVER else tracked

@@ -47,6 +47,7 @@ GUARD_REASONS: tuple[ReasonCode, ...] = (
     ReasonCode.SWITCH_IN_PROGRESS,
     ReasonCode.INTENT_OPEN,
     ReasonCode.SYNC_IMPLAUSIBLE,
+    ReasonCode.GLOBAL_BRAKE,
 )
 PROBES: tuple[str, ...] = tuple(
     s.value for s in (SignalSource.PRODUCTION_CLUSTER, SignalSource.DR_TASK, SignalSource.DR_CLUSTER)

@@ -26,15 +26,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from watchdog import report
+from watchdog.brake import brake_after, recent
 from watchdog.clients import placement_errors
 from watchdog.clock import Clock
 from watchdog.dws.client import DwsClient
 from watchdog.endpoints import DEFAULT_ENDPOINT
+from watchdog.ha.authority import Authority, SoleAuthority
 from watchdog.hooks import HookRunner
 from watchdog.journal import EncodedRound, Journal, RoundRecord
 from watchdog.metrics import Metrics
 from watchdog.model import (
     Action,
+    Brake,
     Decision,
     FailoverIntent,
     Observation,
@@ -78,7 +81,14 @@ class RoundResult:
 class Runtime:
     """Everything the rounds need, opened once and closed once."""
 
-    def __init__(self, settings: Settings, clock: Clock, metrics: Metrics, journal: Journal) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock,
+        metrics: Metrics,
+        journal: Journal,
+        authority: Authority | None = None,
+    ) -> None:
         self.settings = settings
         self.clock = clock
         self.metrics = metrics
@@ -88,7 +98,10 @@ class Runtime:
         self.evidence = self.prober.evidence  # its never-proven probes go to a metric each round
         self.hooks = HookRunner(settings.hooks, clock=clock)
         self.notifier = Notifier(settings.notifications, clock=clock, observer=metrics.notification)
-        self.executor = build_executor(settings, journal, self.clients, clock, metrics, self.hooks)
+        self.authority = authority or SoleAuthority()
+        self.executor = build_executor(
+            settings, journal, self.clients, clock, metrics, self.hooks, self.authority
+        )
         self._policies: dict[str, Policy] = {}
         for pair in settings.pairs:
             dp = pair.data_plane
@@ -103,6 +116,8 @@ class Runtime:
         self._began: float | None = None  # the previous round's start and end (clock.monotonic)
         self._ended: float | None = None
         self._late_by = 0.0  # how late this round started against its schedule (0: on time)
+        self._brake_was_tripped = False  # the brake was engaged in the journal before this round
+        self._leader = True  # the leadership as this round began (set by _round)
 
     @property
     def client(self) -> DwsClient:
@@ -167,6 +182,7 @@ class Runtime:
         return late if late > interval else None
 
     async def _round(self, began: float, late: float | None) -> RoundResult:
+        self._take_leadership()
         now = self.clock.now()
         observations = await self.observe(now)
         probe_seconds = time.monotonic() - began
@@ -178,8 +194,7 @@ class Runtime:
             )
             observed = [replace(obs, late_seconds=late) for obs in observed]
         report.probe_durations(self.metrics, observed, probe_seconds)
-        states = self._load_states(observed)
-        decided = [d for d in (self._decide_pair(o, states.get(o.pair)) for o in observed) if d is not None]
+        decided, brake = self._decide_all(observed, now)
         try:
             self.journal.record_many([d.encoded for d in decided])
         except Exception:
@@ -187,6 +202,7 @@ class Runtime:
             return RoundResult({}, time.monotonic() - began)
         finally:
             self._journal_size()
+        self._isolated("*", "record the brake", self._record_brake, brake)
         self._isolated("*", "release orphan latches", self.executor.release_orphans)
         for d in decided:
             self._isolated(d.obs.pair, "report", self.report, d.obs, d.evaluation)
@@ -195,6 +211,41 @@ class Runtime:
             self._isolated(d.obs.pair, "act", self.act, d.evaluation.decision, d.obs)
         self._prune()
         return RoundResult({d.obs.pair: d.evaluation.decision for d in decided}, time.monotonic() - began)
+
+    def _take_leadership(self) -> None:
+        """The leadership for this round; a new leader reconciles its open intents before it acts
+        (the policy holds a pair with an open intent meanwhile: TRACK, nothing new)."""
+        was, self._leader = self._leader, self.authority.holds()
+        self.metrics.leader.set(1 if self._leader else 0)
+        if self._leader and not was and (self._reconciling is None or self._reconciling.done()):
+            log.warning("leadership taken: reconciling open intents before acting")
+            self._reconciling = asyncio.create_task(self._reconcile(), name="drw-reconcile")
+
+    def _decide_all(self, observed: list[Observation], now: datetime) -> tuple[list[Decided], Brake]:
+        """Each pair in configuration order, the global brake folded through them (`brake_after`): a
+        pair sees the automatic failovers decided before it in this round, so the limit holds inside
+        one round. The brake is read from the journal once, before the first pair."""
+        ha = self.settings.ha
+        brake = start = self.journal.brake(ha.max_automatic_failovers, ha.brake_window_seconds, now)
+        states = self._load_states(observed)
+        decided: list[Decided] = []
+        for obs in observed:
+            d = self._decide_pair(obs, states.get(obs.pair), brake)
+            if d is not None:
+                decided.append(d)
+                brake = brake_after(brake, d.evaluation.decision) or brake
+        self._brake_was_tripped = start.tripped_at is not None
+        return decided, brake
+
+    def _record_brake(self, brake: Brake) -> None:
+        """Engage the brake in the journal the round it first blocked a failover (after the round's
+        own record: its decisions are the trip's audit); then its metrics."""
+        if brake.tripped_at is not None and not self._brake_was_tripped:
+            note = f"{recent(brake, brake.tripped_at)} automatic failovers in {brake.window_seconds:g} s"
+            if self.journal.trip_brake(brake.tripped_at, note):
+                log.error(f"global brake engaged: {note}; `dr-watchdog brake reset` re-enables failovers")
+        self.metrics.brake_engaged.set(1 if brake.tripped_at is not None else 0)
+        self.metrics.brake_failovers.set(recent(brake, self.clock.now()))
 
     def _report_round(self, decided: list[Decided]) -> None:
         unproven = self.evidence.unproven() if self.evidence is not None else {}
@@ -237,10 +288,12 @@ class Runtime:
             log.exception("reading the round's pair states failed; each pair reads its own")
             return {}
 
-    def _decide_pair(self, obs: Observation, state: PairState | None = None) -> Decided | None:
+    def _decide_pair(
+        self, obs: Observation, state: PairState | None = None, brake: Brake | None = None
+    ) -> Decided | None:
         """decide and encode one pair's round record; None (logged, counted) if that pair failed."""
         try:
-            state, evaluation = self.decide(obs, self.clock.now(), state)
+            state, evaluation = self.decide(obs, self.clock.now(), state, brake)
             record = RoundRecord(obs, evaluation.decision, evaluation.next_state, state)
             return Decided(obs, evaluation, Journal.encode_round(record))
         except Exception:
@@ -266,13 +319,13 @@ class Runtime:
             return {p.name: unseen(p.name, p.disaster_recovery_id, now, why) for p in self.settings.pairs}
 
     def decide(
-        self, obs: Observation, now: datetime, state: PairState | None = None
+        self, obs: Observation, now: datetime, state: PairState | None = None, brake: Brake | None = None
     ) -> tuple[PairState, Evaluation]:
-        """The pure policy on the snapshot and the pair state as the journal holds it now (`state`:
-        as the round's batch read found it, at the start of this round's decisions)."""
+        """The pure policy on the snapshot, the pair state as the journal holds it now (`state`: as the
+        round's batch read found it, at the start of this round's decisions) and the brake."""
         if state is None:
             state = self.journal.load_state(obs.pair, now)
-        return state, evaluate(obs, state, self.policy_for(obs.pair), now)
+        return state, evaluate(obs, state, self.policy_for(obs.pair), now, brake, self._leader)
 
     def policy_for(self, pair: str) -> Policy:
         """The pair's merged policy, computed once: the settings do not change while the daemon runs,

@@ -39,6 +39,7 @@ from watchdog import endpoints as endpoint_settings
 from watchdog.endpoints import EndpointName, EndpointSettings, PairEndpoints, api_url, hex32
 from watchdog.evidence import settings as evidence_settings
 from watchdog.evidence.settings import DataPlaneSettings, EvidenceSettings
+from watchdog.ha.settings import HaSettings
 from watchdog.hooks import REAP_SECONDS, HookSettings
 from watchdog.model import Mode, Policy
 from watchdog.notify.settings import NotificationSettings
@@ -342,6 +343,8 @@ class Settings(BaseSettings):
     """Commands run before (veto) and after a failover, e.g. to repoint DNS or clients."""
     evidence: EvidenceSettings = Field(default_factory=EvidenceSettings)
     """Evidence besides the control plane: probe deadlines and canary references."""
+    ha: HaSettings = Field(default_factory=HaSettings)
+    """High availability (who may act) and the global brake on automatic failovers."""
 
     @classmethod
     def settings_customise_sources(

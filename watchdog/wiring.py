@@ -15,6 +15,7 @@ from watchdog.dws.signing import Credentials, TokenCredentials
 from watchdog.endpoints import DEFAULT_ENDPOINT
 from watchdog.evidence.gather import EvidenceProber
 from watchdog.failover import Executor, ExecutorTiming, Step
+from watchdog.ha.authority import Authority, SoleAuthority
 from watchdog.hooks import HookContext, HookRunner
 from watchdog.journal import Journal, JournalError
 from watchdog.metrics import Metrics
@@ -112,6 +113,7 @@ def build_executor(
     clock: Clock,
     metrics: Metrics | None,
     hooks: HookRunner,
+    authority: Authority | None = None,
 ) -> Executor:
     """The executor with the configured timing, the hooks and the failover counters wired in; with
     CloudClients it acts through each pair's `act_via` side and reads each cluster through its host.
@@ -159,15 +161,18 @@ def build_executor(
         cluster_for: Callable[[str, str, str], DwsClient] | None = clients.for_cluster
     else:
         client_for, cluster_for = clients, None
+    authority = authority or SoleAuthority()
     return Executor(
         journal,
         client_for,
         clock,
+        authority.holds,
         timing=timing,
         before_submit=veto,
         after_complete=after,
         on_step=on_step,
         cluster_client_for=cluster_for,
+        leader_term=authority.term,
     )
 
 

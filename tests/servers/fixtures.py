@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.servers.etcd import EtcdServer
 from tests.servers.postgres import PostgresMissing, PostgresServer, find_bindir
 
 
@@ -49,3 +50,10 @@ def restore(server: PostgresServer) -> None:
         server.start()
     if server.hba_method != "trust":
         server.set_hba("trust")
+
+
+@pytest.fixture
+def etcd() -> Iterator[EtcdServer]:
+    """A fresh real etcd on 127.0.0.1 for one test (it may freeze it)."""
+    with EtcdServer() as server:
+        yield server

@@ -172,6 +172,10 @@ class Submission(Tracking):
             seen = await recheck(self.client_for(intent.pair), intent, self.clock.now(), production)
             if seen is not None:
                 return self._abort(intent, seen)
+        if not self.may_act():  # fencing, right before the POST: the re-read above took time
+            return self._close_unsent(intent, "not the instance allowed to act (lost the leadership)") or (
+                self.journal.intent(intent.id)
+            )
         try:
             intent = self.journal.mark_sent(intent.id, self.clock.now())
         except IntentAlreadyFinal:  # closed meanwhile (an operator or a reconcile): do not send

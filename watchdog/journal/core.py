@@ -24,6 +24,7 @@ from pathlib import Path
 from watchdog import codec
 from watchdog.journal.base import dt as _dt
 from watchdog.journal.base import ts as _ts
+from watchdog.journal.brake import BrakeRecords
 from watchdog.journal.hookruns import HookRuns
 from watchdog.journal.recoveries import Recoveries
 from watchdog.journal.runs import RunKey, run_key, spread
@@ -32,7 +33,7 @@ from watchdog.journal.switches import Switches
 from watchdog.model import Action, Decision, Observation, PairState
 
 
-class Journal(States, HookRuns, Recoveries, Switches):
+class Journal(States, HookRuns, Recoveries, Switches, BrakeRecords):
     """The SQLite journal at `path` (created with its directory if missing, migrated to the newest schema).
 
     Raises `JournalError` for anything the file system or SQLite refuses.

@@ -143,6 +143,20 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
     (
         7,
         [
+            # The global brake (watchdog.brake): `tripped` when it first blocked a failover since the
+            # last `reset` (an operator's `dr-watchdog brake reset`); ordered by id. Never pruned.
+            """CREATE TABLE brake_events (
+                id INTEGER PRIMARY KEY,
+                kind TEXT NOT NULL CHECK (kind IN ('tripped', 'reset')),
+                at INTEGER NOT NULL,
+                owner TEXT NOT NULL,
+                note TEXT
+            )""",
+        ],
+    ),
+    (
+        8,
+        [
             # Guarded switchbacks (`dr-watchdog recover`): one row per /recovery asked for, written
             # before the POST; a row not finished blocks another (exactly once). Never pruned.
             """CREATE TABLE recoveries (

@@ -153,7 +153,7 @@ def test_version_1_journal_upgrades_cleanly(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     _journal_at_version_1(path)
     with Journal(path) as journal:
-        assert journal.schema_version == SCHEMA_VERSION == 7
+        assert journal.schema_version == SCHEMA_VERSION == 8
         state = journal.load_state(PAIR)
         assert state.consecutive_down == 2 and journal.intent(1).pair == PAIR
         assert journal.hook_runs(PAIR) == []

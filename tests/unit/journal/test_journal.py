@@ -42,7 +42,7 @@ def record_rounds(journal: Journal, verdicts: list[Verdict]) -> list[int]:
 
 def test_wal_and_schema_version(journal: Journal) -> None:
     """The file is in WAL mode at the newest schema version, and reopening keeps it."""
-    assert journal.schema_version == SCHEMA_VERSION == 7
+    assert journal.schema_version == SCHEMA_VERSION == 8
     with sqlite3.connect(journal.path) as raw:
         assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     raw.close()

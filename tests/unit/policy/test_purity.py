@@ -1,5 +1,5 @@
 """The policy stays pure: policy.py imports watchdog.model and its own pure modules (guards, outage,
-verdict), each of which imports watchdog.model alone; all of them only side-effect-free stdlib, and
+verdict, brake), each of which imports watchdog.model alone; all of them only side-effect-free stdlib, and
 none reads a clock."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import watchdog.brake
 import watchdog.guards
 import watchdog.outage
 import watchdog.policy
@@ -18,7 +19,14 @@ import watchdog.verdict
 ALLOWED_STDLIB = {"__future__", "collections", "dataclasses", "datetime"}
 # each pure module and the watchdog modules it may import (guards: the model alone)
 PURE = {
-    watchdog.policy.__file__: {"watchdog.model", "watchdog.guards", "watchdog.outage", "watchdog.verdict"},
+    watchdog.policy.__file__: {
+        "watchdog.model",
+        "watchdog.brake",
+        "watchdog.guards",
+        "watchdog.outage",
+        "watchdog.verdict",
+    },
+    watchdog.brake.__file__: {"watchdog.model"},
     watchdog.guards.__file__: {"watchdog.model"},
     watchdog.outage.__file__: {"watchdog.model"},
     watchdog.verdict.__file__: {"watchdog.model"},
