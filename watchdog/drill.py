@@ -6,7 +6,9 @@ pair is in an outage (DOWN rounds counted, or a failover intent open) or the pai
 the reason named). Each leg is a journal row written before its one POST (`switches`), then followed
 until the DR task runs again with the roles swapped (the switch time) and the new production answers
 a probe round (control plane, and its SQL endpoint where a data plane is configured: the time until
-it answered). A drill is one or two legs (`--back` switches back). A rerun after a crash reconciles
+it answered). The failover hooks run around each leg with DRW_ACTION=switchover: a pre-failover
+veto stops it before the POST, the post-failover hook repoints clients after it, and both runs are
+journaled. A drill is one or two legs (`--back` switches back). A rerun after a crash reconciles
 an open leg with the DR task's roles instead of switching again: a sent leg is followed, not resent;
 one never sent is closed and the command asks to be run again. The daemon beside sees the switch as
 a switch (`switch_in_progress`), never as an outage, and learns the new roles on the next UP round.
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime
 
 from watchdog import wiring
@@ -25,6 +28,7 @@ from watchdog.clock import SystemClock
 from watchdog.dws.errors import DwsError, RejectedError
 from watchdog.dws.values import DrStatus
 from watchdog.guards import HEALTHY_CLUSTER_STATUSES
+from watchdog.hooks import HookContext, HookResult, HookRunner
 from watchdog.journal import Journal
 from watchdog.journal.switches import Switch
 from watchdog.model import Observation, SignalSource, Verdict
@@ -81,6 +85,20 @@ class Legs:
         self.client = clients.acting(args.pair)  # the side that takes the pair's actions (act_via)
         self.settings, self.journal, self.args = settings, journal, args
         self.prober: Prober = wiring.build_prober(settings, clients, self.clock, timeout=30.0)
+        self.hooks = HookRunner(settings.hooks, clock=self.clock)
+
+    async def _hook(self, leg: Switch, pre: bool) -> HookResult | None:
+        """The failover hooks around a leg (DRW_ACTION=switchover), journaled with the pair."""
+        context = HookContext(
+            leg.pair, leg.disaster_recovery_id, leg.from_primary, leg.to_primary, 0.0, action="switchover"
+        )
+        if pre:
+            result = await self.hooks.pre_failover(context)
+        else:
+            result = await self.hooks.post_failover(replace(context, outcome=leg.status))
+        if result is not None:
+            self.journal.record_hook_run(leg.pair, None, result)
+        return result
 
     async def _until(self, what: str, done: Callable[[], Awaitable[bool]]) -> None:
         loop = asyncio.get_running_loop()
@@ -113,7 +131,12 @@ class Legs:
         return self.journal.mark_switch(leg.id, "completed", self.clock.now())
 
     async def send(self, leg: Switch) -> Switch:
-        """A new leg's one POST, then followed to the new production answering."""
+        """A new leg's one POST (unless the pre-failover hook vetoes it), then followed to the new
+        production answering, then the post-failover hook (to repoint clients, as after a failover)."""
+        veto = await self._hook(leg, pre=True)
+        if veto is not None and not veto.allowed:
+            self.journal.mark_switch(leg.id, "failed", self.clock.now(), f"vetoed: {veto.summary}")
+            raise Refused(f"{leg.pair}: switchover {leg.id} vetoed by the pre-failover hook: {veto.summary}")
         self.journal.mark_switch(leg.id, "sent", self.clock.now())
         try:
             await self.client.switchover(leg.disaster_recovery_id)
@@ -122,7 +145,9 @@ class Legs:
             raise Failed(f"{leg.pair}: switchover {leg.id} refused by the API: {exc}") from None
         except DwsError as exc:
             raise Failed(f"{leg.pair}: switchover {leg.id} outcome unknown (never resent): {exc}") from None
-        return await self.resume(self.journal.switch(leg.id))
+        leg = await self.resume(self.journal.switch(leg.id))
+        await self._hook(leg, pre=False)
+        return leg
 
     async def resume(self, leg: Switch) -> Switch:
         """An open leg to its end: a sent one is followed, never resent."""

@@ -75,6 +75,7 @@ class HookContext:
     manual: bool = False
     forced: bool = False
     outcome: str | None = None  # post_failover: completed | failed | unknown
+    action: str = "failover"  # or "switchover": a planned switchover or a drill leg (`dr-watchdog drill`)
 
     def environment(self, kind: HookKind) -> dict[str, str]:
         """The DRW_* variables (empty string for an unknown value)."""
@@ -91,6 +92,7 @@ class HookContext:
             "DRW_MANUAL": int(self.manual),
             "DRW_FORCED": int(self.forced),
             "DRW_OUTCOME": self.outcome,
+            "DRW_ACTION": self.action,
         }
         return {k: "" if v is None else str(v) for k, v in values.items()}
 

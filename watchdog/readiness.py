@@ -14,7 +14,8 @@ would hold the pair besides them. Its reasons, each a `ReasonCode` (the `reason`
 - what holds the pair: `paused`, `latched` (a failover happened; `ack` re-arms), `failover_failed`,
   `intent_open`;
 - `credentials_failing`: the API refused the watchdog's credentials this round (a failover POST
-  would be refused too).
+  would be refused too);
+- `global_brake` (auto mode): the fleet-wide brake would block the next automatic failover.
 
 The mode is not a reason: in recommend mode the question is whether the failover an operator
 approves would go through, in observe mode whether auto mode's would (`mode_note` says which,
@@ -27,8 +28,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from watchdog.brake import brake_guard
 from watchdog.guards import HEALTHY_CLUSTER_STATUSES, guards, recoverable_point
 from watchdog.model import (
+    Brake,
     IntentStatus,
     Mode,
     Observation,
@@ -60,9 +63,13 @@ def _holds(state: PairState, now: datetime) -> list[Reason]:
     return out
 
 
-def readiness(obs: Observation, state: PairState, policy: Policy, now: datetime) -> list[Reason]:
+def readiness(
+    obs: Observation, state: PairState, policy: Policy, now: datetime, brake: Brake | None = None
+) -> list[Reason]:
     """Every reason an automatic failover would not go through now (empty: ready)."""
     reasons = guards(obs, state, policy, now)
+    braked = brake_guard(brake, now) if policy.mode is Mode.AUTO else None
+    reasons += [braked] if braked is not None else []
     reasons += _holds(state, now)
     if obs.auth_error:
         reasons.append(

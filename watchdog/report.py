@@ -17,6 +17,7 @@ from watchdog.guards import sync_ahead_seconds
 from watchdog.metrics import HOLD_REASONS, Metrics
 from watchdog.model import (
     Action,
+    Brake,
     Decision,
     FailoverIntent,
     IntentStatus,
@@ -116,10 +117,12 @@ def blocking_reasons(decision: Decision) -> list[str]:
     return [c.value for c in decision.codes if c.value in HOLD_REASONS]
 
 
-def readiness_metrics(metrics: Metrics, obs: Observation, evaluation: Evaluation) -> None:
+def readiness_metrics(
+    metrics: Metrics, obs: Observation, evaluation: Evaluation, brake: Brake | None = None
+) -> None:
     """failover_ready and failover_not_ready{reason}: would a failover go through if production died now."""
     decision = evaluation.decision
-    reasons = readiness.readiness(obs, evaluation.next_state, decision.policy, decision.at)
+    reasons = readiness.readiness(obs, evaluation.next_state, decision.policy, decision.at, brake)
     metrics.readiness.set(decision.pair, readiness.codes(reasons))
 
 

@@ -205,7 +205,7 @@ class Runtime:
         self._isolated("*", "record the brake", self._record_brake, brake)
         self._isolated("*", "release orphan latches", self.executor.release_orphans)
         for d in decided:
-            self._isolated(d.obs.pair, "report", self.report, d.obs, d.evaluation)
+            self._isolated(d.obs.pair, "report", self.report, d.obs, d.evaluation, brake)
         self._isolated("*", "report the round", self._report_round, decided)
         for d in decided:
             self._isolated(d.obs.pair, "act", self.act, d.evaluation.decision, d.obs)
@@ -367,11 +367,11 @@ class Runtime:
 
         self._acting[pair] = asyncio.create_task(guarded(), name=f"drw-failover-{pair}")
 
-    def report(self, obs: Observation, evaluation: Evaluation) -> None:
+    def report(self, obs: Observation, evaluation: Evaluation, brake: Brake | None = None) -> None:
         """A recorded decision as metrics, one log line and notifications."""
         report.observation_metrics(self.metrics, obs)
         report.decision_metrics(self.metrics, evaluation.decision)
-        report.readiness_metrics(self.metrics, obs, evaluation)
+        report.readiness_metrics(self.metrics, obs, evaluation, brake)
         latched = evaluation.next_state.latched  # after a failover: watch the old production
         report.old_primary_metric(
             self.metrics, obs, self.journal.latest_intent(obs.pair) if latched else None

@@ -13,6 +13,7 @@ from watchdog import __version__, readiness
 from watchdog.guards import cooldown_text
 from watchdog.journal import HookRunRecord, Journal, RecordedDecision
 from watchdog.model import (
+    Brake,
     Decision,
     FailoverIntent,
     Observation,
@@ -188,7 +189,7 @@ def _restated(decision: Decision, last_at: datetime | None, rounds: int) -> list
     return restated
 
 
-def pair_status(journal: Journal, name: str, now: datetime) -> dict[str, Any]:
+def pair_status(journal: Journal, name: str, now: datetime, brake: Brake | None = None) -> dict[str, Any]:
     """One pair: state, last decision and its reasons, health, DR status, sync lag, pause, latch, the
     open intent and the newest one (a refused or failed failover shows there with the API's error),
     and the latest hook runs (newest first)."""
@@ -205,16 +206,18 @@ def pair_status(journal: Journal, name: str, now: datetime) -> dict[str, Any]:
         "open_intent": _intent(journal.open_intent(name)),
         "last_intent": _intent(journal.latest_intent(name)),  # failed: refused or failed, see its detail
         "hook_runs": [_hook_run(r) for r in reversed(journal.hook_runs(name, limit=HOOK_RUNS_SHOWN))],
-        "failover_readiness": _readiness(latest, state, now),
+        "failover_readiness": _readiness(latest, state, now, brake),
     }
 
 
-def _readiness(latest: RecordedDecision | None, state: PairState, now: datetime) -> dict[str, Any] | None:
+def _readiness(
+    latest: RecordedDecision | None, state: PairState, now: datetime, brake: Brake | None
+) -> dict[str, Any] | None:
     """Would an automatic failover go through if production died now (None: no round yet)."""
     if latest is None:
         return None
     policy = latest.decision.policy
-    reasons = readiness.readiness(latest.observation, state, policy, now)
+    reasons = readiness.readiness(latest.observation, state, policy, now, brake)
     return {
         "ready": not reasons,
         "reasons": [{"code": r.code.value, "message": r.message} for r in reasons],
@@ -233,5 +236,6 @@ def status_document(
         pairs = [{"name": n, **_decided(None), **_observed(None), "journal": "none yet"} for n in names]
         return {"version": __version__, "generated_at": _iso(now), "pairs": pairs}
     with Journal(settings.state.path) as journal:
-        pairs = [pair_status(journal, n, now) for n in names]
+        brake = journal.brake(settings.ha.max_automatic_failovers, settings.ha.brake_window_seconds, now)
+        pairs = [pair_status(journal, n, now, brake) for n in names]
     return {"version": __version__, "generated_at": _iso(now), "pairs": pairs}

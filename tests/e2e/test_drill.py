@@ -121,3 +121,34 @@ def test_a_drill_killed_mid_leg_never_switches_twice(
         assert [leg.status for leg in journal.switches(TEST_PAIR_NAME)] == ["completed", "completed"]
     done = _cli(config, tmp_path, "drill", *FAST)  # a finished drill: the next is a new one
     assert done.returncode == 0 and _switches(simulator) == 3
+
+
+def test_the_failover_hooks_run_around_each_leg(
+    tmp_path: Path, simulator: Simulator, sim_server: SimulatorServer
+) -> None:
+    """A vetoing pre-failover hook stops the leg before its POST; allowing hooks run before and
+    after it (DRW_ACTION=switchover) and are journaled."""
+    port = free_port()
+    seen = tmp_path / "seen"
+    data = config_data(sim_server.url, tmp_path / "state" / "w.db", port)
+    data["hooks"] = {"pre_failover": {"command": ["false"]}}
+    config = write_config(tmp_path / "watchdog.yaml", data)
+    done = _cli(config, tmp_path, "switchover", *FAST)
+    assert done.returncode == 3 and "vetoed" in done.stderr
+    assert _switches(simulator) == 0
+    script = tmp_path / "hook.sh"
+    script.write_text(f'#!/bin/sh\necho "$DRW_EVENT $DRW_ACTION $DRW_OUTCOME" >> {seen}\n')
+    script.chmod(0o755)
+    data["hooks"] = {"pre_failover": {"command": [str(script)]}, "post_failover": {"command": [str(script)]}}
+    write_config(config, data)
+    done = _cli(config, tmp_path, "switchover", *FAST)
+    assert done.returncode == 0, done.stderr
+    assert _switches(simulator) == 1
+    lines = [line.strip() for line in seen.read_text().splitlines()]
+    assert lines == ["pre_failover switchover", "post_failover switchover completed"]
+    with Journal(tmp_path / "state" / "w.db") as journal:
+        assert [r.hook.value for r in journal.hook_runs(TEST_PAIR_NAME)] == [
+            "pre_failover",
+            "pre_failover",
+            "post_failover",
+        ]

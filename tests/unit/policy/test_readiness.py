@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from tests.unit.policy.builders import FAST, PROD_ID, STANDBY_ID, T0, at, confirmed, observation
 from watchdog.model import (
     Action,
+    Brake,
     IntentStatus,
     Mode,
     Observation,
@@ -66,6 +67,16 @@ ROWS: list[tuple[str, Observation, PairState, Policy, list[str]]] = [
     ("credentials refused", REFUSED, NONE, FAST, ["credentials_failing"]),
     ("two at once", healthy(dr_status="FROZEN"), PAUSED, FAST, ["dr_cluster_unhealthy", "paused"]),
 ]  # fmt: skip
+
+
+def test_the_global_brake_in_auto_mode_only() -> None:
+    engaged = Brake(3, 3600.0, (), tripped_at=T0 - timedelta(minutes=1))
+    full = Brake(3, 3600.0, (at(-30), at(-20), at(-10)))
+    room = Brake(3, 3600.0, (at(-30),))
+    assert codes(readiness(healthy(), NONE, FAST, T0, engaged)) == ["global_brake"]
+    assert codes(readiness(healthy(), NONE, FAST, T0, full)) == ["global_brake"]
+    assert codes(readiness(healthy(), NONE, FAST, T0, room)) == []
+    assert codes(readiness(healthy(), NONE, replace(FAST, mode=Mode.RECOMMEND), T0, engaged)) == []
 
 
 @pytest.mark.parametrize(("name", "obs", "state", "policy", "expected"), ROWS, ids=[r[0] for r in ROWS])
