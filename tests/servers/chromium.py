@@ -42,6 +42,7 @@ class Chromium:
     """One headless browser showing one page."""
 
     def __init__(self, workdir: Path, url: str, *, width: int = 1100, height: int = 1600) -> None:
+        self.url = url
         self.profile = workdir / "chromium-profile"
         self.profile.mkdir(parents=True, exist_ok=True)
         argv = [
@@ -98,8 +99,11 @@ class Chromium:
         return result["result"].get("value")
 
     def wait_loaded(self, timeout: float = 30.0) -> None:
+        """Until the page shows our URL, loaded: the first target can still be the blank page that
+        Chromium opens before it navigates (its readyState is already "complete")."""
         deadline = time.monotonic() + timeout
-        while self.evaluate("document.readyState") != "complete":
+        loaded = f"document.readyState === 'complete' && location.href === {json.dumps(self.url)}"
+        while self.evaluate(loaded) is not True:
             if time.monotonic() > deadline:
                 raise RuntimeError("the page did not finish loading")
             time.sleep(0.1)
