@@ -2,7 +2,8 @@
 
 A planned switchover (the DR `/switchover`: RPO 0) is allowed only while production is UP by the
 watchdog's own rules, the DR task `running` and the DR cluster healthy; never while any configured
-pair is in an outage (DOWN rounds counted, or a failover intent open) or the pair is paused (exit 3,
+pair is in an outage (DOWN rounds counted, or a failover intent open), the pair is paused, or (with
+`ha.backend: etcd`) a watchdog instance holds the leader lease or the lease cannot be read (exit 3,
 the reason named). Each leg is a journal row written before its one POST (`switches`), then followed
 until the DR task runs again with the roles swapped (the switch time) and the new production answers
 a probe round (control plane, and its SQL endpoint where a data plane is configured: the time until
@@ -28,6 +29,8 @@ from watchdog.clock import SystemClock
 from watchdog.dws.errors import DwsError, RejectedError
 from watchdog.dws.values import DrStatus
 from watchdog.guards import HEALTHY_CLUSTER_STATUSES
+from watchdog.ha.etcd import EtcdClient, EtcdError
+from watchdog.ha.settings import HaBackend
 from watchdog.hooks import HookContext, HookResult, HookRunner
 from watchdog.journal import Journal
 from watchdog.journal.switches import Switch
@@ -56,6 +59,25 @@ def _refuse_fleet(settings: Settings, journal: Journal, name: str, now: datetime
     pause = states[name].pause if name in states else None
     if pause is not None and pause.active(now):
         raise Refused(f"{name}: refused: paused by {pause.owner}: {pause.reason}")
+
+
+async def refuse_lease(settings: Settings, name: str) -> None:
+    """With an HA backend, no drill while a watchdog instance holds the leader lease (it would act
+    on what the drill does), nor while the lease cannot be read (who acts is then unknown)."""
+    ha = settings.ha
+    if ha.backend is not HaBackend.ETCD:
+        return
+    client = EtcdClient(ha.etcd.endpoint, timeout=ha.etcd.timeout_seconds)
+    try:
+        holder = await client.holder(ha.etcd.prefix.rstrip("/") + "/leader")
+    except EtcdError as exc:
+        raise Refused(f"{name}: refused: cannot read the leader lease: {exc}") from None
+    finally:
+        await client.aclose()
+    if holder is not None:
+        raise Refused(
+            f"{name}: refused: watchdog instance {holder[0]} holds the leader lease; stop the HA group first"
+        )
 
 
 def _refuse_round(settings: Settings, obs: Observation) -> tuple[str, str]:
@@ -203,6 +225,7 @@ async def run(settings: Settings, args: argparse.Namespace, journal: Journal, by
     name = args.pair
     async with wiring.build_clients(settings, None, SystemClock()) as clients:
         runner = Legs(settings, clients, journal, args)
+        await refuse_lease(settings, name)
         done = _unfinished(journal, name)
         if done and done[-1].open:
             print(f"{name}: resuming switch {done[-1].id} (it is never sent twice)")

@@ -70,7 +70,9 @@ def test_each_reason_turns_readiness_off_and_alerts(
     cases: list[tuple[str, Callable[[], object], Callable[[], object]]] = [
         ("dr_cluster_unhealthy", override(standby, status="FROZEN"), override(standby)),
         ("version_too_old", override(standby, version="8.1.1.100"), override(standby)),
+        ("version_unknown", override(standby, version="junk"), override(standby)),
         ("dr_task_state", override(TEST_DR_ID, status="stopped"), override(TEST_DR_ID)),
+        ("switch_in_progress", override(TEST_DR_ID, status="switchovering"), override(TEST_DR_ID)),
         ("data_loss_exceeded", override(TEST_DR_ID, last_disaster_time=old_sync), override(TEST_DR_ID)),
         ("credentials_failing", lambda: simulator.inject(**refused), simulator.clear_faults),
         ("paused", cli("pause", "--reason", "drill"), cli("resume")),
@@ -113,6 +115,7 @@ def test_old_primary_back_after_a_failover_raises_split_brain_alert(
         with prometheus(tmp_path, daemon.removeprefix("http://"), _fast_rules(tmp_path)) as prom:
             simulator.fail_cluster(old)
             _wait(lambda: _sample(daemon, "dr_watchdog_old_primary_reachable") == 0, "latched, old side down")
+            assert {"latched", "cooldown"} <= readiness(daemon)[1]  # not ready again until ack
             assert len(simulator.failover_calls(TEST_DR_ID)) == 1
             simulator.recover_cluster(old)
             _wait(lambda: _sample(daemon, "dr_watchdog_old_primary_reachable") == 1, "old side reachable")

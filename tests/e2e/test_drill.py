@@ -4,6 +4,7 @@ refused in unsafe states; a drill killed with SIGKILL mid-leg and run again neve
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -21,6 +22,8 @@ from tests.e2e.harness import (
     wait_for,
     write_config,
 )
+from tests.servers.etcd import EtcdServer
+from watchdog.ha.etcd import EtcdClient
 from watchdog.journal import Journal
 from watchdog.model import Verdict
 from watchdog.simulator import Simulator, SimulatorServer
@@ -152,3 +155,44 @@ def test_the_failover_hooks_run_around_each_leg(
             "pre_failover",
             "post_failover",
         ]
+
+
+def test_no_drill_while_a_watchdog_instance_holds_the_lease(
+    tmp_path: Path, simulator: Simulator, sim_server: SimulatorServer, etcd: EtcdServer
+) -> None:
+    """With ha.backend etcd against a real etcd: refused while some instance holds the leader key
+    and while etcd cannot be read; allowed (one POST) once nobody holds it."""
+    data = config_data(sim_server.url, tmp_path / "state" / "w.db", free_port())
+    data["ha"] = {"backend": "etcd", "etcd": {"endpoint": etcd.url, "timeout_seconds": 0.4}}
+    config = write_config(tmp_path / "watchdog.yaml", data)
+
+    async def hold() -> int:
+        client = EtcdClient(etcd.url, timeout=2.0)
+        try:
+            lease = await client.grant(30)
+            assert await client.create("/dr-watchdog/leader", "w1/4242", lease) is not None
+            return lease
+        finally:
+            await client.aclose()
+
+    async def release(lease: int) -> None:
+        client = EtcdClient(etcd.url, timeout=2.0)
+        try:
+            await client.revoke(lease)
+        finally:
+            await client.aclose()
+
+    lease = asyncio.run(hold())
+    done = _cli(config, tmp_path, "drill", *FAST)
+    assert done.returncode == 3 and "w1/4242 holds the leader lease" in done.stderr
+    asyncio.run(release(lease))
+    data["ha"]["etcd"]["endpoint"] = f"http://127.0.0.1:{free_port()}"  # nobody answers there
+    write_config(config, data)
+    done = _cli(config, tmp_path, "drill", *FAST)
+    assert done.returncode == 3 and "cannot read the leader lease" in done.stderr
+    assert _switches(simulator) == 0
+    data["ha"]["etcd"]["endpoint"] = etcd.url
+    write_config(config, data)
+    done = _cli(config, tmp_path, "drill", *FAST)
+    assert done.returncode == 0, done.stderr
+    assert _switches(simulator) == 1
