@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -16,23 +15,16 @@ from pathlib import Path
 from types import TracebackType
 
 import httpx
-import pytest
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.deploy.servers import free_port
+from tests.servers.missing import missing
 
 
 def require_etcd() -> str:
     """The etcd binary; fail (CI=true) or skip when Debian's etcd-server is not installed."""
     found = shutil.which("etcd")
     if found is None:
-        reason = "required tool 'etcd' is not installed (run `make tools`: Debian's etcd-server)"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
+        missing("required tool 'etcd' is not installed (run `make tools`: Debian's etcd-server)")
     return found
 
 
@@ -41,7 +33,7 @@ class EtcdServer:
 
     def __init__(self) -> None:
         self.binary = require_etcd()
-        self.port, self.peer_port = _free_port(), _free_port()
+        self.port, self.peer_port = free_port(), free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.base = Path(tempfile.mkdtemp(prefix="drw-etcd-"))
         self.proc: subprocess.Popen[bytes] | None = None

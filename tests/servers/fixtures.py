@@ -7,12 +7,12 @@ started, pg_hba back to trust). A missing server fails the test in CI (CI=true) 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
 
 from tests.servers.etcd import EtcdServer
+from tests.servers.missing import missing
 from tests.servers.postgres import PostgresMissing, PostgresServer, find_bindir
 
 
@@ -21,10 +21,7 @@ def require_postgres() -> None:
     try:
         find_bindir()
     except PostgresMissing as exc:
-        reason = f"{exc} (run `make tools`)"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
+        missing(f"{exc} (run `make tools`)")
 
 
 @pytest.fixture(scope="session")

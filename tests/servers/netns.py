@@ -20,22 +20,17 @@ import shutil
 import subprocess
 from types import TracebackType
 
-import pytest
+from tests.servers.missing import missing
 
 DEAD_NEIGHBOUR = 3
 
 
 def require_netns() -> None:
     """Fail (in CI) or skip (elsewhere) without root and `ip`."""
-    missing = None
     if shutil.which("ip") is None:
-        missing = "iproute2's `ip` is not installed (run `make tools`)"
+        missing("iproute2's `ip` is not installed (run `make tools`)")
     elif os.geteuid() != 0:
-        missing = "network namespaces need root (CI runs as root)"
-    if missing:
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(missing, pytrace=False)
-        pytest.skip(missing)
+        missing("network namespaces need root (CI runs as root)")
 
 
 def ip(*args: str, netns: str | None = None) -> None:
