@@ -17,6 +17,7 @@ import pytest
 from tests.e2e.harness import Daemon, config_data, free_port, wait_for, write_config
 from tests.servers.etcd import EtcdServer
 from watchdog.journal import Journal
+from watchdog.model import IntentStatus
 from watchdog.simulator import Simulator, SimulatorServer
 from watchdog.simulator.testing import TEST_DR_ID
 
@@ -75,8 +76,18 @@ def leaders(daemons: list[Daemon]) -> list[str]:
 
 
 def sent_intents(tmp: Path, name: str) -> int:
+    """Intents this instance marked sent and POSTed (not those it took over from another)."""
     with Journal(tmp / name / "watchdog.db") as journal:
-        return sum(1 for i in journal.intents() if i.sent_at is not None)
+        return sum(
+            1
+            for i in journal.intents()
+            if i.sent_at is not None and not i.requested_by.startswith("taken over from")
+        )
+
+
+def taken_over(tmp: Path, name: str) -> list[IntentStatus]:
+    with Journal(tmp / name / "watchdog.db") as journal:
+        return [i.status for i in journal.intents() if i.requested_by.startswith("taken over from")]
 
 
 def test_kill_9_of_the_leader_a_follower_takes_over_and_fails_over_once(
@@ -178,5 +189,12 @@ def test_kill_9_of_the_leader_mid_failover_and_takeover_gives_one_post(
         wait_for(lambda: simulator.failover_calls(TEST_DR_ID), 30, "a POST")
         time.sleep(5.0)  # the new leader's rounds after the switch: nothing more is sent
         assert len(simulator.failover_calls(TEST_DR_ID)) == 1
+        if moment == "after_the_post":
+            done = [IntentStatus.COMPLETED]
+            wait_for(lambda: taken_over(tmp_path, other.stdout_path.stem) == done, 30, "the takeover")
     sent_by_new = sent_intents(tmp_path, other.stdout_path.stem)
     assert sent_by_new == (1 if moment == "in_the_hook" else 0)
+    # after the POST, the new leader took the old one's sent intent over from the shared state and
+    # followed the DR task to completion, never sending it again
+    expected = [] if moment == "in_the_hook" else [IntentStatus.COMPLETED]
+    assert taken_over(tmp_path, other.stdout_path.stem) == expected

@@ -15,7 +15,10 @@ import os
 import socket
 from typing import Protocol
 
+from watchdog.clock import Clock
+from watchdog.ha.coordination import Coordination
 from watchdog.ha.etcd import EtcdClient, EtcdLeadership
+from watchdog.ha.etcd_state import EtcdStateStore
 from watchdog.ha.settings import HaBackend, HaSettings
 from watchdog.metrics import Metrics
 
@@ -78,17 +81,40 @@ class LeaderLoop:
         await self.leadership.client.aclose()
 
 
+def identity(ha: HaSettings) -> str:
+    """This instance's name in the leader key and in the shared state's intents."""
+    return ha.identity or f"{socket.gethostname()}/{os.getpid()}"
+
+
+def _key(ha: HaSettings, name: str) -> str:
+    return ha.etcd.prefix.rstrip("/") + "/" + name
+
+
+def build_coordination(
+    ha: HaSettings, clock: Clock, authority: Authority | None = None, *, me: str | None = None
+) -> Coordination | None:
+    """The shared operator state of the HA group (None for `ha.backend: none`). The daemon's writes
+    are fenced by its leader term (`authority`); the CLI's (`me`: its own name) are not."""
+    if ha.backend is HaBackend.NONE:
+        return None
+    client = EtcdClient(ha.etcd.endpoint, timeout=ha.etcd.timeout_seconds)
+    store = EtcdStateStore(client, _key(ha, "state"), _key(ha, "leader"))
+    term = authority.term if authority is not None else (lambda: None)
+    return Coordination(
+        store, me or identity(ha), clock, term=term, brake_window_seconds=ha.brake_window_seconds
+    )
+
+
 def build_authority(ha: HaSettings, metrics: Metrics) -> LeaderLoop | None:
     """The election for `ha.backend: etcd`; None for `none` (SoleAuthority)."""
     if ha.backend is HaBackend.NONE:
         return None
     client = EtcdClient(ha.etcd.endpoint, timeout=ha.etcd.timeout_seconds)
-    identity = ha.identity or f"{socket.gethostname()}/{os.getpid()}"
     lease = ha.lease
     leadership = EtcdLeadership(
         client,
-        ha.etcd.prefix.rstrip("/") + "/leader",
-        identity,
+        _key(ha, "leader"),
+        identity(ha),
         lease_seconds=lease.lease_seconds,
         renew_deadline_seconds=lease.renew_deadline_seconds,
     )
