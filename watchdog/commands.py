@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from watchdog import codec, group_commands, manual, replay, report, wiring
-from watchdog.brake import recent
+from watchdog.brake import describe
 from watchdog.clock import SystemClock
 from watchdog.ha.settings import HaBackend
 from watchdog.journal import AckRefused, Journal
@@ -206,15 +206,7 @@ def brake(settings: Settings, args: argparse.Namespace) -> Result:
             )
             return EXIT_OK
         state = journal.brake(ha.max_automatic_failovers, ha.brake_window_seconds, now)
-    count = recent(state, now)
-    limit, window = ha.max_automatic_failovers, ha.brake_window_seconds
-    where = f"{count} of {limit} automatic failovers in the last {window:g} s"
-    if state.tripped_at is not None:
-        print(
-            f"global brake ENGAGED since {state.tripped_at.isoformat()} ({where}); `brake reset` releases it"
-        )
-    else:
-        print(f"global brake not engaged ({where})")
+    print(describe(state, now))
     return EXIT_OK
 
 

@@ -12,7 +12,7 @@ import argparse
 import sys
 from datetime import UTC, datetime
 
-from watchdog.brake import recent
+from watchdog.brake import describe
 from watchdog.clock import SystemClock
 from watchdog.ha.authority import build_coordination
 from watchdog.ha.coordination import Coordination
@@ -120,14 +120,5 @@ async def brake(settings: Settings, args: argparse.Namespace, who: str) -> int:
         return EXIT_OK
     assert shared is not None
     state = shared.brake(ha.max_automatic_failovers, ha.brake_window_seconds)
-    where = (
-        f"{recent(state, now)} of {ha.max_automatic_failovers} automatic failovers in the last "
-        f"{ha.brake_window_seconds:g} s, across the group"
-    )
-    if state.tripped_at is not None:
-        print(
-            f"global brake ENGAGED since {state.tripped_at.isoformat()} ({where}); `brake reset` releases it"
-        )
-    else:
-        print(f"global brake not engaged ({where})")
+    print(describe(state, now, ", across the group"))
     return EXIT_OK
