@@ -128,22 +128,25 @@ class Coordination:
 
     async def mirror(self, pair: str, state: PairState, open_intent: FailoverIntent | None) -> str | None:
         """After our intent ended (or went `unknown`): the document follows the journal's latch and
-        cooldown, and our intent leaves it. Nothing is written if the document holds no intent of ours
-        that ended."""
+        cooldown (an `unknown` intent latches: its POST may have been taken), and our intent leaves
+        it. Nothing is written if the document holds no intent of ours that ended."""
         if not self._ours_ended(self.shared, pair, open_intent):
             return None
+        now = self.clock.now()
 
         def change(doc: Shared) -> Shared:
             sp = doc.pair(pair)
             if not self._ours_ended(doc, pair, open_intent):
                 return doc
-            latched = state.latched and (
-                sp.acked_at is None or state.latched_at is None or state.latched_at > sp.acked_at
+            unresolved = open_intent is not None and open_intent.status is IntentStatus.UNKNOWN
+            latched = unresolved or (
+                state.latched
+                and (sp.acked_at is None or state.latched_at is None or state.latched_at > sp.acked_at)
             )
             done = replace(
                 sp,
                 intent=None,
-                latched_at=state.latched_at if latched else None,
+                latched_at=(state.latched_at or sp.latched_at or now) if latched else None,
                 cooldown_until=state.cooldown_until,
             )
             return doc.with_pair(pair, done)
