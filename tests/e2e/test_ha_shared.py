@@ -4,22 +4,33 @@ from it), and the global brake counts the group's failovers, not one journal's."
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.e2e.ha_group import DEADLINE, LEASE, group, leaders
-from tests.e2e.harness import Daemon, run_cli, wait_for
+from tests.e2e.harness import Daemon, config_data, free_port, run_cli, wait_for, write_config
 from tests.servers.etcd import EtcdServer
+from watchdog.ha.etcd import EtcdClient
+from watchdog.ha.etcd_state import EtcdStateStore
+from watchdog.ha.shared import SharedIntent, SharedPair
 from watchdog.journal import Journal
 from watchdog.model import IntentStatus
 from watchdog.simulator import Simulator, SimulatorServer
 from watchdog.simulator.pair import SimPair
-from watchdog.simulator.testing import FAST_TIMING, TEST_DR_ID, TEST_PROJECT_ID, add_test_credentials
+from watchdog.simulator.testing import (
+    FAST_TIMING,
+    TEST_DR_ID,
+    TEST_PAIR_NAME,
+    TEST_PROJECT_ID,
+    add_test_credentials,
+)
 
 pytestmark = pytest.mark.slow
 BLOCKED = "dr_watchdog_failover_blocked"
@@ -119,3 +130,47 @@ def test_the_brake_counts_the_groups_failovers_across_a_takeover(
         wait_for(lambda: len(sim.failover_calls()) == 6, 30, "3 more after the reset")
         time.sleep(2.0)
         assert len(sim.failover_calls()) == 6
+
+
+def _manual_config(tmp: Path, sim: SimulatorServer, etcd_url: str) -> Path:
+    data = config_data(sim.url, tmp / "cli" / "watchdog.db", free_port())
+    data["ha"] = {"backend": "etcd", "etcd": {"endpoint": etcd_url, "timeout_seconds": 0.4}}
+    return write_config(tmp / "cli.yaml", data)
+
+
+def test_a_manual_failover_is_refused_beside_another_instances_open_intent(
+    tmp_path: Path, simulator: Simulator, sim_server: SimulatorServer, etcd: EtcdServer
+) -> None:
+    """The shared state holds instance a's open intent for the pair: `dr-watchdog failover` through
+    another instance's configuration is refused (exit 3) and sends nothing."""
+    store = EtcdStateStore(EtcdClient(etcd.url, timeout=1.0), "/dr-watchdog/state", "/dr-watchdog/leader")
+    held = SharedIntent("a", 9, 1, datetime.now(UTC), True, TEST_DR_ID, "p", "d")
+
+    async def put() -> None:
+        try:
+            await store.update(lambda doc: doc.with_pair(TEST_PAIR_NAME, SharedPair(intent=held)))
+        finally:
+            await store.aclose()
+
+    asyncio.run(put())
+    simulator.fail_cluster(simulator.pair(TEST_DR_ID).primary_cluster_id)
+    config = _manual_config(tmp_path, sim_server, etcd.url)
+    done = run_cli("failover", "--config", str(config), "--pair", TEST_PAIR_NAME, "--yes", tmp=tmp_path)
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert simulator.failover_calls(TEST_DR_ID) == []
+
+
+def test_a_manual_failover_with_the_shared_state_unreadable_needs_force(
+    tmp_path: Path, simulator: Simulator, sim_server: SimulatorServer
+) -> None:
+    """No etcd answers: refused (exit 3, one line naming the shared state); with --force, one POST."""
+    simulator.fail_cluster(simulator.pair(TEST_DR_ID).primary_cluster_id)
+    config = _manual_config(tmp_path, sim_server, f"http://127.0.0.1:{free_port()}")
+    cli = ("failover", "--config", str(config), "--pair", TEST_PAIR_NAME, "--yes")
+    done = run_cli(*cli, tmp=tmp_path)
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "shared state unreadable" in done.stderr and "--force" in done.stderr
+    assert simulator.failover_calls(TEST_DR_ID) == []
+    forced = run_cli(*cli, "--force", tmp=tmp_path)
+    assert forced.returncode == 0, forced.stdout + forced.stderr
+    assert len(simulator.failover_calls(TEST_DR_ID)) == 1
