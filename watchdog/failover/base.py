@@ -214,7 +214,8 @@ class Base:
             return
         try:
             state = self.journal.load_state(pair, self.clock.now())
-            why = await self.coordination.mirror(pair, state, self.journal.open_intent(pair))
+            open_intent, ended = self.journal.open_intent(pair), self.journal.latest_intent(pair)
+            why = await self.coordination.mirror(pair, state, open_intent, ended)
         except Exception as exc:
             why = f"{type(exc).__name__}: {exc}"
         if why is not None:

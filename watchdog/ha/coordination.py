@@ -21,11 +21,20 @@ from datetime import datetime, timedelta
 
 from watchdog.clock import Clock
 from watchdog.ha.shared import Change, Fenced, Shared, SharedIntent, SharedPair, SharedStateError, StateStore
+from watchdog.journal.brake import counted
 from watchdog.model import FailoverIntent, IntentStatus, PairState, Pause
 
 
 class Refused(Exception):
     """A change the document's current content forbids (another instance's intent, a pause)."""
+
+
+def _without(times: tuple[datetime, ...], one: datetime) -> tuple[datetime, ...]:
+    """`times` less one occurrence of `one`."""
+    if one not in times:
+        return times
+    i = times.index(one)
+    return times[:i] + times[i + 1 :]
 
 
 def later(*times: datetime | None) -> datetime | None:
@@ -55,9 +64,13 @@ class Coordination:
         return self.shared
 
     async def write(self, change: Change, *, fenced: bool = True) -> str | None:
-        """Apply `change`; None when written, else why not (one line)."""
+        """Apply `change`; None when written, else why not (one line). A fenced write without a
+        leader term (this instance does not hold the leadership now) is not attempted."""
+        fence = self.term() if fenced else None
+        if fenced and fence is None:
+            return "not the instance allowed to act (it holds no leader term now)"
         try:
-            self.shared = await self.store.update(change, fence=self.term() if fenced else None)
+            self.shared = await self.store.update(change, fence=fence)
         except Refused as exc:
             return str(exc)
         except Fenced as exc:
@@ -126,10 +139,18 @@ class Coordination:
 
         return await self.write(change, fenced=not intent.manual)
 
-    async def mirror(self, pair: str, state: PairState, open_intent: FailoverIntent | None) -> str | None:
+    async def mirror(
+        self,
+        pair: str,
+        state: PairState,
+        open_intent: FailoverIntent | None,
+        ended: FailoverIntent | None = None,
+    ) -> str | None:
         """After our intent ended (or went `unknown`): the document follows the journal's latch and
         cooldown (an `unknown` intent latches: its POST may have been taken), and our intent leaves
-        it. Nothing is written if the document holds no intent of ours that ended."""
+        it. `ended`, the pair's newest intent: if it was not a failover (closed unsent, refused with a
+        429, unreachable: `watchdog.journal.brake.counted`), its claim leaves the brake's count. Nothing
+        is written if the document holds no intent of ours that ended."""
         if not self._ours_ended(self.shared, pair, open_intent):
             return None
         now = self.clock.now()
@@ -149,7 +170,10 @@ class Coordination:
                 latched_at=(state.latched_at or sp.latched_at or now) if latched else None,
                 cooldown_until=state.cooldown_until,
             )
-            return doc.with_pair(pair, done)
+            doc = doc.with_pair(pair, done)
+            if ended is not None and sp.intent is not None and not counted(ended):
+                doc = replace(doc, brake_failovers=_without(doc.brake_failovers, sp.intent.created_at))
+            return doc
 
         return await self.write(change, fenced=False)
 

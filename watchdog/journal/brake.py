@@ -15,9 +15,18 @@ from watchdog.journal.base import Store
 from watchdog.journal.base import dt as _dt
 from watchdog.journal.base import ts as _ts
 from watchdog.journal.intents import THROTTLED
-from watchdog.model import Brake
+from watchdog.model import Brake, FailoverIntent, IntentStatus
 
 _NOT_A_FAILOVER = "status = 'failed' AND (sent_at IS NULL OR detail LIKE ? OR detail LIKE 'not sent:%')"
+
+
+def counted(intent: FailoverIntent) -> bool:
+    """Whether the brake counts this intent (`_NOT_A_FAILOVER`'s negation, for one intent in hand)."""
+    detail = intent.detail or ""
+    not_a_failover = intent.status is IntentStatus.FAILED and (
+        intent.sent_at is None or detail.startswith(THROTTLED) or detail.startswith("not sent:")
+    )
+    return not intent.manual and not not_a_failover
 
 
 @dataclass(frozen=True)

@@ -152,3 +152,23 @@ def test_the_brake_trips_once_and_a_reset_releases_it(store: MemoryStore) -> Non
     assert run(cli.reset_brake()) == (True, None)
     brake = doc(store).brake(3, 3600)
     assert brake.tripped_at is None and brake.failovers == ()  # the failovers so far stop counting
+
+
+def test_a_fenced_write_without_a_leader_term_is_not_attempted(store: MemoryStore) -> None:
+    why = run(coord(store, term=None).claim(intent(), LATCHED))
+    assert why is not None and "holds no leader term" in why
+    assert doc(store).revision == 0  # nothing written
+
+
+def test_an_intent_that_was_not_a_failover_leaves_the_brakes_count(store: MemoryStore) -> None:
+    """A 429 closes the intent (retried after a backoff): its claim must not count as a failover,
+    or a throttled pair alone would trip the brake for the fleet."""
+    a = coord(store)
+    run(a.claim(intent(), LATCHED))
+    throttled = replace(intent(), status=IntentStatus.FAILED, sent_at=T0, detail="throttled by the API, x")
+    run(a.mirror("p", PairState(), None, throttled))
+    assert doc(store).brake_failovers == ()
+    run(a.claim(intent(2), LATCHED))
+    done = replace(intent(2), status=IntentStatus.COMPLETED, sent_at=T0)
+    run(a.mirror("p", LATCHED, None, done))
+    assert doc(store).brake_failovers == (T0,)
