@@ -122,11 +122,17 @@ def _hook_outcome(run: dict[str, Any]) -> str:
     return how + (", VETOED the failover" if run["vetoed"] else "")
 
 
-def status(settings: Settings, args: argparse.Namespace) -> int:
-    """Every pair's state (or one, `--pair`) from the journal (the same document as GET /status)."""
+def status(settings: Settings, args: argparse.Namespace) -> Result:
+    """Every pair's state (or one, `--pair`) from the journal (the same document as GET /status);
+    in an HA group, with the group's shared state merged in (`group_commands.status`)."""
     if args.pair is not None:
         _pair_names(settings, args.pair)
-    doc = status_document(settings, only=args.pair)
+    if _grouped(settings):
+        return group_commands.status(settings, args, operator(), print_status)
+    return print_status(status_document(settings, only=args.pair), args)
+
+
+def print_status(doc: dict[str, Any], args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(doc, indent=2, default=str))
     else:

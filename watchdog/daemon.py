@@ -32,7 +32,9 @@ from prometheus_client import CollectorRegistry
 
 from watchdog.clock import Clock, SystemClock
 from watchdog.ha.authority import build_authority, build_coordination
+from watchdog.ha.coordination import Coordination
 from watchdog.ha.lock import JournalLock
+from watchdog.ha.shared import Shared
 from watchdog.http import Endpoints, Health, HttpServer
 from watchdog.logs import setup_logging
 from watchdog.metrics import Metrics
@@ -223,8 +225,13 @@ async def serve(settings: Settings, clock: Clock | None = None) -> int:
     names = [p.name for p in settings.pairs]
     metrics = Metrics(registry, pairs=names)
     heartbeat = Heartbeat(settings.policy.probe_interval_seconds)
+    view: list[Coordination] = []  # /status: the group's shared state as the last round read it
     endpoints = Endpoints(
-        registry, heartbeat.health, heartbeat.readiness, lambda: status_document(settings), metrics.exposition
+        registry,
+        heartbeat.health,
+        heartbeat.readiness,
+        lambda: status_document(settings, group=_group(view)),
+        metrics.exposition,
     )
     http = HttpServer(settings.http.listen, endpoints)
     lock = JournalLock(settings.state.path)
@@ -239,6 +246,7 @@ async def serve(settings: Settings, clock: Clock | None = None) -> int:
         if authority is not None:
             await authority.start()
         coordination = build_coordination(settings.ha, clock, authority)
+        view.extend([coordination] if coordination is not None else [])
         runtime = Runtime(settings, clock, metrics, Journal(settings.state.path), authority, coordination)
     except BaseException:
         if authority is not None:
@@ -276,6 +284,11 @@ async def serve(settings: Settings, clock: Clock | None = None) -> int:
         lock.release()
     log.info("stopped cleanly")
     return 0
+
+
+def _group(view: list[Coordination]) -> tuple[Shared, str] | None:
+    coord = view[0] if view else None
+    return (coord.shared, coord.me) if coord is not None and coord.shared is not None else None
 
 
 class ListenError(RuntimeError):

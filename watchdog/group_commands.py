@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from watchdog.brake import describe
 from watchdog.clock import SystemClock
@@ -20,6 +22,7 @@ from watchdog.ha.shared import SharedStateError
 from watchdog.journal import AckRefused, Journal
 from watchdog.model import Pause
 from watchdog.settings import Settings
+from watchdog.status import status_document
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 3
 
@@ -122,3 +125,24 @@ async def brake(settings: Settings, args: argparse.Namespace, who: str) -> int:
     state = shared.brake(ha.max_automatic_failovers, ha.brake_window_seconds)
     print(describe(state, now, ", across the group"))
     return EXIT_OK
+
+
+async def status(
+    settings: Settings,
+    args: argparse.Namespace,
+    who: str,
+    show: Callable[[dict[str, Any], argparse.Namespace], int],
+) -> int:
+    """`status` with the group's pauses, latches, cooldowns and brake; the shared state unreadable:
+    this instance's journal alone, said on stderr and in the document (`shared_state`)."""
+    coord = _coordination(settings, who)
+    try:
+        shared, note = await coord.load(), "read"
+    except SharedStateError as exc:
+        shared, note = None, f"unreadable: {exc}"
+        print(f"dr-watchdog: {exc}; showing this instance's journal alone", file=sys.stderr)
+    finally:
+        await coord.store.aclose()
+    group = (shared, coord.me) if shared is not None else None
+    doc = status_document(settings, only=args.pair, group=group)
+    return show({**doc, "shared_state": note}, args)

@@ -11,6 +11,7 @@ from typing import Any
 
 from watchdog import __version__, readiness
 from watchdog.guards import cooldown_text
+from watchdog.ha.shared import Shared, overlay
 from watchdog.journal import HookRunRecord, Journal, RecordedDecision
 from watchdog.model import (
     Brake,
@@ -25,6 +26,8 @@ from watchdog.model import (
 )
 from watchdog.outage import confirmed_text
 from watchdog.settings import Settings
+
+Group = tuple[Shared, str]  # an HA group's shared state as last read, and this instance's name
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -189,13 +192,18 @@ def _restated(decision: Decision, last_at: datetime | None, rounds: int) -> list
     return restated
 
 
-def pair_status(journal: Journal, name: str, now: datetime, brake: Brake | None = None) -> dict[str, Any]:
+def pair_status(
+    journal: Journal, name: str, now: datetime, brake: Brake | None = None, group: Group | None = None
+) -> dict[str, Any]:
     """One pair: state, last decision and its reasons, health, DR status, sync lag, pause, latch, the
     open intent and the newest one (a refused or failed failover shows there with the API's error),
-    and the latest hook runs (newest first)."""
+    and the latest hook runs (newest first). With `group` (an HA group's shared state and this
+    instance's name), the pause, latch and cooldown are the group's, as the rounds merge them."""
     found = journal.decisions(name, limit=1)
     latest = found[0] if found else None
     state: PairState = journal.load_state(name, now)
+    if group is not None:
+        state = overlay(state, group[0], name, group[1], now)
     return {
         "name": name,
         **(_decided(latest.decision, latest.last_at, latest.rounds) if latest else _decided(None)),
@@ -227,15 +235,21 @@ def _readiness(
 
 
 def status_document(
-    settings: Settings, now: datetime | None = None, only: str | None = None
+    settings: Settings, now: datetime | None = None, only: str | None = None, group: Group | None = None
 ) -> dict[str, Any]:
-    """Every configured pair's status (or the pair named `only`) from the journal at `state.path`."""
+    """Every configured pair's status (or the pair named `only`) from the journal at `state.path`,
+    with an HA group's shared state (`group`) merged in, and the brake its count, when given."""
     now = now or datetime.now(UTC)
     names = [p.name for p in settings.pairs if only is None or p.name == only]
     if not settings.state.path.exists():  # the daemon never ran here: say so, create nothing
         pairs = [{"name": n, **_decided(None), **_observed(None), "journal": "none yet"} for n in names]
         return {"version": __version__, "generated_at": _iso(now), "pairs": pairs}
     with Journal(settings.state.path) as journal:
-        brake = journal.brake(settings.ha.max_automatic_failovers, settings.ha.brake_window_seconds, now)
-        pairs = [pair_status(journal, n, now, brake) for n in names]
+        ha = settings.ha
+        brake = (
+            group[0].brake(ha.max_automatic_failovers, ha.brake_window_seconds)
+            if group is not None
+            else journal.brake(ha.max_automatic_failovers, ha.brake_window_seconds, now)
+        )
+        pairs = [pair_status(journal, n, now, brake, group) for n in names]
     return {"version": __version__, "generated_at": _iso(now), "pairs": pairs}

@@ -5,6 +5,7 @@ from it), and the global brake counts the group's failovers, not one journal's."
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import time
 from collections.abc import Iterator
@@ -63,6 +64,9 @@ def test_a_pause_through_one_instances_cli_stops_every_instance(
         follower = next(d for d in daemons if d is not old)
         out = cli(tmp_path, "pause", "--config", str(follower.config), "--reason", "game day")
         assert "on every instance" in out
+        wait_for(lambda: old.get("/status").json()["pairs"][0]["paused"], 5, "the leader's /status paused")
+        shown = json.loads(cli(tmp_path, "status", "--config", str(old.config), "--json"))
+        assert shown["shared_state"] == "read" and shown["pairs"][0]["paused"]["reason"] == "game day"
         simulator.fail_cluster(simulator.pair(TEST_DR_ID).primary_cluster_id)
         wait_for(lambda: old.sample(BLOCKED, pair="sales-dw", reason="paused") == 1, 10, "the leader paused")
         time.sleep(3.0)  # the outage is confirmed in about 1.5 s
