@@ -16,6 +16,7 @@ import socket
 from typing import Protocol
 
 from watchdog.ha.etcd import EtcdClient, EtcdLeadership
+from watchdog.ha.kube import KubeLeadership, kube_leadership
 from watchdog.ha.settings import HaBackend, HaSettings
 from watchdog.metrics import Metrics
 
@@ -41,7 +42,9 @@ class SoleAuthority:
 class LeaderLoop:
     """Runs the election every `retry_period_seconds` and exports `leader` and `coordination_up`."""
 
-    def __init__(self, leadership: EtcdLeadership, retry_seconds: float, metrics: Metrics) -> None:
+    def __init__(
+        self, leadership: EtcdLeadership | KubeLeadership, retry_seconds: float, metrics: Metrics
+    ) -> None:
         self.leadership, self.retry, self.metrics = leadership, retry_seconds, metrics
         self._task: asyncio.Task[None] | None = None
 
@@ -79,11 +82,13 @@ class LeaderLoop:
 
 
 def build_authority(ha: HaSettings, metrics: Metrics) -> LeaderLoop | None:
-    """The election for `ha.backend: etcd`; None for `none` (SoleAuthority)."""
+    """The election for `ha.backend: etcd` or `kubernetes`; None for `none` (SoleAuthority)."""
     if ha.backend is HaBackend.NONE:
         return None
-    client = EtcdClient(ha.etcd.endpoint, timeout=ha.etcd.timeout_seconds)
     identity = ha.identity or f"{socket.gethostname()}/{os.getpid()}"
+    if ha.backend is HaBackend.KUBERNETES:
+        return LeaderLoop(kube_leadership(ha, identity), ha.lease.retry_period_seconds, metrics)
+    client = EtcdClient(ha.etcd.endpoint, timeout=ha.etcd.timeout_seconds)
     lease = ha.lease
     leadership = EtcdLeadership(
         client,
