@@ -33,6 +33,7 @@ from typing import Any
 
 import httpx
 
+from watchdog.ha.leadership import Leadership
 from watchdog.ha.settings import HaSettings
 
 log = logging.getLogger("watchdog.ha")
@@ -115,9 +116,11 @@ class KubeClient:
         await self._http.aclose()
 
 
-class KubeLeadership:
-    """One instance's side of the election on the Lease `name`. `step()` once per retry period;
-    `holds()` is the fencing check the executor makes right before the POST."""
+class KubeLeadership(Leadership):
+    """One instance's side of the election on the Lease `name` (the module docstring)."""
+
+    unreachable = KubeError
+    backend = "kubernetes"
 
     def __init__(
         self,
@@ -131,40 +134,12 @@ class KubeLeadership:
         monotonic: Callable[[], float] = time.monotonic,
         wall: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self.client, self.identity = client, identity
+        super().__init__(identity, renew_deadline_seconds, monotonic)
+        self.client, self.namespace, self.name = client, namespace, name
         self.collection = LEASES.format(ns=namespace)
         self.path = f"{self.collection}/{name}"
-        self.namespace, self.name = namespace, name
-        self.lease_seconds, self.renew_deadline = lease_seconds, renew_deadline_seconds
-        self._monotonic, self._wall = monotonic, wall
-        self._term: int | None = None
-        self._renewed_at: float | None = None  # when the last successful renewal (or acquisition) was sent
+        self.lease_seconds, self._wall = lease_seconds, wall
         self._seen: tuple[str, float] | None = None  # (resourceVersion, monotonic time we first saw it)
-        self._version: str | None = None  # resourceVersion of our last write
-        self.reachable = True  # the last step reached the API server
-
-    def holds(self) -> bool:
-        """Leader now, with at least lease - renew deadline left, and the last step reached the API
-        server (the same rules as the etcd backend)."""
-        if self._term is None or self._renewed_at is None or not self.reachable:
-            return False
-        return self._monotonic() - self._renewed_at < self.renew_deadline
-
-    def term(self) -> int | None:
-        """The fencing token while leading: the Lease's leaseTransitions as we took it."""
-        return self._term if self.holds() else None
-
-    async def step(self) -> bool:
-        """Read the Lease, then renew (ours), take it (free or expired) or wait; returns holds()."""
-        try:
-            await self._step()
-            self.reachable = True
-        except KubeError as exc:
-            self.reachable = False
-            log.warning("kubernetes unreachable: leadership uncertain", extra={"error": str(exc)})
-        if self._term is not None and not self.holds():
-            self._lose("renew deadline passed")
-        return self.holds()
 
     async def _step(self) -> None:
         sent = self._monotonic()
@@ -210,9 +185,9 @@ class KubeLeadership:
             "metadata": {"name": self.name, "namespace": self.namespace},
             "spec": self._record(1, None),
         }
-        status, created = await self.client.request("POST", self.collection, body)
+        status, _ = await self.client.request("POST", self.collection, body)
         if status == 201:
-            self._won(created, 1, sent)
+            self._won(1, sent)
         elif status != 409:  # 409 AlreadyExists: another instance created it first
             raise KubeError(f"kubernetes POST {self.collection}: HTTP {status}")
 
@@ -222,7 +197,7 @@ class KubeLeadership:
         renewing = self._term is not None
         acquire = spec.get("acquireTime") if renewing else None
         body = {**lease, "spec": {**spec, **self._record(transitions, acquire)}}
-        status, written = await self.client.request("PUT", self.path, body)
+        status, _ = await self.client.request("PUT", self.path, body)
         if status == 409:  # someone wrote the Lease since we read it
             if renewing:
                 self._lose("conflict on renewal")
@@ -231,19 +206,8 @@ class KubeLeadership:
             raise KubeError(f"kubernetes PUT {self.path}: HTTP {status}")
         if renewing:
             self._renewed_at = sent
-            self._version = str(written.get("metadata", {}).get("resourceVersion", ""))
         else:
-            self._won(written, transitions, sent)
-
-    def _won(self, lease: Mapping[str, Any], term: int, sent: float) -> None:
-        self._term, self._renewed_at = term, sent
-        self._version = str((lease.get("metadata") or {}).get("resourceVersion", ""))
-        log.warning("became the leader", extra={"term": term, "identity": self.identity})
-
-    def _lose(self, why: str) -> None:
-        if self._term is not None:
-            log.warning("lost the leadership", extra={"term": self._term, "why": why})
-        self._term, self._renewed_at = None, None
+            self._won(transitions, sent)
 
     async def resign(self) -> None:
         """On a clean stop: release the Lease (no holder, 1 s duration; client-go's ReleaseOnCancel)
@@ -308,3 +272,18 @@ def kube_leadership(ha: HaSettings, identity: str, environ: Mapping[str, str] = 
         lease_seconds=lease.lease_seconds,
         renew_deadline_seconds=lease.renew_deadline_seconds,
     )
+
+
+async def lease_holder(ha: HaSettings, environ: Mapping[str, str] = os.environ) -> str | None:
+    """Who the Lease names as its holder (None: released or never created); KubeError if unreadable.
+    Whether that holder's lease has expired is not judged: a reader cannot tell without watching."""
+    leadership = kube_leadership(ha, "", environ)
+    try:
+        status, lease = await leadership.client.request("GET", leadership.path)
+    finally:
+        await leadership.client.aclose()
+    if status == 404:
+        return None
+    if status != 200:
+        raise KubeError(f"kubernetes GET {leadership.path}: HTTP {status}")
+    return (lease.get("spec") or {}).get("holderIdentity") or None

@@ -1,7 +1,10 @@
-"""The fake Kubernetes API server and clients of it with a token file (the Kubernetes backend's tests)."""
+"""The election tests' stepping, and the fake Kubernetes API server with a token file (the Kubernetes
+backend's tests)."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +12,7 @@ import pytest
 
 from tests.servers.kube_api import KubeApiServer
 from watchdog.ha.kube import KubeClient
+from watchdog.ha.leadership import Leadership
 
 
 @pytest.fixture
@@ -28,3 +32,13 @@ def token_file(tmp_path: Path, kube_api: KubeApiServer) -> Path:
 
 def kube_client(api: KubeApiServer, token: Path, timeout: float = 0.5) -> KubeClient:
     return KubeClient(api.url, token_path=str(token), ca_path="/nonexistent", timeout=timeout)
+
+
+async def steps(members: list[Leadership], seconds: float, every: float = 0.3) -> list[list[bool]]:
+    """Step every member each `every` seconds for `seconds`; who held after each step."""
+    seen = []
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        seen.append([await m.step() for m in members])
+        await asyncio.sleep(every)
+    return seen

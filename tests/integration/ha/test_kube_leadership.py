@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.ha.conftest import kube_client
+from tests.integration.ha.conftest import kube_client, steps
 from tests.servers.kube_api import KubeApiServer
 from watchdog.ha.kube import KubeError, KubeLeadership
 
@@ -22,16 +22,6 @@ def member(api: KubeApiServer, token: Path, name: str) -> KubeLeadership:
     return KubeLeadership(
         kube_client(api, token), NS, NAME, name, lease_seconds=LEASE, renew_deadline_seconds=DEADLINE
     )
-
-
-async def steps(members: list[KubeLeadership], seconds: float, every: float = 0.3) -> list[list[bool]]:
-    """Step every member each `every` seconds for `seconds`; who held after each step."""
-    seen = []
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        seen.append([await m.step() for m in members])
-        await asyncio.sleep(every)
-    return seen
 
 
 def spec(api: KubeApiServer) -> dict[str, object]:
