@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,16 +25,23 @@ pytestmark = pytest.mark.slow
 LEASE, DEADLINE, RETRY = 3.0, 2.0, 0.5
 
 
-def start(tmp: Path, name: str, sim: SimulatorServer, etcd: EtcdServer, hook_seconds: float = 0.0) -> Daemon:
-    """One instance with its own journal; with `hook_seconds`, a pre-failover hook that marks the
-    file `<name>.hook` and sleeps that long before it allows the failover."""
+def on_etcd(etcd: EtcdServer) -> dict[str, Any]:
+    """The `ha` keys of the etcd backend (`start` adds the identity and the lease timings)."""
+    return {"backend": "etcd", "etcd": {"endpoint": etcd.url, "timeout_seconds": 0.4}}
+
+
+def start(
+    tmp: Path, name: str, sim: SimulatorServer, backend: dict[str, Any], hook_seconds: float = 0.0
+) -> Daemon:
+    """One instance with its own journal, in the HA group of `backend` (the `ha` block's backend
+    keys); with `hook_seconds`, a pre-failover hook that marks the file `<name>.hook` and sleeps that
+    long before it allows the failover."""
     port = free_port()
     data = config_data(sim.url, tmp / name / "watchdog.db", port)
     data["ha"] = {
-        "backend": "etcd",
+        **backend,
         "identity": name,
         "lease": {"lease_seconds": LEASE, "renew_deadline_seconds": DEADLINE, "retry_period_seconds": RETRY},
-        "etcd": {"endpoint": etcd.url, "timeout_seconds": 0.4},
     }
     if hook_seconds:
         marker = tmp / f"{name}.hook"
@@ -56,12 +64,12 @@ def thaw(daemon: Daemon) -> None:
 
 @contextmanager
 def group(
-    tmp: Path, names: str, sim: SimulatorServer, etcd: EtcdServer, **kw: float
+    tmp: Path, names: str, sim: SimulatorServer, backend: dict[str, Any], **kw: float
 ) -> Iterator[list[Daemon]]:
     with ExitStack() as stack:
         daemons = []
         for name in names:
-            d = start(tmp, name, sim, etcd, **kw)
+            d = start(tmp, name, sim, backend, **kw)
             stack.callback(d.kill)
             stack.callback(thaw, d)
             daemons.append(d)
@@ -85,7 +93,7 @@ def test_kill_9_of_the_leader_a_follower_takes_over_and_fails_over_once(
     """Three instances, one leader; kill -9 the leader, then production fails: a follower leads within
     lease + renew deadline and fails the pending outage over exactly once (one POST in the
     simulator's record); the other follower never sends anything."""
-    with group(tmp_path, "abc", sim_server, etcd) as daemons:
+    with group(tmp_path, "abc", sim_server, on_etcd(etcd)) as daemons:
         wait_for(lambda: len(leaders(daemons)) == 1, 10, "one leader")
         time.sleep(1.0)
         assert len(leaders(daemons)) == 1
@@ -111,7 +119,7 @@ def test_a_leader_frozen_past_its_lease_never_posts_after_it_resumes(
     """The leader is frozen (SIGSTOP) inside its pre-failover hook, past its lease: the other instance
     takes over and fails over; the old leader, resumed, finds it no longer holds the lease right
     before the POST and closes its intent unsent: one POST in all, from the new leader."""
-    with group(tmp_path, "ab", sim_server, etcd, hook_seconds=1.5) as daemons:
+    with group(tmp_path, "ab", sim_server, on_etcd(etcd), hook_seconds=1.5) as daemons:
         wait_for(lambda: len(leaders(daemons)) == 1, 10, "one leader")
         old = next(d for d in daemons if d.stdout_path.stem == leaders(daemons)[0])
         other = next(d for d in daemons if d is not old)
@@ -137,7 +145,7 @@ def test_a_frozen_etcd_stops_every_instance_from_acting(
     """etcd frozen (SIGSTOP) while production fails: the leader stops holding at its renew deadline,
     no instance fails over while the lease is uncertain, coordination_up is 0; once etcd is back,
     one leader fails over exactly once."""
-    with group(tmp_path, "ab", sim_server, etcd) as daemons:
+    with group(tmp_path, "ab", sim_server, on_etcd(etcd)) as daemons:
         wait_for(lambda: len(leaders(daemons)) == 1, 10, "one leader")
         etcd.freeze()
         try:
@@ -162,7 +170,7 @@ def test_kill_9_of_the_leader_mid_failover_and_takeover_gives_one_post(
     """Crash safety with takeover: kill -9 the leader after its intent, inside its pre-failover hook
     (before the POST), or right after its POST reached the simulator (submitting / tracking); the
     follower takes over: exactly one failover POST in the simulator's record, every time."""
-    with group(tmp_path, "ab", sim_server, etcd, hook_seconds=1.0) as daemons:
+    with group(tmp_path, "ab", sim_server, on_etcd(etcd), hook_seconds=1.0) as daemons:
         wait_for(lambda: len(leaders(daemons)) == 1, 10, "one leader")
         old = next(d for d in daemons if d.stdout_path.stem == leaders(daemons)[0])
         other = next(d for d in daemons if d is not old)
