@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import json
 import re
+import ssl
+import subprocess
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -48,7 +51,8 @@ class _Server(ThreadingHTTPServer):
 class KubeApiServer:
     """The fake API server; a context manager (serve in a thread, then shut down)."""
 
-    def __init__(self, token: str = "drw-test-token") -> None:
+    def __init__(self, token: str = "drw-test-token", tls: tuple[Path, Path] | None = None) -> None:
+        """`tls`: (certificate, key) files to serve https with, as the API server does."""
         self.token = token
         self.objects: dict[tuple[str, str, str], dict[str, Any]] = {}  # (namespace, kind, name)
         self.version = 0
@@ -57,7 +61,13 @@ class KubeApiServer:
         self._running = threading.Event()
         self._running.set()
         self._http = _Server(("127.0.0.1", 0), _handler(self))
-        self.url = f"http://127.0.0.1:{self._http.server_address[1]}"
+        scheme = "http"
+        if tls is not None:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(*tls)
+            self._http.socket = context.wrap_socket(self._http.socket, server_side=True)
+            scheme = "https"
+        self.url = f"{scheme}://127.0.0.1:{self._http.server_address[1]}"
         self._thread = threading.Thread(
             target=self._http.serve_forever, args=(0.05,), name="fake-kube-api", daemon=True
         )
@@ -187,3 +197,14 @@ def _handler(api: KubeApiServer) -> type[BaseHTTPRequestHandler]:
             return None
 
     return Handler
+
+
+def self_signed(directory: Path, name: str = "api") -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key (openssl), e.g. a cluster's CA bundle."""
+    cert, key = directory / f"{name}.crt", directory / f"{name}.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return cert, key

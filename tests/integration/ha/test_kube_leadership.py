@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.integration.ha.conftest import kube_client, steps
-from tests.servers.kube_api import KubeApiServer
-from watchdog.ha.kube import KubeError, KubeLeadership
+from tests.servers.kube_api import KubeApiServer, self_signed
+from watchdog.ha.kube import KubeClient, KubeError, KubeLeadership
 
 NS, NAME = "drw", "dr-watchdog"
 LEASE, DEADLINE = 3.0, 2.0
@@ -178,3 +178,32 @@ def test_a_refused_token_is_a_clear_error_without_the_token(
         await client.aclose()
 
     asyncio.run(scenario())
+
+
+def test_https_is_checked_against_the_configured_ca(tmp_path: Path) -> None:
+    """The API server's certificate must chain to `ca_path`: the right bundle works, another fails
+    as an unreachable step (never an unverified connection)."""
+    cert, key = self_signed(tmp_path)
+    other, _ = self_signed(tmp_path, "other")
+    with KubeApiServer(tls=(cert, key)) as api:
+        token = tmp_path / "token"
+        token.write_text(api.token)
+
+        async def scenario() -> None:
+            for ca, holds in ((cert, True), (other, False)):
+                client = KubeClient(api.url, token_path=str(token), ca_path=str(ca), timeout=2.0)
+                a = KubeLeadership(
+                    client, NS, NAME, "a", lease_seconds=LEASE, renew_deadline_seconds=DEADLINE
+                )
+                assert await a.step() is holds and a.reachable is holds
+                if not holds:
+                    with pytest.raises(
+                        KubeError, match=r"CERTIFICATE_VERIFY_FAILED|certificate verify failed"
+                    ):
+                        await client.request(
+                            "GET", f"/apis/coordination.k8s.io/v1/namespaces/{NS}/leases/{NAME}"
+                        )
+                await a.resign()
+                await client.aclose()
+
+        asyncio.run(scenario())
