@@ -102,6 +102,11 @@ class KubeApiServer:
             change(obj)
             self.objects[(namespace, kind, name)] = self._stamp(obj)
 
+    def delete(self, namespace: str, kind: str, name: str) -> None:
+        """Another client's DELETE (an operator removing the object)."""
+        with self._lock:
+            del self.objects[(namespace, kind, name)]
+
     def get(self, namespace: str, kind: str, name: str) -> dict[str, Any] | None:
         with self._lock:
             obj = self.objects.get((namespace, kind, name))

@@ -140,12 +140,16 @@ class KubeLeadership(Leadership):
         self.path = f"{self.collection}/{name}"
         self.lease_seconds, self._wall = lease_seconds, wall
         self._seen: tuple[str, float] | None = None  # (resourceVersion, monotonic time we first saw it)
+        self._highest = 0  # the largest leaseTransitions seen: a re-created Lease starts above it
 
     async def _step(self) -> None:
         sent = self._monotonic()
         status, lease = await self.client.request("GET", self.path)
         if status == 404:
-            await self._create(sent)
+            if self._term is not None:
+                self._lose("the Lease was deleted")
+            else:
+                await self._create(sent)
             return
         if status != 200:
             raise KubeError(f"kubernetes GET {self.path}: HTTP {status}")
@@ -155,6 +159,7 @@ class KubeLeadership(Leadership):
             self._seen = (version, self._monotonic())
         holder = spec.get("holderIdentity") or ""
         transitions = int(spec.get("leaseTransitions") or 0)
+        self._highest = max(self._highest, transitions)
         if self._term is not None:
             if holder != self.identity or transitions != self._term:
                 self._lose(f"the Lease is held by {holder or 'nobody'}")
@@ -179,15 +184,16 @@ class KubeLeadership(Leadership):
         }
 
     async def _create(self, sent: float) -> None:
+        term = self._highest + 1  # 1 for a new group; above every term we saw if it was deleted
         body = {
             "apiVersion": "coordination.k8s.io/v1",
             "kind": "Lease",
             "metadata": {"name": self.name, "namespace": self.namespace},
-            "spec": self._record(1, None),
+            "spec": self._record(term, None),
         }
         status, _ = await self.client.request("POST", self.collection, body)
         if status == 201:
-            self._won(1, sent)
+            self._won(term, sent)
         elif status != 409:  # 409 AlreadyExists: another instance created it first
             raise KubeError(f"kubernetes POST {self.collection}: HTTP {status}")
 

@@ -207,3 +207,25 @@ def test_https_is_checked_against_the_configured_ca(tmp_path: Path) -> None:
                 await client.aclose()
 
         asyncio.run(scenario())
+
+
+def test_a_deleted_lease_stops_the_leader_and_is_recreated_with_a_larger_term(
+    kube_api: KubeApiServer, token_file: Path
+) -> None:
+    """Someone deletes the Lease under a leader: it stops leading at its next step (it does not
+    silently re-create it), and whoever re-creates it starts above every term it has seen."""
+
+    async def scenario() -> None:
+        a, b = member(kube_api, token_file, "a"), member(kube_api, token_file, "b")
+        await steps([a, b], 0.6)
+        assert a.term() == 1
+        await a.resign()
+        assert await b.step() and b.term() == 2
+        assert not await a.step()  # a follower now; it has seen term 2
+        kube_api.delete(NS, "leases", NAME)
+        assert not await b.step() and b.term() is None
+        assert await a.step() and a.term() == 3  # above b's term 2, which a saw before the deletion
+        for m in (a, b):
+            await m.client.aclose()
+
+    asyncio.run(scenario())
