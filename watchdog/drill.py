@@ -31,7 +31,8 @@ from watchdog.dws.errors import DwsError, RejectedError
 from watchdog.dws.values import DrStatus
 from watchdog.guards import HEALTHY_CLUSTER_STATUSES
 from watchdog.ha.etcd import EtcdClient, EtcdError
-from watchdog.ha.kube import KubeError, lease_holder
+from watchdog.ha.kube import lease_holder
+from watchdog.ha.kube_client import KubeError
 from watchdog.ha.settings import HaBackend, HaSettings
 from watchdog.hooks import HookContext, HookResult, HookRunner
 from watchdog.journal import Journal

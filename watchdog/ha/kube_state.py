@@ -25,8 +25,9 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from watchdog.ha.kube import CONFIGMAPS, KubeClient, KubeError, KubeLeadership, kube_client, kube_leadership
-from watchdog.ha.kube import namespace as pod_namespace
+from watchdog.ha.kube import KubeLeadership, kube_leadership
+from watchdog.ha.kube_client import CONFIGMAPS, KubeClient, KubeError, kube_client
+from watchdog.ha.kube_client import namespace as pod_namespace
 from watchdog.ha.settings import HaSettings
 from watchdog.ha.shared import Change, Fenced, Shared, SharedStateError, decode, encode
 

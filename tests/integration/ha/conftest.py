@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.servers.kube_api import KubeApiServer
-from watchdog.ha.kube import KubeClient
+from watchdog.ha.kube_client import KubeClient
 from watchdog.ha.leadership import Leadership
 
 

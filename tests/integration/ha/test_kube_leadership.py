@@ -12,7 +12,8 @@ import pytest
 
 from tests.integration.ha.conftest import kube_client, steps
 from tests.servers.kube_api import KubeApiServer, self_signed
-from watchdog.ha.kube import KubeClient, KubeError, KubeLeadership
+from watchdog.ha.kube import KubeLeadership
+from watchdog.ha.kube_client import KubeClient, KubeError
 
 NS, NAME = "drw", "dr-watchdog"
 LEASE, DEADLINE = 3.0, 2.0

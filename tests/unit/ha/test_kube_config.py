@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from watchdog.ha.kube import KubeClient, KubeConfigError, api_url, namespace
+from watchdog.ha.kube_client import KubeClient, KubeConfigError, api_url, namespace
 
 
 def test_api_url_in_the_cluster_comes_from_the_pod_environment() -> None:
