@@ -50,3 +50,16 @@ def brake_after(brake: Brake | None, decision: Decision) -> Brake | None:
     if decision.rule is ReasonCode.GLOBAL_BRAKE and brake.tripped_at is None:
         return replace(brake, tripped_at=decision.at)
     return brake
+
+
+def describe(brake: Brake, now: datetime, scope: str = "") -> str:
+    """`brake status`'s line: engaged or not, and the count against the limit (`scope`: where counted)."""
+    where = (
+        f"{recent(brake, now)} of {brake.max_failovers} automatic failovers in the last "
+        f"{brake.window_seconds:g} s{scope}"
+    )
+    if brake.tripped_at is not None:
+        return (
+            f"global brake ENGAGED since {brake.tripped_at.isoformat()} ({where}); `brake reset` releases it"
+        )
+    return f"global brake not engaged ({where})"

@@ -12,12 +12,14 @@ import getpass
 import json
 import socket
 import sys
+from collections.abc import Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
-from watchdog import codec, manual, replay, report, wiring
-from watchdog.brake import recent
+from watchdog import codec, group_commands, manual, replay, report, wiring
+from watchdog.brake import describe
 from watchdog.clock import SystemClock
+from watchdog.ha.settings import HaBackend
 from watchdog.journal import AckRefused, Journal
 from watchdog.model import Decision, Observation, PairState, Policy
 from watchdog.policy import evaluate
@@ -25,6 +27,7 @@ from watchdog.settings import Settings
 from watchdog.status import matrix_row, pair_status, signals_doc, signals_text, status_document
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 3
+Result = int | Coroutine[Any, Any, int]  # an HA group's command awaits its shared state
 
 
 class UsageError(Exception):
@@ -132,15 +135,22 @@ def status(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _grouped(settings: Settings) -> bool:
+    """An HA group: pause, resume, ack and the brake go through its shared state (group_commands)."""
+    return settings.ha.backend is not HaBackend.NONE
+
+
 def _journal(settings: Settings) -> Journal:
     """The journal for a command that writes (a pause may well come before the daemon's first start);
     the journal creates its directory, and names state.path if it cannot."""
     return Journal(settings.state.path)
 
 
-def pause(settings: Settings, args: argparse.Namespace) -> int:
+def pause(settings: Settings, args: argparse.Namespace) -> Result:
     """Pause one pair or all: probes and metrics go on, no automatic action."""
     names = _pair_names(settings, args.pair)
+    if _grouped(settings):
+        return group_commands.pause(settings, args, operator(), names)
     with _journal(settings) as journal:
         try:
             journal.pause(args.pair, args.reason, operator(), _now(), args.until)
@@ -151,18 +161,22 @@ def pause(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def resume(settings: Settings, args: argparse.Namespace) -> int:
+def resume(settings: Settings, args: argparse.Namespace) -> Result:
     """End the pause of one pair (or every pause)."""
     _pair_names(settings, args.pair)
+    if _grouped(settings):
+        return group_commands.resume(settings, args, operator())
     with _journal(settings) as journal:
         ended = journal.resume(args.pair, operator(), _now())
     print(f"resumed: {ended} pause(s) ended" if ended else "nothing was paused")
     return EXIT_OK
 
 
-def ack(settings: Settings, args: argparse.Namespace) -> int:
+def ack(settings: Settings, args: argparse.Namespace) -> Result:
     """Re-arm automatic failover on a pair after a failover (the latch); the cooldown still runs."""
     name = _pair_names(settings, args.pair)[0]
+    if _grouped(settings):
+        return group_commands.ack(settings, args, operator(), name)
     with _journal(settings) as journal:
         try:
             was = journal.ack(name, operator(), _now(), args.reason or None)
@@ -176,10 +190,12 @@ def ack(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def brake(settings: Settings, args: argparse.Namespace) -> int:
+def brake(settings: Settings, args: argparse.Namespace) -> Result:
     """`brake reset`: automatic failovers re-enabled after the global brake (the failovers so far stop
     counting); `brake status`: whether it is engaged and how many failovers it counts now."""
     ha, now = settings.ha, _now()
+    if _grouped(settings):
+        return group_commands.brake(settings, args, operator())
     with _journal(settings) as journal:
         if args.action == "reset":
             was = journal.reset_brake(operator(), now, args.reason or None)
@@ -190,15 +206,7 @@ def brake(settings: Settings, args: argparse.Namespace) -> int:
             )
             return EXIT_OK
         state = journal.brake(ha.max_automatic_failovers, ha.brake_window_seconds, now)
-    count = recent(state, now)
-    limit, window = ha.max_automatic_failovers, ha.brake_window_seconds
-    where = f"{count} of {limit} automatic failovers in the last {window:g} s"
-    if state.tripped_at is not None:
-        print(
-            f"global brake ENGAGED since {state.tripped_at.isoformat()} ({where}); `brake reset` releases it"
-        )
-    else:
-        print(f"global brake not engaged ({where})")
+    print(describe(state, now))
     return EXIT_OK
 
 

@@ -31,7 +31,7 @@ from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import
 from prometheus_client import CollectorRegistry
 
 from watchdog.clock import Clock, SystemClock
-from watchdog.ha.authority import build_authority
+from watchdog.ha.authority import build_authority, build_coordination
 from watchdog.ha.lock import JournalLock
 from watchdog.http import Endpoints, Health, HttpServer
 from watchdog.logs import setup_logging
@@ -238,7 +238,8 @@ async def serve(settings: Settings, clock: Clock | None = None) -> int:
     try:
         if authority is not None:
             await authority.start()
-        runtime = Runtime(settings, clock, metrics, Journal(settings.state.path), authority)
+        coordination = build_coordination(settings.ha, clock, authority)
+        runtime = Runtime(settings, clock, metrics, Journal(settings.state.path), authority, coordination)
     except BaseException:
         if authority is not None:
             await authority.close()

@@ -18,6 +18,9 @@ from watchdog import wiring
 from watchdog.clients import CloudClients
 from watchdog.clock import SystemClock
 from watchdog.failover import ManualOutcome
+from watchdog.ha.authority import build_coordination
+from watchdog.ha.coordination import Coordination
+from watchdog.ha.shared import SharedStateError, overlay
 from watchdog.hooks import HookRunner
 from watchdog.journal import Journal
 from watchdog.model import Action, Decision, Observation, ReasonCode
@@ -87,7 +90,13 @@ async def failover(settings: Settings, args: argparse.Namespace, journal: Journa
     name, clock, policy = args.pair, SystemClock(), settings.policy_for(args.pair)
     async with wiring.build_clients(settings, None, clock) as clients:
         obs = await _probe(settings, clients, name)
+        coordination, why = await _group(settings, clock, requested_by, force=args.force)
+        if why is not None:
+            print(f"dr-watchdog: {why}", file=sys.stderr)
+            return EXIT_REFUSED
         state = journal.load_state(name, clock.now())
+        if coordination is not None and coordination.shared is not None:
+            state = overlay(state, coordination.shared, name, coordination.me, clock.now())
         preview = evaluate_manual(obs, state, policy, clock.now(), force=args.force)
         print("\n".join(preflight_text(obs, preview.decision)))
         if preview.decision.action is not Action.FAILOVER:
@@ -100,10 +109,33 @@ async def failover(settings: Settings, args: argparse.Namespace, journal: Journa
                 return EXIT_NOT_CONFIRMED
             obs = await _probe(settings, clients, name)
         hooks = HookRunner(settings.hooks, clock=clock)
-        executor = wiring.build_executor(settings, journal, clients, clock, None, hooks)
+        executor = wiring.build_executor(settings, journal, clients, clock, None, hooks, None, coordination)
         print(f"{name}: requesting failover (force={args.force}); this waits until the DR task settles")
-        outcome = await executor.manual_failover(obs, policy, force=args.force, requested_by=requested_by)
+        try:
+            outcome = await executor.manual_failover(obs, policy, force=args.force, requested_by=requested_by)
+        finally:
+            if coordination is not None:
+                await coordination.store.aclose()
     return _report(name, outcome)
+
+
+async def _group(
+    settings: Settings, clock: SystemClock, requested_by: str, *, force: bool
+) -> tuple[Coordination | None, str | None]:
+    """An HA group's shared state, read (so another instance's open intent refuses this failover,
+    and this one's intent is claimed there); unreadable: refused, unless `force` (then without it)."""
+    coordination = build_coordination(settings.ha, clock, me=f"cli:{requested_by}")
+    if coordination is None:
+        return None, None
+    try:
+        await coordination.load()
+    except SharedStateError as exc:
+        await coordination.store.aclose()
+        if force:
+            print(f"dr-watchdog: warning: {exc}; --force: failing over without it", file=sys.stderr)
+            return None, None
+        return None, (f"{exc}: another instance may be acting; not failed over (--force goes on without it)")
+    return coordination, None
 
 
 def _report(name: str, outcome: ManualOutcome) -> int:

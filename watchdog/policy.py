@@ -91,7 +91,11 @@ failovers are neither counted nor braked; observe and recommend modes are not br
 High availability (`ha.backend: etcd`): an instance that does not hold the leadership as the round
 begins decides a warranted failover as FAILOVER_WARRANTED with action NONE and reason `not_leader`
 (like observe mode: it records what the leader does, never latches, never acts). The leadership is
-an input, read once per round; the executor re-checks it right before the POST (fencing).
+an input, read once per round; the executor re-checks it right before the POST (fencing). A round
+that cannot read the group's shared state runs as not leading. With a shared state, the `state` and
+`brake` inputs are the journal's merged with the group's (`watchdog.ha.shared.overlay`: its pause,
+its latch unless acked, the later cooldown, another instance's open intent as an open intent); the
+rules here do not change.
 
 A manual failover (`evaluate_manual`, `dr-watchdog failover`) skips the confirmation window, mode,
 pause and latch, but not the guards above, and this round's verdict must be DOWN (else

@@ -16,6 +16,7 @@ from watchdog.endpoints import DEFAULT_ENDPOINT
 from watchdog.evidence.gather import EvidenceProber
 from watchdog.failover import Executor, ExecutorTiming, Step
 from watchdog.ha.authority import Authority, SoleAuthority
+from watchdog.ha.coordination import Coordination
 from watchdog.hooks import HookContext, HookRunner
 from watchdog.journal import Journal, JournalError
 from watchdog.metrics import Metrics
@@ -114,6 +115,7 @@ def build_executor(
     metrics: Metrics | None,
     hooks: HookRunner,
     authority: Authority | None = None,
+    coordination: Coordination | None = None,
 ) -> Executor:
     """The executor with the configured timing, the hooks and the failover counters wired in; with
     CloudClients it acts through each pair's `act_via` side and reads each cluster through its host.
@@ -173,6 +175,7 @@ def build_executor(
         on_step=on_step,
         cluster_client_for=cluster_for,
         leader_term=authority.term,
+        coordination=coordination,
     )
 
 

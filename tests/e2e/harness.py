@@ -108,6 +108,7 @@ class Daemon:
 
     def __init__(self, config: Path, port: int, tmp: Path, name: str = "daemon", **env: str) -> None:
         self.url = f"http://127.0.0.1:{port}"
+        self.config = config
         self.stdout_path = tmp / f"{name}.stdout"
         self.stderr_path = tmp / f"{name}.stderr"
         with self.stdout_path.open("w") as out, self.stderr_path.open("w") as err:

@@ -8,83 +8,19 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.e2e.harness import Daemon, config_data, free_port, wait_for, write_config
+from tests.e2e.ha_group import DEADLINE, LEASE, group, leaders, sent_intents, taken_over
+from tests.e2e.harness import wait_for
 from tests.servers.etcd import EtcdServer
 from watchdog.journal import Journal
+from watchdog.model import IntentStatus
 from watchdog.simulator import Simulator, SimulatorServer
 from watchdog.simulator.testing import TEST_DR_ID
 
 pytestmark = pytest.mark.slow
-LEASE, DEADLINE, RETRY = 3.0, 2.0, 0.5
-
-
-def on_etcd(etcd: EtcdServer) -> dict[str, Any]:
-    """The `ha` keys of the etcd backend (`start` adds the identity and the lease timings)."""
-    return {"backend": "etcd", "etcd": {"endpoint": etcd.url, "timeout_seconds": 0.4}}
-
-
-def start(
-    tmp: Path, name: str, sim: SimulatorServer, backend: dict[str, Any], hook_seconds: float = 0.0
-) -> Daemon:
-    """One instance with its own journal, in the HA group of `backend` (the `ha` block's backend
-    keys); with `hook_seconds`, a pre-failover hook that marks the file `<name>.hook` and sleeps that
-    long before it allows the failover."""
-    port = free_port()
-    data = config_data(sim.url, tmp / name / "watchdog.db", port)
-    data["ha"] = {
-        **backend,
-        "identity": name,
-        "lease": {"lease_seconds": LEASE, "renew_deadline_seconds": DEADLINE, "retry_period_seconds": RETRY},
-    }
-    if hook_seconds:
-        marker = tmp / f"{name}.hook"
-        data["hooks"] = {
-            "pre_failover": {
-                "command": ["sh", "-c", f"touch {marker}; sleep {hook_seconds}"],
-                "timeout_seconds": 30,
-            }
-        }
-    daemon = Daemon(write_config(tmp / f"{name}.yaml", data), port, tmp, name)
-    daemon.wait_ready()
-    return daemon
-
-
-def thaw(daemon: Daemon) -> None:
-    """SIGCONT a daemon a test may have left frozen (so that its kill ends it)."""
-    if daemon.proc.poll() is None:
-        os.kill(daemon.proc.pid, signal.SIGCONT)
-
-
-@contextmanager
-def group(
-    tmp: Path, names: str, sim: SimulatorServer, backend: dict[str, Any], **kw: float
-) -> Iterator[list[Daemon]]:
-    with ExitStack() as stack:
-        daemons = []
-        for name in names:
-            d = start(tmp, name, sim, backend, **kw)
-            stack.callback(d.kill)
-            stack.callback(thaw, d)
-            daemons.append(d)
-        yield daemons
-
-
-def leaders(daemons: list[Daemon]) -> list[str]:
-    return [
-        d.stdout_path.stem for d in daemons if d.proc.poll() is None and d.sample("dr_watchdog_leader") == 1
-    ]
-
-
-def sent_intents(tmp: Path, name: str) -> int:
-    with Journal(tmp / name / "watchdog.db") as journal:
-        return sum(1 for i in journal.intents() if i.sent_at is not None)
 
 
 def test_kill_9_of_the_leader_a_follower_takes_over_and_fails_over_once(
@@ -93,7 +29,7 @@ def test_kill_9_of_the_leader_a_follower_takes_over_and_fails_over_once(
     """Three instances, one leader; kill -9 the leader, then production fails: a follower leads within
     lease + renew deadline and fails the pending outage over exactly once (one POST in the
     simulator's record); the other follower never sends anything."""
-    with group(tmp_path, "abc", sim_server, on_etcd(etcd)) as daemons:
+    with group(tmp_path, "abc", sim_server, etcd) as daemons:
         wait_for(lambda: len(leaders(daemons)) == 1, 10, "one leader")
         time.sleep(1.0)
         assert len(leaders(daemons)) == 1
@@ -119,7 +55,7 @@ def test_a_leader_frozen_past_its_lease_never_posts_after_it_resumes(
     """The leader is frozen (SIGSTOP) inside its pre-failover hook, past its lease: the other instance
     takes over and fails over; the old leader, resumed, finds it no longer holds the lease right
     before the POST and closes its intent unsent: one POST in all, from the new leader."""
-    with group(tmp_path, "ab", sim_server, on_etcd(etcd), hook_seconds=1.5) as daemons:
+    with group(tmp_path, "ab", sim_server, etcd, hook_seconds=1.5) as daemons:
         wait_for(lambda: len(leaders(daemons)) == 1, 10, "one leader")
         old = next(d for d in daemons if d.stdout_path.stem == leaders(daemons)[0])
         other = next(d for d in daemons if d is not old)
@@ -145,7 +81,7 @@ def test_a_frozen_etcd_stops_every_instance_from_acting(
     """etcd frozen (SIGSTOP) while production fails: the leader stops holding at its renew deadline,
     no instance fails over while the lease is uncertain, coordination_up is 0; once etcd is back,
     one leader fails over exactly once."""
-    with group(tmp_path, "ab", sim_server, on_etcd(etcd)) as daemons:
+    with group(tmp_path, "ab", sim_server, etcd) as daemons:
         wait_for(lambda: len(leaders(daemons)) == 1, 10, "one leader")
         etcd.freeze()
         try:
@@ -170,7 +106,7 @@ def test_kill_9_of_the_leader_mid_failover_and_takeover_gives_one_post(
     """Crash safety with takeover: kill -9 the leader after its intent, inside its pre-failover hook
     (before the POST), or right after its POST reached the simulator (submitting / tracking); the
     follower takes over: exactly one failover POST in the simulator's record, every time."""
-    with group(tmp_path, "ab", sim_server, on_etcd(etcd), hook_seconds=1.0) as daemons:
+    with group(tmp_path, "ab", sim_server, etcd, hook_seconds=1.0) as daemons:
         wait_for(lambda: len(leaders(daemons)) == 1, 10, "one leader")
         old = next(d for d in daemons if d.stdout_path.stem == leaders(daemons)[0])
         other = next(d for d in daemons if d is not old)
@@ -186,5 +122,12 @@ def test_kill_9_of_the_leader_mid_failover_and_takeover_gives_one_post(
         wait_for(lambda: simulator.failover_calls(TEST_DR_ID), 30, "a POST")
         time.sleep(5.0)  # the new leader's rounds after the switch: nothing more is sent
         assert len(simulator.failover_calls(TEST_DR_ID)) == 1
+        if moment == "after_the_post":
+            done = [IntentStatus.COMPLETED]
+            wait_for(lambda: taken_over(tmp_path, other.stdout_path.stem) == done, 30, "the takeover")
     sent_by_new = sent_intents(tmp_path, other.stdout_path.stem)
     assert sent_by_new == (1 if moment == "in_the_hook" else 0)
+    # after the POST, the new leader took the old one's sent intent over from the shared state and
+    # followed the DR task to completion, never sending it again
+    expected = [] if moment == "in_the_hook" else [IntentStatus.COMPLETED]
+    assert taken_over(tmp_path, other.stdout_path.stem) == expected

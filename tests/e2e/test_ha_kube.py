@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.ha_group import DEADLINE, LEASE, RETRY, group, leaders, sent_intents
 from tests.e2e.harness import wait_for
-from tests.e2e.test_ha_etcd import DEADLINE, LEASE, RETRY, group, leaders, sent_intents
 from tests.servers.kube_api import KubeApiServer
 from watchdog.simulator import Simulator, SimulatorServer
 from watchdog.simulator.testing import TEST_DR_ID

@@ -17,6 +17,7 @@ from typing import Protocol
 from watchdog.clock import Clock
 from watchdog.dws import errors
 from watchdog.dws.models import ClusterDetail, DisasterRecoveryDetail
+from watchdog.ha.coordination import Coordination
 from watchdog.journal import IntentAlreadyFinal, IntentAlreadySent, Journal
 from watchdog.model import Decision, FailoverIntent, IntentStatus
 
@@ -105,6 +106,7 @@ class Base:
         on_step: Callable[[Step, FailoverIntent], None] | None = None,
         leader_term: Callable[[], int | None] = lambda: None,
         cluster_client_for: Callable[[str, str, str], DrApi] | None = None,
+        coordination: Coordination | None = None,
     ) -> None:
         self.journal = journal
         self.client_for = client_for  # the pair's acting side: the DR task, the POST, the tracking
@@ -116,6 +118,7 @@ class Base:
         self.after_complete = after_complete
         self.on_step = on_step
         self.leader_term = leader_term
+        self.coordination = coordination  # the HA group's shared state (None: this journal alone)
         self.orphans: dict[str, str] = {}  # pair -> why: latches whose release failed, retried per round
 
     def cluster_for(self, pair: str, cluster_id: str, side: str) -> DrApi:
@@ -203,6 +206,22 @@ class Base:
                 await result
         except Exception:
             log.exception("post-failover hook failed", extra={"pair": intent.pair})
+
+    async def _mirror(self, pair: str) -> None:
+        """After an intent of ours ended: the shared state follows the journal (`Coordination.mirror`);
+        a failure is logged, and the leader's rounds retry it."""
+        if self.coordination is None:
+            return
+        try:
+            state = self.journal.load_state(pair, self.clock.now())
+            why = await self.coordination.mirror(pair, state, self.journal.open_intent(pair))
+        except Exception as exc:
+            why = f"{type(exc).__name__}: {exc}"
+        if why is not None:
+            log.warning(
+                "shared state not updated after the failover intent ended; the leader retries",
+                extra={"pair": pair, "error": why},
+            )
 
     def _step(self, step: Step, intent: FailoverIntent) -> None:
         """Tell the observer (metrics, logs); its failure must never leave a step half-done."""

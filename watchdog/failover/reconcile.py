@@ -61,6 +61,13 @@ class Executor(Submission):
         return settled
 
     async def follow(self, intent: FailoverIntent, *, startup: bool = False) -> FailoverIntent:
+        """Continue one open intent (`_follow`); the shared state follows its end."""
+        try:
+            return await self._follow(intent, startup=startup)
+        finally:
+            await self._mirror(intent.pair)
+
+    async def _follow(self, intent: FailoverIntent, *, startup: bool = False) -> FailoverIntent:
         """Continue one open intent from what the journal knows about it; never POSTs a sent intent.
 
         An intent never sent is closed (so the next rounds decide again) once its maker cannot send

@@ -54,6 +54,18 @@ class Submission(Tracking):
             self._release_orphan(decision.pair, f"{type(exc).__name__}: {exc}")
             raise
         self._step(Step.INTENDED, intent)
+        try:
+            return await self._claimed(intent)
+        finally:
+            await self._mirror(intent.pair)
+
+    async def _claimed(self, intent: FailoverIntent) -> FailoverIntent:
+        """With a shared state: the intent claimed there first (refused: closed unsent), then submitted."""
+        if self.coordination is not None:
+            state = self.journal.load_state(intent.pair, self.clock.now())
+            why = await self.coordination.claim(intent, state)
+            if why is not None:
+                return self._close_unsent(intent, why) or self.journal.intent(intent.id)
         return await self._submit(intent)
 
     def _release_orphan(self, pair: str, error: str) -> None:
@@ -176,6 +188,10 @@ class Submission(Tracking):
             return self._close_unsent(intent, "not the instance allowed to act (lost the leadership)") or (
                 self.journal.intent(intent.id)
             )
+        if self.coordination is not None:  # fenced in the store, with the last pause check
+            why = await self.coordination.mark_sent(intent)
+            if why is not None:
+                return self._close_unsent(intent, why) or self.journal.intent(intent.id)
         try:
             intent = self.journal.mark_sent(intent.id, self.clock.now())
         except IntentAlreadyFinal:  # closed meanwhile (an operator or a reconcile): do not send

@@ -15,9 +15,14 @@ import os
 import socket
 from typing import Protocol
 
+from watchdog.clock import Clock
+from watchdog.ha.coordination import Coordination
 from watchdog.ha.etcd import EtcdClient, EtcdLeadership
+from watchdog.ha.etcd_state import EtcdStateStore
 from watchdog.ha.kube import KubeLeadership, kube_leadership
+from watchdog.ha.kube_state import kube_store
 from watchdog.ha.settings import HaBackend, HaSettings
+from watchdog.ha.shared import StateStore
 from watchdog.metrics import Metrics
 
 log = logging.getLogger("watchdog.ha")
@@ -81,19 +86,44 @@ class LeaderLoop:
         await self.leadership.client.aclose()
 
 
+def identity(ha: HaSettings) -> str:
+    """This instance's name in the leader key and in the shared state's intents."""
+    return ha.identity or f"{socket.gethostname()}/{os.getpid()}"
+
+
+def _key(ha: HaSettings, name: str) -> str:
+    return ha.etcd.prefix.rstrip("/") + "/" + name
+
+
+def build_coordination(
+    ha: HaSettings, clock: Clock, authority: Authority | None = None, *, me: str | None = None
+) -> Coordination | None:
+    """The shared operator state of the HA group (None for `ha.backend: none`). The daemon's writes
+    are fenced by its leader term (`authority`); the CLI's (`me`: its own name) are not."""
+    if ha.backend is HaBackend.NONE:
+        return None
+    name = me or identity(ha)
+    if ha.backend is HaBackend.KUBERNETES:
+        store: StateStore = kube_store(ha, name)
+    else:
+        client = EtcdClient(ha.etcd.endpoint, timeout=ha.etcd.timeout_seconds)
+        store = EtcdStateStore(client, _key(ha, "state"), _key(ha, "leader"))
+    term = authority.term if authority is not None else (lambda: None)
+    return Coordination(store, name, clock, term=term, brake_window_seconds=ha.brake_window_seconds)
+
+
 def build_authority(ha: HaSettings, metrics: Metrics) -> LeaderLoop | None:
     """The election for `ha.backend: etcd` or `kubernetes`; None for `none` (SoleAuthority)."""
     if ha.backend is HaBackend.NONE:
         return None
-    identity = ha.identity or f"{socket.gethostname()}/{os.getpid()}"
     if ha.backend is HaBackend.KUBERNETES:
-        return LeaderLoop(kube_leadership(ha, identity), ha.lease.retry_period_seconds, metrics)
+        return LeaderLoop(kube_leadership(ha, identity(ha)), ha.lease.retry_period_seconds, metrics)
     client = EtcdClient(ha.etcd.endpoint, timeout=ha.etcd.timeout_seconds)
     lease = ha.lease
     leadership = EtcdLeadership(
         client,
-        ha.etcd.prefix.rstrip("/") + "/leader",
-        identity,
+        _key(ha, "leader"),
+        identity(ha),
         lease_seconds=lease.lease_seconds,
         renew_deadline_seconds=lease.renew_deadline_seconds,
     )

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from watchdog.ha.kube import KubeLeadership, kube_leadership
+from watchdog.ha.kube import LEASES, KubeLeadership, kube_leadership
 from watchdog.ha.kube_client import CONFIGMAPS, KubeClient, KubeError, kube_client
 from watchdog.ha.kube_client import namespace as pod_namespace
 from watchdog.ha.settings import HaSettings
@@ -116,13 +116,16 @@ class KubeStateStore:
         await self.client.aclose()
 
 
+def kube_store(ha: HaSettings, identity: str, environ: Mapping[str, str] = os.environ) -> KubeStateStore:
+    """The shared state of `ha.backend: kubernetes`; fenced writes check `identity` holds the Lease."""
+    k = ha.kubernetes
+    ns = pod_namespace(k.namespace)
+    lease_path = f"{LEASES.format(ns=ns)}/{k.lease_name}"
+    return KubeStateStore(kube_client(ha, environ), ns, k.state_name, lease_path, identity)
+
+
 def build_kube(
     ha: HaSettings, identity: str, environ: Mapping[str, str] = os.environ
 ) -> tuple[KubeLeadership, KubeStateStore]:
     """The election and the shared state of `ha.backend: kubernetes`, each with its own client."""
-    leadership = kube_leadership(ha, identity, environ)
-    k = ha.kubernetes
-    store = KubeStateStore(
-        kube_client(ha, environ), pod_namespace(k.namespace), k.state_name, leadership.path, identity
-    )
-    return leadership, store
+    return kube_leadership(ha, identity, environ), kube_store(ha, identity, environ)

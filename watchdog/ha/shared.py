@@ -49,6 +49,8 @@ class SharedIntent:
     sent: bool = False
     disaster_recovery_id: str = ""
     old_primary_id: str | None = None
+    old_standby_id: str | None = None
+    manual: bool = False  # made by `dr-watchdog failover` (holder: the CLI; term None, unfenced)
 
 
 @dataclass(frozen=True)
@@ -193,6 +195,8 @@ def _encode_pair(sp: SharedPair) -> dict[str, Any]:
             "sent": i.sent,
             "dr_id": i.disaster_recovery_id,
             "old_primary_id": i.old_primary_id,
+            "old_standby_id": i.old_standby_id,
+            "manual": i.manual,
         }
     return out
 
@@ -233,6 +237,8 @@ def _decode_pair(v: dict[str, Any]) -> SharedPair:
             bool(i.get("sent")),
             i.get("dr_id", ""),
             i.get("old_primary_id"),
+            i.get("old_standby_id"),
+            bool(i.get("manual")),
         )
     return SharedPair(_dt(v.get("latched_at")), _dt(v.get("cooldown_until")), _dt(v.get("acked_at")), intent)
 

@@ -7,12 +7,14 @@ SIGKILL driver) exercise the real parts without the daemon's scheduler.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from watchdog.dws.client import DwsClient, RetryPolicy
 from watchdog.failover import Executor, ExecutorTiming, Step
+from watchdog.ha.coordination import Coordination
+from watchdog.ha.shared import overlay
 from watchdog.journal import Journal
 from watchdog.model import Action, FailoverIntent, IntentStatus, Mode, Observation, Policy
 from watchdog.policy import Evaluation, evaluate
@@ -81,6 +83,8 @@ class Loop:
     clock: SimClock | WallClock
     executor: Executor
     on_decided: Callable[[], None] | None = None  # after a FAILOVER decision is journaled, before acting
+    coordination: Coordination | None = None  # an HA group's shared state, merged into the pair's state
+    before_round: Callable[[], Awaitable[None]] | None = None  # e.g. read the shared state, settle it
 
     @classmethod
     def build(
@@ -119,6 +123,9 @@ class Loop:
         obs = await self.observe()
         now = self.clock.now()
         state = self.journal.load_state(TEST_PAIR_NAME, now)
+        coord = self.coordination
+        if coord is not None and coord.shared is not None:
+            state = overlay(state, coord.shared, TEST_PAIR_NAME, coord.me, now)
         evaluation = evaluate(obs, state, policy, now)
         self.journal.record(obs, evaluation.decision, evaluation.next_state, state_before=state)
         return evaluation, obs
@@ -138,6 +145,8 @@ class Loop:
         """The driver loop: reconcile, then rounds acting on FAILOVER and following open intents."""
         await self.executor.reconcile()
         for _ in range(rounds):
+            if self.before_round is not None:
+                await self.before_round()
             done = [i for i in self.journal.intents(TEST_PAIR_NAME) if i.status is IntentStatus.COMPLETED]
             if done:
                 return done[-1]
