@@ -1,5 +1,5 @@
-"""A group of `ha.backend: etcd` daemons as real processes on a real etcd, against the simulator:
-start, stop, who leads, what each journal sent. Short lease timings (lease 3 s, renew deadline 2 s,
+"""A group of HA daemons as real processes against the simulator (`ha.backend: etcd` on a real etcd,
+or another backend given its `ha` keys): start, stop, who leads, what each journal sent. Short lease timings (lease 3 s, renew deadline 2 s,
 retry 0.5 s) so a takeover takes seconds."""
 
 from __future__ import annotations
