@@ -1,6 +1,6 @@
-"""A group of HA daemons as real processes against the simulator (`ha.backend: etcd` on a real etcd,
-or another backend given its `ha` keys): start, stop, who leads, what each journal sent. Short lease timings (lease 3 s, renew deadline 2 s,
-retry 0.5 s) so a takeover takes seconds."""
+"""A group of HA daemons as real processes against the simulator (`ha.backend: etcd` on a real etcd, or
+another backend given its `ha` keys): start, stop, who leads, what each journal sent. Short lease
+timings (lease 3 s, renew deadline 2 s, retry 0.5 s) so a takeover takes seconds."""
 
 from __future__ import annotations
 
