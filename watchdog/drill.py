@@ -3,16 +3,17 @@
 A planned switchover (the DR `/switchover`: RPO 0) is allowed only while production is UP by the
 watchdog's own rules, the DR task `running` and the DR cluster healthy; never while any configured
 pair is in an outage (DOWN rounds counted, or a failover intent open), the pair is paused, or (with
-`ha.backend: etcd`) a watchdog instance holds the leader lease or the lease cannot be read (exit 3,
-the reason named). Each leg is a journal row written before its one POST (`switches`), then followed
-until the DR task runs again with the roles swapped (the switch time) and the new production answers
-a probe round (control plane, and its SQL endpoint where a data plane is configured: the time until
-it answered). The failover hooks run around each leg with DRW_ACTION=switchover: a pre-failover
-veto stops it before the POST, the post-failover hook repoints clients after it, and both runs are
-journaled. A drill is one or two legs (`--back` switches back). A rerun after a crash reconciles
-an open leg with the DR task's roles instead of switching again: a sent leg is followed, not resent;
-one never sent is closed and the command asks to be run again. The daemon beside sees the switch as
-a switch (`switch_in_progress`), never as an outage, and learns the new roles on the next UP round.
+`ha.backend: etcd` or `kubernetes`) a watchdog instance holds the leader lease or the lease cannot
+be read (exit 3, the reason named). Each leg is a journal row written before its one POST
+(`switches`), then followed until the DR task runs again with the roles swapped (the switch time)
+and the new production answers a probe round (control plane, and its SQL endpoint where a data plane
+is configured: the time until it answered). The failover hooks run around each leg with
+DRW_ACTION=switchover: a pre-failover veto stops it before the POST, the post-failover hook repoints
+clients after it, and both runs are journaled. A drill is one or two legs (`--back` switches back).
+A rerun after a crash reconciles an open leg with the DR task's roles instead of switching again: a
+sent leg is followed, not resent; one never sent is closed and the command asks to be run again. The
+daemon beside sees the switch as a switch (`switch_in_progress`), never as an outage, and learns the
+new roles on the next UP round.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ from watchdog.dws.errors import DwsError, RejectedError
 from watchdog.dws.values import DrStatus
 from watchdog.guards import HEALTHY_CLUSTER_STATUSES
 from watchdog.ha.etcd import EtcdClient, EtcdError
-from watchdog.ha.settings import HaBackend
+from watchdog.ha.kube import lease_holder
+from watchdog.ha.kube_client import KubeError
+from watchdog.ha.settings import HaBackend, HaSettings
 from watchdog.hooks import HookContext, HookResult, HookRunner
 from watchdog.journal import Journal
 from watchdog.journal.switches import Switch
@@ -65,19 +68,27 @@ async def refuse_lease(settings: Settings, name: str) -> None:
     """With an HA backend, no drill while a watchdog instance holds the leader lease (it would act
     on what the drill does), nor while the lease cannot be read (who acts is then unknown)."""
     ha = settings.ha
-    if ha.backend is not HaBackend.ETCD:
+    if ha.backend is HaBackend.NONE:
         return
+    try:
+        holder = await _lease_holder(ha)
+    except (EtcdError, KubeError) as exc:
+        raise Refused(f"{name}: refused: cannot read the leader lease: {exc}") from None
+    if holder is not None:
+        raise Refused(
+            f"{name}: refused: watchdog instance {holder} holds the leader lease; stop the HA group first"
+        )
+
+
+async def _lease_holder(ha: HaSettings) -> str | None:
+    if ha.backend is HaBackend.KUBERNETES:
+        return await lease_holder(ha)
     client = EtcdClient(ha.etcd.endpoint, timeout=ha.etcd.timeout_seconds)
     try:
         holder = await client.holder(ha.etcd.prefix.rstrip("/") + "/leader")
-    except EtcdError as exc:
-        raise Refused(f"{name}: refused: cannot read the leader lease: {exc}") from None
     finally:
         await client.aclose()
-    if holder is not None:
-        raise Refused(
-            f"{name}: refused: watchdog instance {holder[0]} holds the leader lease; stop the HA group first"
-        )
+    return None if holder is None else holder[0]
 
 
 def _refuse_round(settings: Settings, obs: Observation) -> tuple[str, str]:

@@ -1,6 +1,6 @@
-"""A group of `ha.backend: etcd` daemons as real processes on a real etcd, against the simulator:
-start, stop, who leads, what each journal sent. Short lease timings (lease 3 s, renew deadline 2 s,
-retry 0.5 s) so a takeover takes seconds."""
+"""A group of HA daemons as real processes against the simulator (`ha.backend: etcd` on a real etcd, or
+another backend given its `ha` keys): start, stop, who leads, what each journal sent. Short lease
+timings (lease 3 s, renew deadline 2 s, retry 0.5 s) so a takeover takes seconds."""
 
 from __future__ import annotations
 
@@ -25,20 +25,25 @@ def start(
     tmp: Path,
     name: str,
     sim: SimulatorServer,
-    etcd: EtcdServer,
+    etcd: EtcdServer | dict[str, Any],
     hook_seconds: float = 0.0,
     configure: Configure | None = None,
 ) -> Daemon:
-    """One instance with its own journal; with `hook_seconds`, a pre-failover hook that marks the
-    file `<name>.hook` and sleeps that long before it allows the failover; `configure` edits the
-    configuration before it is written (`<tmp>/<name>.yaml`)."""
+    """One instance with its own journal, on `etcd` (or another backend: its `ha` keys); with
+    `hook_seconds`, a pre-failover hook that marks the file `<name>.hook` and sleeps that long before
+    it allows the failover; `configure` edits the configuration before it is written
+    (`<tmp>/<name>.yaml`)."""
     port = free_port()
     data = config_data(sim.url, tmp / name / "watchdog.db", port)
+    backend = (
+        etcd
+        if isinstance(etcd, dict)
+        else {"backend": "etcd", "etcd": {"endpoint": etcd.url, "timeout_seconds": 0.4}}
+    )
     data["ha"] = {
-        "backend": "etcd",
+        **backend,
         "identity": name,
         "lease": {"lease_seconds": LEASE, "renew_deadline_seconds": DEADLINE, "retry_period_seconds": RETRY},
-        "etcd": {"endpoint": etcd.url, "timeout_seconds": 0.4},
     }
     if hook_seconds:
         marker = tmp / f"{name}.hook"
@@ -62,7 +67,9 @@ def thaw(daemon: Daemon) -> None:
 
 
 @contextmanager
-def group(tmp: Path, names: str, sim: SimulatorServer, etcd: EtcdServer, **kw: Any) -> Iterator[list[Daemon]]:
+def group(
+    tmp: Path, names: str, sim: SimulatorServer, etcd: EtcdServer | dict[str, Any], **kw: Any
+) -> Iterator[list[Daemon]]:
     with ExitStack() as stack:
         daemons = []
         for name in names:

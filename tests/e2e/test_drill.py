@@ -23,6 +23,7 @@ from tests.e2e.harness import (
     write_config,
 )
 from tests.servers.etcd import EtcdServer
+from tests.servers.kube_api import KubeApiServer
 from watchdog.ha.etcd import EtcdClient
 from watchdog.journal import Journal
 from watchdog.model import Verdict
@@ -196,3 +197,31 @@ def test_no_drill_while_a_watchdog_instance_holds_the_lease(
     done = _cli(config, tmp_path, "drill", *FAST)
     assert done.returncode == 0, done.stderr
     assert _switches(simulator) == 1
+
+
+def test_no_drill_while_a_watchdog_instance_holds_the_kubernetes_lease(
+    tmp_path: Path, simulator: Simulator, sim_server: SimulatorServer
+) -> None:
+    """With ha.backend kubernetes (the fake API server): refused while the Lease names a holder and
+    while the API server refuses the token; allowed (one POST) once the Lease is released."""
+    with KubeApiServer() as api:
+        token = tmp_path / "token"
+        token.write_text(api.token)
+        data = config_data(sim_server.url, tmp_path / "state" / "w.db", free_port())
+        kube = {"api_url": api.url, "namespace": "drw", "token_path": str(token), "timeout_seconds": 0.4}
+        data["ha"] = {"backend": "kubernetes", "kubernetes": kube}
+        config = write_config(tmp_path / "watchdog.yaml", data)
+        lease = {"metadata": {"name": "dr-watchdog"}, "spec": {"holderIdentity": "w1/4242"}}
+        path = "/apis/coordination.k8s.io/v1/namespaces/drw/leases"
+        assert api.handle("POST", path, f"Bearer {api.token}", lease)[0] == 201
+        done = _cli(config, tmp_path, "drill", *FAST)
+        assert done.returncode == 3 and "w1/4242 holds the leader lease" in done.stderr
+        token.write_text("wrong-token")
+        done = _cli(config, tmp_path, "drill", *FAST)
+        assert done.returncode == 3 and "cannot read the leader lease" in done.stderr
+        assert "wrong-token" not in done.stderr and _switches(simulator) == 0
+        token.write_text(api.token)
+        api.put_as("drw", "leases", "dr-watchdog", lambda obj: obj["spec"].update(holderIdentity=""))
+        done = _cli(config, tmp_path, "drill", *FAST)
+        assert done.returncode == 0, done.stderr
+        assert _switches(simulator) == 1

@@ -19,7 +19,10 @@ from watchdog.clock import Clock
 from watchdog.ha.coordination import Coordination
 from watchdog.ha.etcd import EtcdClient, EtcdLeadership
 from watchdog.ha.etcd_state import EtcdStateStore
+from watchdog.ha.kube import KubeLeadership, kube_leadership
+from watchdog.ha.kube_state import kube_store
 from watchdog.ha.settings import HaBackend, HaSettings
+from watchdog.ha.shared import StateStore
 from watchdog.metrics import Metrics
 
 log = logging.getLogger("watchdog.ha")
@@ -44,7 +47,9 @@ class SoleAuthority:
 class LeaderLoop:
     """Runs the election every `retry_period_seconds` and exports `leader` and `coordination_up`."""
 
-    def __init__(self, leadership: EtcdLeadership, retry_seconds: float, metrics: Metrics) -> None:
+    def __init__(
+        self, leadership: EtcdLeadership | KubeLeadership, retry_seconds: float, metrics: Metrics
+    ) -> None:
         self.leadership, self.retry, self.metrics = leadership, retry_seconds, metrics
         self._task: asyncio.Task[None] | None = None
 
@@ -97,18 +102,22 @@ def build_coordination(
     are fenced by its leader term (`authority`); the CLI's (`me`: its own name) are not."""
     if ha.backend is HaBackend.NONE:
         return None
-    client = EtcdClient(ha.etcd.endpoint, timeout=ha.etcd.timeout_seconds)
-    store = EtcdStateStore(client, _key(ha, "state"), _key(ha, "leader"))
+    name = me or identity(ha)
+    if ha.backend is HaBackend.KUBERNETES:
+        store: StateStore = kube_store(ha, name)
+    else:
+        client = EtcdClient(ha.etcd.endpoint, timeout=ha.etcd.timeout_seconds)
+        store = EtcdStateStore(client, _key(ha, "state"), _key(ha, "leader"))
     term = authority.term if authority is not None else (lambda: None)
-    return Coordination(
-        store, me or identity(ha), clock, term=term, brake_window_seconds=ha.brake_window_seconds
-    )
+    return Coordination(store, name, clock, term=term, brake_window_seconds=ha.brake_window_seconds)
 
 
 def build_authority(ha: HaSettings, metrics: Metrics) -> LeaderLoop | None:
-    """The election for `ha.backend: etcd`; None for `none` (SoleAuthority)."""
+    """The election for `ha.backend: etcd` or `kubernetes`; None for `none` (SoleAuthority)."""
     if ha.backend is HaBackend.NONE:
         return None
+    if ha.backend is HaBackend.KUBERNETES:
+        return LeaderLoop(kube_leadership(ha, identity(ha)), ha.lease.retry_period_seconds, metrics)
     client = EtcdClient(ha.etcd.endpoint, timeout=ha.etcd.timeout_seconds)
     lease = ha.lease
     leadership = EtcdLeadership(

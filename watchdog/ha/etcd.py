@@ -28,6 +28,8 @@ from typing import Any
 
 import httpx
 
+from watchdog.ha.leadership import Leadership
+
 log = logging.getLogger("watchdog.ha")
 
 
@@ -92,9 +94,11 @@ class EtcdClient:
         await self._http.aclose()
 
 
-class EtcdLeadership:
-    """One instance's side of the election on `key`. `step()` once per retry period; `holds()` is
-    the fencing check the executor makes right before the POST."""
+class EtcdLeadership(Leadership):
+    """One instance's side of the election on `key` (the module docstring)."""
+
+    unreachable = EtcdError
+    backend = "etcd"
 
     def __init__(
         self,
@@ -106,39 +110,12 @@ class EtcdLeadership:
         renew_deadline_seconds: float,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.client, self.key, self.identity = client, key, identity
-        self.lease_seconds, self.renew_deadline = lease_seconds, renew_deadline_seconds
-        self._monotonic = monotonic
+        super().__init__(identity, renew_deadline_seconds, monotonic)
+        self.client, self.key, self.lease_seconds = client, key, lease_seconds
         self._lease: int | None = None
-        self._term: int | None = None
-        self._renewed_at: float | None = None  # when the last successful renewal (or grant) was sent
-        self.reachable = True  # the last step reached etcd
 
-    def holds(self) -> bool:
-        """Leader now, with at least lease - renew deadline of lease left (see the module docstring),
-        and the last step reached etcd: a leader that just failed to renew treats its lease as
-        uncertain and does not act until a renewal succeeds (the store lost must never lead to an
-        action; a failover waits a retry period for a blip)."""
-        if self._term is None or self._renewed_at is None or not self.reachable:
-            return False
-        return self._monotonic() - self._renewed_at < self.renew_deadline
-
-    def term(self) -> int | None:
-        """The fencing token while leading: the leader key's create revision."""
-        return self._term if self.holds() else None
-
-    async def step(self) -> bool:
-        """Campaign (follower) or renew (leader) once; returns holds(). etcd unreachable: nothing
-        changes but time, so a leader that cannot renew stops holding at its renew deadline."""
-        try:
-            await (self._renew() if self._term is not None else self._campaign())
-            self.reachable = True
-        except EtcdError as exc:
-            self.reachable = False
-            log.warning("etcd unreachable: leadership uncertain", extra={"error": str(exc)})
-        if self._term is not None and not self.holds():
-            self._lose("renew deadline passed")
-        return self.holds()
+    async def _step(self) -> None:
+        await (self._renew() if self._term is not None else self._campaign())
 
     async def _campaign(self) -> None:
         sent = self._monotonic()
@@ -147,8 +124,8 @@ class EtcdLeadership:
         if term is None:
             await self.client.revoke(lease)
             return
-        self._lease, self._term, self._renewed_at = lease, term, sent
-        log.warning("became the leader", extra={"term": term, "identity": self.identity})
+        self._lease = lease
+        self._won(term, sent)
 
     async def _renew(self) -> None:
         assert self._lease is not None
@@ -161,9 +138,8 @@ class EtcdLeadership:
         self._renewed_at = sent
 
     def _lose(self, why: str) -> None:
-        if self._term is not None:
-            log.warning("lost the leadership", extra={"term": self._term, "why": why})
-        self._lease, self._term, self._renewed_at = None, None, None
+        super()._lose(why)
+        self._lease = None
 
     async def resign(self) -> None:
         """On a clean stop: revoke the lease so a follower takes over at once (best effort)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+from tests.integration.ha.conftest import steps
 from tests.servers.etcd import EtcdServer
 from watchdog.ha.etcd import EtcdClient, EtcdLeadership
 
@@ -15,16 +16,6 @@ LEASE, DEADLINE = 3.0, 2.0
 def member(etcd: EtcdServer, name: str) -> EtcdLeadership:
     client = EtcdClient(etcd.url, timeout=0.5)
     return EtcdLeadership(client, KEY, name, lease_seconds=LEASE, renew_deadline_seconds=DEADLINE)
-
-
-async def steps(members: list[EtcdLeadership], seconds: float, every: float = 0.3) -> list[list[bool]]:
-    """Step every member each `every` seconds for `seconds`; who held after each step."""
-    seen = []
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        seen.append([await m.step() for m in members])
-        await asyncio.sleep(every)
-    return seen
 
 
 def test_three_members_elect_exactly_one_with_a_growing_term(etcd: EtcdServer) -> None:

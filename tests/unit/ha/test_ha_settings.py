@@ -32,6 +32,15 @@ def test_defaults_are_client_go_timings_and_the_brake(tmp_path: Path) -> None:
         2,
     )
     assert (ha.max_automatic_failovers, ha.brake_window_seconds) == (3, 3600)
+    kube = ha.kubernetes
+    assert (kube.api_url, kube.namespace, kube.lease_name, kube.state_name) == (
+        "",
+        "",
+        "dr-watchdog",
+        "dr-watchdog-state",
+    )
+    assert kube.token_path == "/var/run/secrets/kubernetes.io/serviceaccount/token"
+    assert kube.ca_path == "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"
 
 
 @pytest.mark.parametrize(
@@ -42,6 +51,12 @@ def test_defaults_are_client_go_timings_and_the_brake(tmp_path: Path) -> None:
             {"backend": "etcd", "etcd": {"timeout_seconds": 2}},
             "ha.etcd.timeout_seconds: must be shorter than",
         ),
+        (
+            {"backend": "kubernetes", "kubernetes": {"timeout_seconds": 2}},
+            "ha.kubernetes.timeout_seconds: must be shorter than",
+        ),
+        ({"kubernetes": {"namespace": "Not_A_Namespace"}}, "ha.kubernetes.namespace"),
+        ({"kubernetes": {"api_url": "10.0.0.1:443"}}, "ha.kubernetes.api_url"),
         ({"backend": "zookeeper"}, "ha.backend"),
         ({"max_automatic_failovers": 0}, "ha.max_automatic_failovers"),
     ],

@@ -24,3 +24,14 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- define "dr-watchdog.secretName" -}}
 {{- .Values.credentials.existingSecret | default (printf "%s-credentials" (include "dr-watchdog.fullname" .)) -}}
 {{- end -}}
+
+{{- /* "true" with ha.backend kubernetes (after checking ha.backend and ha.replicas), else "false" */ -}}
+{{- define "dr-watchdog.ha" -}}
+{{- if not (has .Values.ha.backend (list "none" "kubernetes")) -}}
+{{- fail (printf "ha.backend: must be none or kubernetes (got %v)" .Values.ha.backend) -}}
+{{- end -}}
+{{- if and (eq .Values.ha.backend "kubernetes") (lt (int .Values.ha.replicas) 2) -}}
+{{- fail (printf "ha.replicas: must be at least 2 with ha.backend kubernetes (got %v)" .Values.ha.replicas) -}}
+{{- end -}}
+{{- eq .Values.ha.backend "kubernetes" -}}
+{{- end -}}
