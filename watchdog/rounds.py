@@ -124,6 +124,7 @@ class Runtime:
         self._late_by = 0.0  # how late this round started against its schedule (0: on time)
         self._brake_was_tripped = False  # the brake was engaged in the journal before this round
         self._leader = True  # the leadership as this round began (set by _round)
+        self._quiet = False  # an HA follower that can see the group: the leader notifies, not it
 
     @property
     def client(self) -> DwsClient:
@@ -189,7 +190,8 @@ class Runtime:
 
     async def _round(self, began: float, late: float | None) -> RoundResult:
         self._take_leadership()
-        await self._read_shared()
+        read = await self._read_shared()
+        self._quiet = not self._leader and read and self.authority.reachable()
         now = self.clock.now()
         observations = await self.observe(now)
         probe_seconds = time.monotonic() - began
@@ -229,12 +231,16 @@ class Runtime:
             log.warning("leadership taken: reconciling open intents before acting")
             self._reconciling = asyncio.create_task(self._reconcile(), name="drw-reconcile")
 
-    async def _read_shared(self) -> None:
-        """The group's shared state for this round: unreadable, this instance does not act this round
-        (its last copy still holds the pauses and latches); as the leader, it settles the document's
-        open intents before it decides (`watchdog.ha.takeover`)."""
+    async def _read_shared(self) -> bool:
+        """The group's shared state for this round (False: unreadable): this instance then does not
+        act this round (its last copy still holds the pauses and latches); as the leader, it settles
+        the document's open intents before it decides (`watchdog.ha.takeover`).
+
+        Notifications: a follower that sees the group (its election step and this read reached the
+        backend) sends none, the leader does; when nobody can be sure who leads, everyone sends:
+        duplicates beat silence."""
         if self.coordination is None:
-            return
+            return True
         try:
             await self.coordination.load()
         except SharedStateError as exc:
@@ -242,12 +248,13 @@ class Runtime:
             self.metrics.leader.set(0)
             self.metrics.coordination_up.set(0)
             log.warning("shared state unreadable: no action this round", extra={"error": str(exc)})
-            return
+            return False
         if self._leader and self.takeover:
             try:
                 await self.takeover.settle({p.name for p in self.settings.pairs})
             except Exception:
                 log.exception("settling the shared intents failed; retried next round")
+        return True
 
     async def _share_brake(self, brake: Brake) -> None:
         """The leader engages the brake in the shared state too, the round it first blocks."""
@@ -423,7 +430,7 @@ class Runtime:
             self.metrics, obs, self.journal.latest_intent(obs.pair) if latched else None
         )
         report.log_decision(evaluation.decision)
-        self.notifier.on_decision(evaluation.decision)
+        self.notifier.on_decision(evaluation.decision, quiet=self._quiet)
 
     def _prune(self) -> None:
         """Retention, at most once an hour: decisions and observations older than state.retention_days."""

@@ -18,6 +18,7 @@ import pytest
 from tests.e2e.ha_group import DEADLINE, LEASE, group, leaders
 from tests.e2e.harness import Daemon, config_data, free_port, run_cli, wait_for, write_config
 from tests.servers.etcd import EtcdServer
+from tests.unit.notify.receiver import Receiver
 from watchdog.ha.etcd import EtcdClient
 from watchdog.ha.etcd_state import EtcdStateStore
 from watchdog.ha.shared import SharedIntent, SharedPair
@@ -178,3 +179,29 @@ def test_a_manual_failover_with_the_shared_state_unreadable_needs_force(
     forced = run_cli(*cli, "--force", tmp=tmp_path)
     assert forced.returncode == 0, forced.stdout + forced.stderr
     assert len(simulator.failover_calls(TEST_DR_ID)) == 1
+
+
+def test_only_the_leader_notifies_while_the_group_is_seen(
+    tmp_path: Path, simulator: Simulator, sim_server: SimulatorServer, etcd: EtcdServer
+) -> None:
+    """Two instances in recommend mode, one webhook: production fails, both decide
+    failover_warranted, and the webhook hears it once (the leader's), not once per instance."""
+    with Receiver() as rx:
+
+        def configure(data: dict[str, Any]) -> None:
+            data["policy"]["mode"] = "recommend"
+            data["notifications"] = {"webhook": {"url": rx.url + "/drw", "secret": "s3cret-for-tests"}}
+
+        with group(tmp_path, "ab", sim_server, etcd, configure=configure) as daemons:
+            wait_for(lambda: len(leaders(daemons)) == 1, 10, "one leader")
+            simulator.fail_cluster(simulator.pair(TEST_DR_ID).primary_cluster_id)
+
+            def warranted(d: Daemon) -> bool:
+                return (
+                    d.sample("dr_watchdog_decision", pair=TEST_PAIR_NAME, decision="failover_warranted") == 1
+                )
+
+            wait_for(lambda: all(warranted(d) for d in daemons), 15, "both decide failover_warranted")
+            time.sleep(2.0)
+    names = [json.loads(r.body)["name"] for r in rx.requests]
+    assert names == ["failover_warranted"], names

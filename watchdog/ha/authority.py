@@ -33,6 +33,8 @@ class Authority(Protocol):
 
     def term(self) -> int | None: ...
 
+    def reachable(self) -> bool: ...
+
 
 class SoleAuthority:
     """One instance (the journal lock keeps it so): it always may act; no term."""
@@ -42,6 +44,9 @@ class SoleAuthority:
 
     def term(self) -> int | None:
         return None
+
+    def reachable(self) -> bool:
+        return True
 
 
 class LeaderLoop:
@@ -55,6 +60,10 @@ class LeaderLoop:
 
     def holds(self) -> bool:
         return self.leadership.holds()
+
+    def reachable(self) -> bool:
+        """The last election step reached the backend (else nobody can be sure who leads)."""
+        return self.leadership.reachable
 
     def term(self) -> int | None:
         return self.leadership.term()

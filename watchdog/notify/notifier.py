@@ -61,9 +61,13 @@ class Notifier:
         if self._observer is not None:
             self._observer(sink, outcome)
 
-    def on_decision(self, decision: Decision) -> list[Event]:
-        """Queue the events this round's decision raises (entry, repeat, resolution); returns them."""
+    def on_decision(self, decision: Decision, *, quiet: bool = False) -> list[Event]:
+        """Queue the events this round's decision raises (entry, repeat, resolution); returns them.
+        `quiet`: follow the decision (so a later change is told as a change) but send nothing (an
+        HA follower: the leader tells)."""
         events = self._tracker.events_for(decision) if self._sinks else []
+        if quiet:
+            return []
         for event in events:
             self.publish(event)
         return events
