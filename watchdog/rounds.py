@@ -33,7 +33,6 @@ from watchdog.dws.client import DwsClient
 from watchdog.endpoints import DEFAULT_ENDPOINT
 from watchdog.ha.authority import Authority, SoleAuthority
 from watchdog.ha.coordination import Coordination
-from watchdog.ha.shared import SharedStateError, overlay
 from watchdog.ha.takeover import Takeover
 from watchdog.hooks import HookRunner
 from watchdog.journal import EncodedRound, Journal, RoundRecord
@@ -52,6 +51,7 @@ from watchdog.model import (
 )
 from watchdog.notify import Notifier
 from watchdog.policy import Evaluation, evaluate
+from watchdog.round_group import RoundGroup
 from watchdog.settings import ConfigError, Settings
 from watchdog.wiring import build_clients, build_executor, build_prober
 
@@ -107,7 +107,8 @@ class Runtime:
         self.executor = build_executor(
             settings, journal, self.clients, clock, metrics, self.hooks, self.authority, coordination
         )
-        self.takeover = Takeover(coordination, journal, self.executor, self._spawn) if coordination else None
+        takeover = Takeover(coordination, journal, self.executor, self._spawn) if coordination else None
+        self.group = RoundGroup(coordination, takeover, metrics, [p.name for p in settings.pairs])
         self._policies: dict[str, Policy] = {}
         for pair in settings.pairs:
             dp = pair.data_plane
@@ -190,8 +191,9 @@ class Runtime:
 
     async def _round(self, began: float, late: float | None) -> RoundResult:
         self._take_leadership()
-        read = await self._read_shared()
-        self._quiet = not self._leader and read and self.authority.reachable()
+        read = await self.group.read(self._leader)
+        self._leader = self._leader and read
+        self._quiet = self.group.quiet(self._leader, read, self.authority.reachable())
         now = self.clock.now()
         observations = await self.observe(now)
         probe_seconds = time.monotonic() - began
@@ -212,7 +214,7 @@ class Runtime:
         finally:
             self._journal_size()
         self._isolated("*", "record the brake", self._record_brake, brake)
-        await self._share_brake(brake)
+        await self.group.share_brake(brake, self._leader)
         self._isolated("*", "release orphan latches", self.executor.release_orphans)
         for d in decided:
             self._isolated(d.obs.pair, "report", self.report, d.obs, d.evaluation, brake)
@@ -231,51 +233,15 @@ class Runtime:
             log.warning("leadership taken: reconciling open intents before acting")
             self._reconciling = asyncio.create_task(self._reconcile(), name="drw-reconcile")
 
-    async def _read_shared(self) -> bool:
-        """The group's shared state for this round (False: unreadable): this instance then does not
-        act this round (its last copy still holds the pauses and latches); as the leader, it settles
-        the document's open intents before it decides (`watchdog.ha.takeover`).
-
-        Notifications: a follower that sees the group (its election step and this read reached the
-        backend) sends none, the leader does; when nobody can be sure who leads, everyone sends:
-        duplicates beat silence."""
-        if self.coordination is None:
-            return True
-        try:
-            await self.coordination.load()
-        except SharedStateError as exc:
-            self._leader = False
-            self.metrics.leader.set(0)
-            self.metrics.coordination_up.set(0)
-            log.warning("shared state unreadable: no action this round", extra={"error": str(exc)})
-            return False
-        if self._leader and self.takeover:
-            try:
-                await self.takeover.settle({p.name for p in self.settings.pairs})
-            except Exception:
-                log.exception("settling the shared intents failed; retried next round")
-        return True
-
-    async def _share_brake(self, brake: Brake) -> None:
-        """The leader engages the brake in the shared state too, the round it first blocks."""
-        coord = self.coordination
-        if coord is None or coord.shared is None or not self._leader or brake.tripped_at is None:
-            return
-        if coord.shared.brake(brake.max_failovers, brake.window_seconds).tripped_at is None:
-            why = await coord.trip_brake(brake.tripped_at)
-            if why is not None:
-                log.warning("global brake not engaged in the shared state; retried", extra={"error": why})
-
     def _decide_all(self, observed: list[Observation], now: datetime) -> tuple[list[Decided], Brake]:
         """Each pair in configuration order, the global brake folded through them (`brake_after`): a
         pair sees the automatic failovers decided before it in this round, so the limit holds inside
         one round. The brake is read from the journal once, before the first pair."""
         ha = self.settings.ha
-        shared = self.coordination.shared if self.coordination else None
-        brake = start = (
-            shared.brake(ha.max_automatic_failovers, ha.brake_window_seconds)
-            if shared is not None
-            else self.journal.brake(ha.max_automatic_failovers, ha.brake_window_seconds, now)
+        brake = start = self.group.brake(
+            ha.max_automatic_failovers,
+            ha.brake_window_seconds,
+            lambda: self.journal.brake(ha.max_automatic_failovers, ha.brake_window_seconds, now),
         )
         states = self._load_states(observed)
         decided: list[Decided] = []
@@ -375,9 +341,7 @@ class Runtime:
         round's batch read found it, at the start of this round's decisions) and the brake."""
         if state is None:
             state = self.journal.load_state(obs.pair, now)
-        coord = self.coordination
-        if coord is not None and coord.shared is not None:
-            state = overlay(state, coord.shared, obs.pair, coord.me, now)
+        state = self.group.merge(state, obs.pair, now)
         return state, evaluate(obs, state, self.policy_for(obs.pair), now, brake, self._leader)
 
     def policy_for(self, pair: str) -> Policy:
@@ -458,8 +422,7 @@ class Runtime:
         await asyncio.gather(*still, return_exceptions=True)
 
     async def close(self) -> None:
-        if self.coordination is not None:
-            await self.coordination.store.aclose()
+        await self.group.aclose()
         await self.notifier.aclose(grace_seconds=2.0)
         await self.clients.aclose()
         self.journal.close()
