@@ -236,7 +236,6 @@ class ClusterInfo(_Model):
     port: Number = None
     endpoints: list[Endpoint] | None = None
     private_ip: list[str] | None = None
-    nodes: list[Node] | None = None
     failed_reasons: Reasons = None
 
 
@@ -244,6 +243,7 @@ class ClusterDetail(ClusterInfo):
     """The cluster detail; a superset of the list item, of which the watchdog needs little more."""
 
     _list_item = False
+    nodes: list[Node] | None = None  # the detail's only: the list's items do without (memory, issue 14)
 
     availability_zone: str | None = None
     node_type: str | None = None
