@@ -55,6 +55,9 @@ test: $(STAMP) tools
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python -m benchmarks.scale --pairs 100 1000 5000 --interval 10 --rounds 3
+	$(BIN)/python -m benchmarks.scale --pairs 5000 --projects 50 --interval 10 --rounds 3
+	$(BIN)/python -m benchmarks.render --pairs 5000 --rounds 5
+	$(BIN)/python -m benchmarks.lists --pairs 5000
 	$(BIN)/python -m benchmarks.round --layout many-projects --projects 50 --pairs 5000 --rounds 5
 	$(BIN)/python -m benchmarks.reaction --pairs 200 --seed 1
 	$(BIN)/python -m benchmarks.soak --pairs 1000 --hours 10 --seed 1

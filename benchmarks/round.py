@@ -41,6 +41,7 @@ from prometheus_client import CollectorRegistry
 
 from benchmarks.probe_round import access_key, project_id, secret_key, simulator
 from watchdog.clock import SystemClock
+from watchdog.daemon import tune_gc
 from watchdog.dws.client import DwsClient
 from watchdog.dws.signing import Credentials
 from watchdog.journal import Journal, RoundRecord
@@ -197,6 +198,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     os.environ.setdefault("HOME", tempfile.mkdtemp(prefix="drw-bench-"))
+    tune_gc()  # as `dr-watchdog run` does
     setup_logging("json", "INFO", stream=open(os.devnull, "w"))  # noqa: SIM115 - the daemon logs every decision
     logging.getLogger("watchdog.round").info("benchmark start")
     layouts = ["one-project", "many-projects"] if args.layout == "both" else [args.layout]

@@ -52,15 +52,40 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-async def dr_ids(url: str) -> list[tuple[str, str]]:
-    client = DwsClient(url, project_id(1), Credentials(access_key(1), secret_key(1)), timeout=60.0)
-    try:
-        return [(item.name, item.id) for item in await client.list_disaster_recoveries()]
-    finally:
-        await client.aclose()
+async def dr_ids(url: str, projects: int = 1) -> list[tuple[int, str]]:
+    """(project number, DR task id) of every pair the simulator holds, project by project."""
+    found: list[tuple[int, str]] = []
+    for i in range(1, projects + 1):
+        client = DwsClient(url, project_id(i), Credentials(access_key(i), secret_key(i)), timeout=60.0)
+        try:
+            found += [(i, item.id) for item in await client.list_disaster_recoveries()]
+        finally:
+            await client.aclose()
+    return found
 
 
-def config(url: str, pairs: list[tuple[str, str]], tmp: Path, port: int, interval: float) -> Path:
+def endpoint_of(project: int) -> str:
+    """The endpoint name a pair of this project names: the `cloud` block for project 1."""
+    return "default" if project == 1 else f"p{project}"
+
+
+def config(url: str, pairs: list[tuple[int, str]], tmp: Path, port: int, interval: float) -> Path:
+    """The daemon's configuration: project 1 is the `cloud` block, every other project an endpoint."""
+    projects = sorted({p for p, _ in pairs} - {1})
+    endpoints = {
+        endpoint_of(i): {
+            "region": "cn-north-4",
+            "endpoint": url,
+            "project_id": project_id(i),
+            "access_key": access_key(i),
+            "secret_key": secret_key(i),
+        }
+        for i in projects
+    }
+    listed = [
+        {"name": f"b-{n}", "disaster_recovery_id": dr, "production": endpoint_of(p)}
+        for n, (p, dr) in enumerate(pairs)
+    ]
     data = {
         "cloud": {
             "endpoint": url,
@@ -70,7 +95,8 @@ def config(url: str, pairs: list[tuple[str, str]], tmp: Path, port: int, interva
             "verify_tls": False,
             "timeout_seconds": min(30.0, interval * 0.8),
         },
-        "pairs": [{"name": f"b-{i}", "disaster_recovery_id": dr} for i, (_, dr) in enumerate(pairs)],
+        "endpoints": endpoints,
+        "pairs": listed,
         "policy": {"mode": "recommend", "probe_interval_seconds": interval},
         "state": {"path": str(tmp / "state" / "watchdog.db")},
         "http": {"listen": f"127.0.0.1:{port}"},
@@ -143,7 +169,7 @@ def py_spy(pid: int, seconds: float, out: str) -> subprocess.Popen[bytes]:
 
 
 def measure(
-    url: str, pairs: list[tuple[str, str]], interval: float, rounds: int, profile: str | None = None
+    url: str, pairs: list[tuple[int, str]], interval: float, rounds: int, profile: str | None = None
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="drw-scale-") as tmp_name:
         tmp, port = Path(tmp_name), free_port()
@@ -185,6 +211,7 @@ def measure(
             scrape_cpu = statistics.median(s[1] for s in scrapes)
             return {
                 "pairs": len(pairs),
+                "projects": len({p for p, _ in pairs}),
                 "interval_seconds": interval,
                 "startup_to_first_round_seconds": round(startup, 2),
                 "rounds_in_window": int(r1 - r0),
@@ -214,6 +241,9 @@ def main() -> int:
     parser.add_argument("--interval", type=float, default=10.0)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
+        "--projects", type=int, default=1, help="spread the pairs over this many projects (endpoints)"
+    )
+    parser.add_argument(
         "--profile",
         metavar="PREFIX",
         help="record the daemon with py-spy during the no-scrape window into PREFIX-<pairs>.txt "
@@ -223,8 +253,8 @@ def main() -> int:
     os.environ.setdefault("HOME", tempfile.mkdtemp(prefix="drw-bench-"))
     print(f"# {' '.join([sys.executable, *sys.argv])}", flush=True)
     for n in args.pairs:
-        with simulator(1, n) as url:
-            pairs = asyncio.run(dr_ids(url))
+        with simulator(args.projects, n // args.projects) as url:
+            pairs = asyncio.run(dr_ids(url, args.projects))
             profile = f"{args.profile}-{n}.txt" if args.profile else None
             print(json.dumps(measure(url, pairs, args.interval, args.rounds, profile)), flush=True)
     return 0

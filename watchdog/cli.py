@@ -212,8 +212,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from watchdog.daemon import run_daemon
+    from watchdog.daemon import run_daemon, tune_gc
 
+    tune_gc()  # before the settings: reading 5,000 pairs is a burst of allocations too
     settings = load(args)
     return run_daemon(settings, log_format=getattr(args, "log_format", None))
 

@@ -11,6 +11,7 @@ journaled step, closes the journal and exits 0.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import time
@@ -205,6 +206,20 @@ def install_signal_handlers(stop: Callable[[], None]) -> None:
 def _on_signal(sig: signal.Signals, stop: Callable[[], None]) -> None:
     log.info("signal received: stopping gracefully", extra={"signal": sig.name})
     stop()
+
+
+# Objects allocated (net) before a young-generation collection. CPython's 700 suits small scripts; a
+# round at 5,000 pairs allocates millions, and each full collection then scans every live object (the
+# lists' item models, the run keys, the settings): 0.3 s each, two a round, ~28 % of a round's CPU
+# (gc.callbacks, in process). At 50,000 a round runs a few cheap young collections and no full one.
+GC_YOUNG_THRESHOLD = 50_000
+
+
+def tune_gc() -> None:
+    """The collector's thresholds for a long-running daemon (`GC_YOUNG_THRESHOLD`); the older
+    generations keep CPython's defaults, so cycles are still collected, only less often."""
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, older, oldest)
 
 
 def run_daemon(settings: Settings, log_format: str | None = None) -> int:

@@ -311,7 +311,7 @@ class Runtime:
         try:
             state, evaluation = self.decide(obs, self.clock.now(), state, brake)
             record = RoundRecord(obs, evaluation.decision, evaluation.next_state, state)
-            return Decided(obs, evaluation, Journal.encode_round(record))
+            return Decided(obs, evaluation, self.journal.prepare_round(record))
         except Exception:
             self.metrics.round_errors.inc()
             log.exception("pair failed this round; the other pairs go on", extra={"pair": obs.pair})

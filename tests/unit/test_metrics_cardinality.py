@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from prometheus_client import CollectorRegistry
+from prometheus_client.exposition import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from watchdog.metrics import Metrics
@@ -107,3 +108,36 @@ def test_the_exposition_is_rendered_once_per_published_round() -> None:
     assert metrics.exposition() is first  # the same rendering, not a new one
     metrics.publish()
     assert b"dr_watchdog_rounds_total 3.0" in metrics.exposition()
+
+
+def test_the_rendering_equals_prometheus_clients_after_changes() -> None:
+    """Families re-rendered only when they change still give generate_latest's bytes exactly: after a
+    round, after values change, after a series is removed and after one is added."""
+    metrics = Metrics(CollectorRegistry(), pairs=PAIRS[:5], process_collectors=False)
+    steady_round(metrics)
+    assert metrics.render() == generate_latest(metrics.registry)
+    metrics.sync_lag.labels(pair=PAIRS[0]).set(12.5)
+    metrics.production_up.labels(pair=PAIRS[1]).set(float("nan"))
+    metrics.set_mode(PAIRS[2], "observe")
+    assert metrics.render() == generate_latest(metrics.registry)
+    metrics.production_up.labels(pair="new-pair").set(1)
+    metrics.production_up.remove(PAIRS[3])
+    assert metrics.render() == generate_latest(metrics.registry)
+    assert b'dr_watchdog_production_up{pair="new-pair"} 1.0' in metrics.render()
+
+
+def test_once_scraped_a_published_round_is_rendered_before_the_next_scrape() -> None:
+    """After the first scrape, publish() renders in a worker thread: the next scrape finds the bytes
+    made (the first scrape after a round does not pay the rendering), with the round's values."""
+    metrics = Metrics(CollectorRegistry(), pairs=PAIRS[:2], process_collectors=False)
+    metrics.publish()
+    assert metrics._renderer is None  # nobody scraped yet: nothing rendered ahead
+    metrics.exposition()
+    metrics.rounds.inc()
+    metrics.publish()
+    assert metrics._renderer is not None
+    metrics._renderer.submit(lambda: None).result(timeout=10)  # the worker's queue is drained
+    done = metrics._exposition
+    assert done is not None and done[0] == metrics._generation
+    assert b"dr_watchdog_rounds_total 1.0" in done[1]
+    assert metrics.exposition() is done[1]

@@ -29,7 +29,8 @@ import httpx
 
 from watchdog import __version__
 from watchdog.clock import Clock, SystemClock
-from watchdog.dws import errors, models
+from watchdog.dws import errors, lists, models
+from watchdog.dws.itemcache import ItemCache
 from watchdog.dws.signing import Credentials, TokenCredentials, sign_request
 
 log = logging.getLogger(__name__)
@@ -152,6 +153,7 @@ class DwsClient:
         self._clock: Clock = clock or SystemClock()
         self._observer = observer
         self._rng = random.Random()
+        self._items = ItemCache()  # the last list answers' item models, reused while unchanged
         self._http = httpx.AsyncClient(
             base_url=self.endpoint,
             verify=_tls(verify) if transport is None else True,
@@ -179,7 +181,7 @@ class DwsClient:
     async def list_disaster_recoveries(self) -> list[models.DisasterRecovery]:
         """Every DR task of the project (one call serves every pair of the project)."""
         path = f"/v2/{self.project_id}/disaster-recoveries"
-        return await self._call(Operation.LIST_DISASTER_RECOVER, path, _json(models.parse_dr_list))
+        return await self._call(Operation.LIST_DISASTER_RECOVER, path, self._list(lists.dr_list))
 
     async def show_disaster_recovery(self, dr_id: str) -> models.DisasterRecoveryDetail:
         path = f"/v2/{self.project_id}/disaster-recovery/{_check_id('disaster_recovery_id', dr_id)}"
@@ -196,7 +198,7 @@ class DwsClient:
 
     async def list_clusters(self) -> list[models.ClusterInfo]:
         path = f"/v1.0/{self.project_id}/clusters"
-        return await self._call(Operation.LIST_CLUSTERS, path, _json(models.parse_cluster_list))
+        return await self._call(Operation.LIST_CLUSTERS, path, self._list(lists.cluster_list))
 
     async def failover(self, dr_id: str) -> str:
         """Submit a DR failover. Never retried.
@@ -308,6 +310,10 @@ class DwsClient:
             raise errors.malformed(
                 operation, response, exc, action=operation in ACTIONS, secrets=self._secrets()
             ) from exc
+
+    def _list(self, parse: Callable[[bytes, ItemCache], T]) -> Parser[T]:
+        """A list answer's parser: from its bytes, unchanged items' models from this client's cache."""
+        return lambda response: parse(response.content, self._items)
 
     def _observe(self, operation: Operation, code: str, seconds: float) -> None:
         if self._observer is None:

@@ -17,8 +17,17 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    ValidationInfo,
+    model_validator,
+)
 
+from watchdog.dws.itemcache import CACHE, ItemCache, digest
 from watchdog.dws.values import (
     ClusterStatus,
     DrClusterStatus,
@@ -69,8 +78,25 @@ class _Model(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True, coerce_numbers_to_str=True)
     _enum_fields: ClassVar[tuple[str, ...]] = ()
+    _list_item: ClassVar[bool] = False  # an item of a list answer: its model may come from the cache
 
-    @model_validator(mode="before")
+    @model_validator(mode="wrap")
+    @classmethod
+    def _validate(cls, data: Any, handler: ModelWrapValidatorHandler[Any], info: ValidationInfo) -> Any:
+        """A list item whose JSON the last answer had gets that answer's model (`itemcache`)."""
+        context = info.context
+        cache = context.get(CACHE) if cls._list_item and isinstance(context, dict) else None
+        item_id = data.get("id") if isinstance(data, dict) else None
+        if not isinstance(cache, ItemCache) or not isinstance(item_id, str):
+            return handler(cls._keep_raw(data))
+        fingerprint = digest(data)
+        hit = cache.get(cls, item_id, fingerprint)
+        if hit is not None:
+            return hit
+        model = handler(cls._keep_raw(data))
+        cache.put(cls, item_id, fingerprint, model)
+        return model
+
     @classmethod
     def _keep_raw(cls, data: Any) -> Any:
         # `dict` first: a list answer is tens of thousands of objects a round, and the check against
@@ -90,6 +116,7 @@ class DisasterRecovery(_Model):
     """One item of the DR list (section 2.1); `last_disaster_time` is the list's last-sync time."""
 
     _enum_fields = ("status", "primary_cluster_status", "standby_cluster_status")
+    _list_item = True
     id: str
     name: str | None = None
     status: DrStatusField = DrStatus.UNKNOWN
@@ -195,6 +222,7 @@ class ClusterInfo(_Model):
     """A cluster as the list returns it (section 4); the fields a decision rests on."""
 
     _enum_fields = ("status",)
+    _list_item = True
     id: str
     name: str | None = None
     status: ClusterStatusField = ClusterStatus.UNKNOWN
@@ -208,12 +236,14 @@ class ClusterInfo(_Model):
     port: Number = None
     endpoints: list[Endpoint] | None = None
     private_ip: list[str] | None = None
-    nodes: list[Node] | None = None
     failed_reasons: Reasons = None
 
 
 class ClusterDetail(ClusterInfo):
     """The cluster detail; a superset of the list item, of which the watchdog needs little more."""
+
+    _list_item = False
+    nodes: list[Node] | None = None  # the detail's only: the list's items do without (memory, issue 14)
 
     availability_zone: str | None = None
     node_type: str | None = None

@@ -87,7 +87,8 @@ class Journal(States, HookRuns, Recoveries, Switches, BrakeRecords):
                 dec_id = self._extend_run(db, e.round.decision, e.run_key)
                 if dec_id is not None:  # the run goes on, and keeps its first round's key
                     runs[pair] = (dec_id, self._runs[pair][1])
-                else:
+                else:  # a repeat prepared without bodies whose run could not go on: encoded now
+                    e = e if e.observation_body is not None else self.encode_round(e.round, e.run_key)
                     runs[pair] = (dec_id := self._insert_round(db, e), e.run_key)
                 self._write_state(db, e.round)
                 ids.append(dec_id)
@@ -95,7 +96,7 @@ class Journal(States, HookRuns, Recoveries, Switches, BrakeRecords):
         return ids
 
     @staticmethod
-    def encode_round(r: RoundRecord) -> EncodedRound:
+    def encode_round(r: RoundRecord, key: RunKey | None = None) -> EncodedRound:
         """The JSON bodies and the run key of one pair's round, checked before any write (raises if
         unencodable), so the write lock is held for the inserts only."""
         before = r.state_before
@@ -104,8 +105,22 @@ class Journal(States, HookRuns, Recoveries, Switches, BrakeRecords):
             codec.observation_json(r.observation),
             codec.decision_json(r.decision),
             codec.pair_state_json(before) if before is not None else None,
-            run_key(r.observation, r.decision, before),
+            key or run_key(r.observation, r.decision, before),
         )
+
+    def prepare_round(self, r: RoundRecord) -> EncodedRound:
+        """`encode_round`, without the bodies when the round repeats the pair's run (nothing is written
+        from them: the run is extended; at steady state nearly every round). Should the run not go
+        on in `record_many` (another process wrote a row), they are encoded there: the run's first
+        round, equal but for its times, was encodable."""
+        key = run_key(r.observation, r.decision, r.state_before)
+        if self._repeats(r.decision.pair, key):
+            return EncodedRound(r, None, None, None, key)
+        return self.encode_round(r, key)
+
+    def _repeats(self, pair: str, key: RunKey | None) -> bool:
+        cached = self._runs.get(pair)
+        return key is not None and cached is not None and cached[1] is not None and key.repeats(cached[1])
 
     def _insert_round(self, db: sqlite3.Connection, e: EncodedRound) -> int:
         obs, decision = e.round.observation, e.round.decision
@@ -133,9 +148,9 @@ class Journal(States, HookRuns, Recoveries, Switches, BrakeRecords):
 
     def _extend_run(self, db: sqlite3.Connection, decision: Decision, key: RunKey | None) -> int | None:
         """Count this round on the pair's newest row if it repeats it; its id, or None to insert."""
-        cached = self._runs.get(decision.pair)
-        if key is None or cached is None or cached[1] is None or not key.repeats(cached[1]):
+        if not self._repeats(decision.pair, key):
             return None
+        cached = self._runs[decision.pair]
         extended = db.execute(  # still the pair's newest row? (another process may have written one)
             "UPDATE decisions SET repeats = repeats + 1, last_at = ? WHERE id = ? AND id = "
             "(SELECT MAX(id) FROM decisions WHERE pair = ?)",
@@ -253,8 +268,8 @@ class EncodedRound:
     """A `RoundRecord` with its JSON bodies already encoded (`Journal.encode_round`)."""
 
     round: RoundRecord
-    observation_body: str
-    decision_body: str
+    observation_body: str | None  # None (both bodies): a repeat of its run, prepared without them
+    decision_body: str | None
     state_before_body: str | None
     run_key: RunKey | None  # `runs.run_key`: what a repeat of this round must equal (None: never one)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.unit.policy.builders import FAST, PAIR, STANDBY_ID, at, observation
-from watchdog.journal import Journal, JournalError, RoundRecord
+from watchdog.journal import EncodedRound, Journal, JournalError, RoundRecord
 from watchdog.model import Observation, PairState, ReasonCode, State, Verdict
 from watchdog.policy import evaluate
 from watchdog.replay import export_observations, read_timeline, replay, verify_recorded
@@ -84,6 +84,31 @@ def test_another_writers_row_is_never_extended_over(journal: Journal) -> None:
         rounds(other, [Verdict.UP], start=3)  # its own first round: a new row
     rounds(journal, [Verdict.UP], start=4)
     assert [r.rounds for r in journal.decisions(PAIR)] == [1, 2, 1, 1]
+
+
+def test_a_repeat_is_prepared_without_bodies_and_encoded_if_its_run_cannot_go_on(journal: Journal) -> None:
+    """The daemon prepares each round before the batch (`prepare_round`): a repeat of the run needs no
+    JSON bodies; if another writer's row ends the run meanwhile, the round is a complete row anyway."""
+    rounds(journal, [Verdict.UP] * 2)
+
+    def prepared(now: datetime) -> tuple[Observation, list[EncodedRound]]:
+        state = journal.load_state(PAIR, now)
+        o = observation(now, Verdict.UP, last_sync=SYNC, task_status="running")
+        ev = evaluate(o, state, FAST, now)
+        return o, [journal.prepare_round(RoundRecord(o, ev.decision, ev.next_state, state))]
+
+    _, repeat = prepared(at(20))
+    assert repeat[0].observation_body is None and repeat[0].run_key is not None
+    journal.record_many(repeat)
+    assert runs(journal) == [("up", 1), ("up", 2)]
+    o, repeat = prepared(at(30))
+    assert repeat[0].observation_body is None
+    with Journal(journal.path) as other:
+        rounds(other, [Verdict.UP], start=3)  # another process's row: the run cannot go on
+    journal.record_many(repeat)
+    assert [r.rounds for r in journal.decisions(PAIR)] == [1, 2, 1, 1]
+    newest = journal.decisions(PAIR)[-1]
+    assert newest.decision.at == at(30) and newest.observation == o
 
 
 def test_a_failed_write_counts_nothing(journal: Journal) -> None:
