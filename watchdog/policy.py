@@ -137,7 +137,7 @@ from watchdog.outage import confirmation as _confirmation
 from watchdog.outage import down_gap as _down_gap
 from watchdog.outage import expected_data_loss, rearm, step
 from watchdog.outage import gap_reason as _gap_reason
-from watchdog.verdict import discarded, production_verdict, round_verdict, verdict_reasons
+from watchdog.verdict import discarded, matrix_row, production_verdict, round_verdict, verdict_reasons
 from watchdog.verdict import verdict_reason as _verdict_reason
 
 NORMAL_SUB_STATUS = "NORMAL"
@@ -280,8 +280,9 @@ def evaluate(
     `brake`: the fleet-wide brake as it stands before this pair (None: no brake, e.g. a replay).
     `leader`: this instance holds the HA leadership as the round begins (always, without HA)."""
     void = discarded(observation, policy, now)
-    verdict = Verdict.UNKNOWN if void else production_verdict(observation.signals, policy)
-    reasons_now = void or verdict_reasons(observation.signals, verdict, policy)
+    row = matrix_row(observation.signals, policy)
+    verdict = Verdict.UNKNOWN if void else row.verdict
+    reasons_now = void or verdict_reasons(observation.signals, verdict, policy, row)
     gap = _down_gap(observation, state, verdict, policy)
     tracked = state if void else _track(observation, state, verdict, gap, policy)  # void: teaches nothing
     facts = reasons_now if gap is None else [*reasons_now, _gap_reason(gap, policy)]

@@ -176,12 +176,13 @@ def replication_broken(signals: Iterable[Signal], verdict: Verdict) -> bool:
 
 
 def verdict_reasons(
-    signals: Sequence[Signal], verdict: Verdict, policy: Policy | None = None
+    signals: Sequence[Signal], verdict: Verdict, policy: Policy | None = None, row: Row | None = None
 ) -> list[Reason]:
     """The round's verdict as its reason; the row's own reason (gray failure, isolated) beside it; and
-    `dr_replication_broken` beside an UP one if it is."""
-    row = matrix_row(signals, policy)
-    reasons = [verdict_reason(signals, verdict, policy)]
+    `dr_replication_broken` beside an UP one if it is. `row`: `matrix_row(signals, policy)`, when the
+    caller has it already (the matrix is read once per decision, not once per use)."""
+    row = row or matrix_row(signals, policy)
+    reasons = [verdict_reason(signals, verdict, policy, row)]
     if row.code in (ReasonCode.GRAY_FAILURE, ReasonCode.ISOLATED):
         reasons.append(Reason(row.code, row.text, {"matrix_row": float(row.number)}))
     if replication_broken(signals, verdict):
@@ -190,10 +191,12 @@ def verdict_reasons(
     return reasons
 
 
-def verdict_reason(signals: Sequence[Signal], verdict: Verdict, policy: Policy | None = None) -> Reason:
+def verdict_reason(
+    signals: Sequence[Signal], verdict: Verdict, policy: Policy | None = None, row: Row | None = None
+) -> Reason:
     """The round's verdict as a reason: the matrix row that decided, the signal counts and each
     production signal's text (the references' too, when the row rests on them)."""
-    row = matrix_row(signals, policy)
+    row = row or matrix_row(signals, policy)
     relevant = [s for s in signals if s.source in PRODUCTION_SOURCES]
     counts = {v.value: float(sum(1 for s in relevant if s.verdict is v)) for v in Verdict}
     counts["matrix_row"] = float(row.number)
