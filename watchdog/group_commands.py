@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,10 +28,15 @@ from watchdog.status import status_document
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 3
 
 
-def _coordination(settings: Settings, who: str) -> Coordination:
+@asynccontextmanager
+async def _coordination(settings: Settings, who: str) -> AsyncIterator[Coordination]:
+    """The group's shared state for one command, its connection closed after it."""
     coord = build_coordination(settings.ha, SystemClock(), me=f"cli:{who}")
     assert coord is not None  # only called with a shared backend
-    return coord
+    try:
+        yield coord
+    finally:
+        await coord.store.aclose()
 
 
 def _failed(why: str) -> int:
@@ -46,11 +52,8 @@ async def pause(settings: Settings, args: argparse.Namespace, who: str, names: l
     if args.until is not None and args.until <= now:
         print(f"dr-watchdog: until: {args.until.isoformat()} is not in the future", file=sys.stderr)
         return 2
-    coord = _coordination(settings, who)
-    try:
+    async with _coordination(settings, who) as coord:
         why = await coord.pause(Pause(args.reason, who, now, args.until, args.pair))
-    finally:
-        await coord.store.aclose()
     if why is not None:
         return _failed(why)
     with Journal(settings.state.path) as journal:
@@ -62,11 +65,8 @@ async def pause(settings: Settings, args: argparse.Namespace, who: str, names: l
 
 
 async def resume(settings: Settings, args: argparse.Namespace, who: str) -> int:
-    coord = _coordination(settings, who)
-    try:
+    async with _coordination(settings, who) as coord:
         ended, why = await coord.resume(args.pair)
-    finally:
-        await coord.store.aclose()
     if why is not None:
         return _failed(why)
     with Journal(settings.state.path) as journal:
@@ -76,11 +76,8 @@ async def resume(settings: Settings, args: argparse.Namespace, who: str) -> int:
 
 
 async def ack(settings: Settings, args: argparse.Namespace, who: str, name: str) -> int:
-    coord = _coordination(settings, who)
-    try:
+    async with _coordination(settings, who) as coord:
         was, why = await coord.ack(name)
-    finally:
-        await coord.store.aclose()
     if why is not None:
         print(f"dr-watchdog: {why}", file=sys.stderr)
         return EXIT_REFUSED if "in flight" in why else EXIT_FAILED
@@ -98,8 +95,8 @@ async def ack(settings: Settings, args: argparse.Namespace, who: str, name: str)
 
 
 async def brake(settings: Settings, args: argparse.Namespace, who: str) -> int:
-    coord, ha, now = _coordination(settings, who), settings.ha, datetime.now(UTC)
-    try:
+    ha, now = settings.ha, datetime.now(UTC)
+    async with _coordination(settings, who) as coord:
         if args.action == "reset":
             was, why = await coord.reset_brake()
         else:
@@ -108,8 +105,6 @@ async def brake(settings: Settings, args: argparse.Namespace, who: str) -> int:
                 shared = await coord.load()
             except SharedStateError as exc:
                 why = str(exc)
-    finally:
-        await coord.store.aclose()
     if why is not None:
         return _failed(why)
     if args.action == "reset":
@@ -135,14 +130,12 @@ async def status(
 ) -> int:
     """`status` with the group's pauses, latches, cooldowns and brake; the shared state unreadable:
     this instance's journal alone, said on stderr and in the document (`shared_state`)."""
-    coord = _coordination(settings, who)
-    try:
-        shared, note = await coord.load(), "read"
-    except SharedStateError as exc:
-        shared, note = None, f"unreadable: {exc}"
-        print(f"dr-watchdog: {exc}; showing this instance's journal alone", file=sys.stderr)
-    finally:
-        await coord.store.aclose()
+    async with _coordination(settings, who) as coord:
+        try:
+            shared, note = await coord.load(), "read"
+        except SharedStateError as exc:
+            shared, note = None, f"unreadable: {exc}"
+            print(f"dr-watchdog: {exc}; showing this instance's journal alone", file=sys.stderr)
     group = (shared, coord.me) if shared is not None else None
     doc = status_document(settings, only=args.pair, group=group)
     return show({**doc, "shared_state": note}, args)

@@ -194,10 +194,12 @@ class Coordination:
     # ---- operators (the CLI) ---------------------------------------------------------------------
     async def pause(self, pause: Pause) -> str | None:
         now = self.clock.now()
-        return await self.write(
-            lambda doc: replace(self._prune(doc, now), pauses=(*self._prune(doc, now).pauses, pause)),
-            fenced=False,
-        )
+
+        def change(doc: Shared) -> Shared:
+            kept = self._prune(doc, now)
+            return replace(kept, pauses=(*kept.pauses, pause))
+
+        return await self.write(change, fenced=False)
 
     async def resume(self, pair: str | None) -> tuple[int, str | None]:
         """End the pauses of `pair` (None: every pause); how many ended, and why not written."""

@@ -64,10 +64,9 @@ class Takeover:
 
     async def _own(self, pair: str, si: SharedIntent) -> None:
         local = self._local(si.intent_id)
-        if local is not None and local.pair == pair and local.status is IntentStatus.SUBMITTED:
+        open_statuses = (IntentStatus.INTENDED, IntentStatus.SUBMITTED)
+        if local is not None and local.pair == pair and local.status in open_statuses:
             return  # open: the executor (or the rounds' tracking) follows it
-        if local is not None and local.pair == pair and local.status is IntentStatus.INTENDED:
-            return
         if si.sent and local is None:  # our journal lost it: its POST may have gone out
             await self._adopt(pair, si)
         else:
